@@ -1,0 +1,40 @@
+# tessera: the commands a new user runs. Each does its own set-up (scripts/bootstrap.sh).
+#   make demo    build and run the main example on the bundled data
+#   make test    build and run the whole test suite (ctest)
+#   make bench   run every benchmark and peer script; regenerate docs/performance.md (QUICK=1: short run)
+#   make docs    check the docs (every included file exists and compiles, every public function documented)
+BUILD ?= build
+JOBS ?= $(shell nproc)
+CMAKE_FLAGS ?= -DCMAKE_BUILD_TYPE=Release
+
+
+.PHONY: all demo test bench docs configure bootstrap clean
+
+all: test
+
+bootstrap:
+	@scripts/bootstrap.sh
+
+configure: bootstrap
+	@cmake -S . -B $(BUILD) $(CMAKE_FLAGS) >/dev/null
+
+demo: configure
+	@cmake --build $(BUILD) -j $(JOBS) --target tessera_info $(DEMO_TARGETS)
+	@scripts/demo.sh $(BUILD)
+
+test: configure
+	@cmake --build $(BUILD) -j $(JOBS)
+	@cd $(BUILD) && ctest --output-on-failure -j $(JOBS) $(CTEST_ARGS)
+
+bench:
+	@scripts/bootstrap.sh --peers
+	@cmake -S . -B $(BUILD) $(CMAKE_FLAGS) >/dev/null
+	@cmake --build $(BUILD) -j $(JOBS)
+	@scripts/bench.sh $(BUILD) $(if $(QUICK),--quick,)
+
+docs: configure
+	@scripts/bootstrap.sh --docs
+	@python3 scripts/check_docs.py --build $(BUILD)
+
+clean:
+	rm -rf $(BUILD)

@@ -1,0 +1,13 @@
+#pragma once
+/// \file core.hpp
+/// The core module: errors, status, traits, seeded counter-based RNG, parallel helpers,
+/// and the BLAS/LAPACK bridge.
+
+#include "core/blas.hpp"
+#include "core/errors.hpp"
+#include "core/lapack.hpp"
+#include "core/parallel.hpp"
+#include "core/random.hpp"
+#include "core/status.hpp"
+#include "core/traits.hpp"
+#include "core/version.hpp"

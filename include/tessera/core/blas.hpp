@@ -1,0 +1,171 @@
+#pragma once
+/// \file blas.hpp
+/// Thin CBLAS wrappers for row-major `xt::xtensor<T, 2>` (float or double), no copies.
+/// Shapes are checked and mismatches throw tessera::invalid_argument.
+
+#include <algorithm>
+#include <cstddef>
+#include <type_traits>
+#include <vector>
+
+#include <cblas.h>
+#include <xtensor/xbuilder.hpp>
+#include <xtensor/xtensor.hpp>
+
+#include "errors.hpp"
+#include "traits.hpp"
+
+// Declared by OpenBLAS (cblas.h of the openblas variant); declared here too so that tessera
+// also compiles against a generic cblas.h. Defined only when linking OpenBLAS.
+extern "C" char* openblas_get_corename(void);
+extern "C" char* openblas_get_config(void);
+extern "C" int openblas_get_num_threads(void);
+
+namespace tessera::blas
+{
+    /// Whether an operand is used as is or transposed.
+    enum class op
+    {
+        none,
+        transpose
+    };
+
+    namespace detail
+    {
+        inline CBLAS_TRANSPOSE cb(op o) noexcept { return o == op::none ? CblasNoTrans : CblasTrans; }
+        inline int to_int(std::size_t v, const char* fn)
+        {
+            require(v <= static_cast<std::size_t>(2147483647), fn, "dimension ", v, " exceeds the 32-bit BLAS limit");
+            return static_cast<int>(v);
+        }
+
+        /// Raw row-major GEMM: C[m,n] = alpha op(A) op(B) + beta C.
+        template <class T>
+        void gemm_raw(op ta, op tb, std::size_t m, std::size_t n, std::size_t k, T alpha, const T* a, std::size_t lda,
+                      const T* b, std::size_t ldb, T beta, T* c, std::size_t ldc)
+        {
+            static_assert(is_real_v<T>, "tessera::blas::gemm: T must be float or double");
+            const char* fn = "blas::gemm";
+            if (m == 0 || n == 0)
+                return;
+            if constexpr (std::is_same_v<T, float>)
+                cblas_sgemm(CblasRowMajor, cb(ta), cb(tb), to_int(m, fn), to_int(n, fn), to_int(k, fn), alpha, a,
+                            to_int(lda, fn), b, to_int(ldb, fn), beta, c, to_int(ldc, fn));
+            else
+                cblas_dgemm(CblasRowMajor, cb(ta), cb(tb), to_int(m, fn), to_int(n, fn), to_int(k, fn), alpha, a,
+                            to_int(lda, fn), b, to_int(ldb, fn), beta, c, to_int(ldc, fn));
+        }
+
+        /// Raw row-major GEMV: y = alpha op(A) x + beta y, A [m, n] with leading dimension lda.
+        template <class T>
+        void gemv_raw(op ta, std::size_t m, std::size_t n, T alpha, const T* a, std::size_t lda, const T* x, T beta, T* y)
+        {
+            const char* fn = "blas::gemv";
+            if (m == 0 || n == 0)
+                return;
+            if constexpr (std::is_same_v<T, float>)
+                cblas_sgemv(CblasRowMajor, cb(ta), to_int(m, fn), to_int(n, fn), alpha, a, to_int(lda, fn), x, 1, beta,
+                            y, 1);
+            else
+                cblas_dgemv(CblasRowMajor, cb(ta), to_int(m, fn), to_int(n, fn), alpha, a, to_int(lda, fn), x, 1, beta,
+                            y, 1);
+        }
+    }  // namespace detail
+
+    /// C = alpha op(A) op(B) + beta C for row-major matrices.
+    /// \param C must already have shape [rows of op(A), cols of op(B)].
+    /// \throws tessera::invalid_argument when the inner or outer dimensions disagree.
+    /// Cost: 2 m n k flops (OpenBLAS, multithreaded).
+    template <class T>
+    void gemm(op ta, op tb, T alpha, const xt::xtensor<T, 2>& A, const xt::xtensor<T, 2>& B, T beta,
+              xt::xtensor<T, 2>& C)
+    {
+        const std::size_t m = ta == op::none ? A.shape(0) : A.shape(1);
+        const std::size_t k = ta == op::none ? A.shape(1) : A.shape(0);
+        const std::size_t kb = tb == op::none ? B.shape(0) : B.shape(1);
+        const std::size_t n = tb == op::none ? B.shape(1) : B.shape(0);
+        require(k == kb, "blas::gemm", "inner dimensions differ: op(A) is [", m, ", ", k, "], op(B) is [", kb, ", ", n,
+                "]");
+        require(C.shape(0) == m && C.shape(1) == n, "blas::gemm", "C must have shape [", m, ", ", n, "], got ",
+                shape_to_string(C.shape()));
+        if (k == 0)
+        {
+            if (beta == T(0))
+                std::fill(C.begin(), C.end(), T(0));
+            else
+                C *= beta;
+            return;
+        }
+        detail::gemm_raw(ta, tb, m, n, k, alpha, A.data(), A.shape(1), B.data(), B.shape(1), beta, C.data(), n);
+    }
+
+    /// Returns op(A) op(B) as a new row-major matrix.
+    template <class T>
+    xt::xtensor<T, 2> matmul(const xt::xtensor<T, 2>& A, const xt::xtensor<T, 2>& B, op ta = op::none,
+                             op tb = op::none)
+    {
+        const std::size_t m = ta == op::none ? A.shape(0) : A.shape(1);
+        const std::size_t n = tb == op::none ? B.shape(1) : B.shape(0);
+        xt::xtensor<T, 2> C = xt::xtensor<T, 2>::from_shape({m, n});
+        gemm(ta, tb, T(1), A, B, T(0), C);
+        return C;
+    }
+
+    /// Returns op(A) x. \throws tessera::invalid_argument if x has the wrong length.
+    template <class T>
+    xt::xtensor<T, 1> matvec(const xt::xtensor<T, 2>& A, const xt::xtensor<T, 1>& x, op ta = op::none)
+    {
+        const std::size_t rows = A.shape(0), cols = A.shape(1);
+        const std::size_t in = ta == op::none ? cols : rows, out = ta == op::none ? rows : cols;
+        require(x.size() == in, "blas::matvec", "x must have length ", in, ", got ", x.size());
+        xt::xtensor<T, 1> y = xt::zeros<T>({out});
+        detail::gemv_raw(ta, rows, cols, T(1), A.data(), cols, x.data(), T(0), y.data());
+        return y;
+    }
+
+    /// Gram matrix A^T A ([n, n], both triangles filled) of A [m, n], accumulated in
+    /// precision Acc (pass Acc = double for float input: rows are converted in blocks of
+    /// 2048, so the extra memory is 2048 x n doubles). Cost: m n^2 flops (syrk).
+    template <class Acc, class T>
+    xt::xtensor<Acc, 2> gram(const xt::xtensor<T, 2>& A)
+    {
+        static_assert(is_real_v<Acc> && is_real_v<T>, "tessera::blas::gram: types must be float or double");
+        const std::size_t m = A.shape(0), n = A.shape(1);
+        xt::xtensor<Acc, 2> G = xt::zeros<Acc>({n, n});
+        if (n == 0)
+            return G;
+        const int ni = detail::to_int(n, "blas::gram");
+        auto syrk = [&](const Acc* block, std::size_t rows) {
+            const int ri = detail::to_int(rows, "blas::gram");
+            if constexpr (std::is_same_v<Acc, float>)
+                cblas_ssyrk(CblasRowMajor, CblasUpper, CblasTrans, ni, ri, 1.0f, block, ni, 1.0f, G.data(), ni);
+            else
+                cblas_dsyrk(CblasRowMajor, CblasUpper, CblasTrans, ni, ri, 1.0, block, ni, 1.0, G.data(), ni);
+        };
+        if constexpr (std::is_same_v<Acc, T>)
+        {
+            if (m > 0)
+                syrk(A.data(), m);
+        }
+        else
+        {
+            constexpr std::size_t block_rows = 2048;
+            std::vector<Acc> buf(std::min(m, block_rows) * n);
+            for (std::size_t r0 = 0; r0 < m; r0 += block_rows)
+            {
+                const std::size_t rows = std::min(block_rows, m - r0);
+                std::copy(A.data() + r0 * n, A.data() + (r0 + rows) * n, buf.begin());
+                syrk(buf.data(), rows);
+            }
+        }
+        for (std::size_t i = 0; i < n; ++i)
+            for (std::size_t j = 0; j < i; ++j)
+                G(i, j) = G(j, i);
+        return G;
+    }
+
+    /// OpenBLAS's kernel name (e.g. "Haswell"), or "unknown" when not linked to OpenBLAS.
+    inline const char* core_name() { return openblas_get_corename(); }
+    /// OpenBLAS's thread count.
+    inline int num_threads() { return openblas_get_num_threads(); }
+}  // namespace tessera::blas

@@ -1,0 +1,330 @@
+#pragma once
+/// \file lapack.hpp
+/// LAPACK factorizations for row-major `xt::xtensor<T, 2>` (float or double).
+///
+/// A row-major [m, n] buffer is the column-major [n, m] transpose, so each wrapper factors
+/// the transpose and reads the factors back without copies (SVD via gesdd/gesvd, QR via
+/// gelqf/orglq, Cholesky via potrf on the opposite triangle). Every `info` is checked:
+/// info < 0 throws tessera::lapack_error; info > 0 (a numerical outcome) is reported in the
+/// result's `status`, after a fallback where one exists.
+
+#include <algorithm>
+#include <cmath>
+#include <cstddef>
+#include <string>
+#include <vector>
+
+#include <cblas.h>
+#include <xtensor/xbuilder.hpp>
+#include <xtensor/xtensor.hpp>
+
+#include "detail/lapack_prototypes.hpp"
+#include "errors.hpp"
+#include "status.hpp"
+#include "traits.hpp"
+
+namespace tessera::lapack
+{
+    /// Thin SVD A = U diag(S) Vt with U [m, k], S [k] (descending), Vt [k, n], k = min(m, n).
+    template <class T>
+    struct svd_factors
+    {
+        xt::xtensor<T, 2> U;   ///< [m, k], orthonormal columns
+        xt::xtensor<T, 1> S;   ///< [k], descending, non-negative
+        xt::xtensor<T, 2> Vt;  ///< [k, n], orthonormal rows
+        tessera::status status;  ///< fallback_used when gesdd failed and gesvd ran
+    };
+
+    /// Symmetric eigendecomposition A = V diag(values) V^T.
+    template <class T>
+    struct eigh_factors
+    {
+        xt::xtensor<T, 1> values;   ///< [n], descending
+        xt::xtensor<T, 2> vectors;  ///< [n, n], column j is the eigenvector of values[j]
+        tessera::status status;
+    };
+
+    /// Thin QR A = Q R with Q [m, k] (orthonormal columns), R [k, n] upper triangular.
+    template <class T>
+    struct qr_factors
+    {
+        xt::xtensor<T, 2> Q;
+        xt::xtensor<T, 2> R;
+    };
+
+    /// Cholesky A = L L^T with L [n, n] lower triangular (strict upper part zero).
+    template <class T>
+    struct cholesky_factor
+    {
+        xt::xtensor<T, 2> L;
+        tessera::status status;  ///< rank_deficient when A is not numerically positive definite
+    };
+
+    namespace detail
+    {
+        using tessera::detail::lapack_prefix;
+
+        inline int to_int(std::size_t v, const char* fn)
+        {
+            require(v <= static_cast<std::size_t>(2147483647), fn, "dimension ", v, " exceeds the 32-bit LAPACK limit");
+            return static_cast<int>(v);
+        }
+
+        template <class T>
+        void check_info(const char* routine, int info, const char* fn)
+        {
+            if (info < 0)
+                throw lapack_error(std::string(lapack_prefix<T>()) + routine, info, fn);
+        }
+
+        template <class T>
+        int workspace_size(T query)
+        {
+            return static_cast<int>(std::ceil(static_cast<double>(query) * (1.0 + 1e-7))) + 1;
+        }
+
+        /// gesdd (jobz='S') on the column-major [n, m] buffer of row-major A [m, n];
+        /// returns info (> 0: did not converge). `a` is destroyed.
+        template <class T>
+        int svd_gesdd(T* a, int m, int n, T* s, T* u_rowmajor, T* vt_rowmajor)
+        {
+            // Column-major problem: A' = A^T is [n, m]; A' = U' S V'^T  =>  A = V' S U'^T.
+            const int rows = n, cols = m, k = std::min(m, n);
+            const int lda = std::max(1, rows), ldu = std::max(1, rows), ldvt = std::max(1, k);
+            int info = 0, lwork = -1;
+            T wq{};
+            std::vector<int> iwork(static_cast<std::size_t>(8) * static_cast<std::size_t>(std::max(1, k)));
+            // U' [n, k] col-major is Vt [k, n] row-major; VT' [k, m] col-major is U [m, k] row-major.
+            tessera::detail::gesdd("S", &rows, &cols, a, &lda, s, vt_rowmajor, &ldu, u_rowmajor, &ldvt, &wq, &lwork,
+                                   iwork.data(), &info);
+            check_info<T>("gesdd", info, "lapack::svd");
+            lwork = workspace_size(wq);
+            std::vector<T> work(static_cast<std::size_t>(lwork));
+            tessera::detail::gesdd("S", &rows, &cols, a, &lda, s, vt_rowmajor, &ldu, u_rowmajor, &ldvt, work.data(),
+                                   &lwork, iwork.data(), &info);
+            check_info<T>("gesdd", info, "lapack::svd");
+            return info;
+        }
+
+        template <class T>
+        int svd_gesvd(T* a, int m, int n, T* s, T* u_rowmajor, T* vt_rowmajor)
+        {
+            const int rows = n, cols = m, k = std::min(m, n);
+            const int lda = std::max(1, rows), ldu = std::max(1, rows), ldvt = std::max(1, k);
+            int info = 0, lwork = -1;
+            T wq{};
+            tessera::detail::gesvd("S", "S", &rows, &cols, a, &lda, s, vt_rowmajor, &ldu, u_rowmajor, &ldvt, &wq,
+                                   &lwork, &info);
+            check_info<T>("gesvd", info, "lapack::svd");
+            lwork = workspace_size(wq);
+            std::vector<T> work(static_cast<std::size_t>(lwork));
+            tessera::detail::gesvd("S", "S", &rows, &cols, a, &lda, s, vt_rowmajor, &ldu, u_rowmajor, &ldvt,
+                                   work.data(), &lwork, &info);
+            check_info<T>("gesvd", info, "lapack::svd");
+            return info;
+        }
+    }  // namespace detail
+
+    /// Thin SVD of A [m, n] (A is taken by value and overwritten). Runs gesdd; if it fails to
+    /// converge (info > 0), reruns gesvd on a saved copy and sets status fallback_used; if
+    /// that fails too, status not_converged. Cost: O(m n min(m, n)).
+    /// \note No sign normalization: callers that need deterministic signs apply their own.
+    /// \throws tessera::lapack_error on info < 0; tessera::invalid_argument on dimensions > 2^31.
+    template <class T>
+    svd_factors<T> svd(xt::xtensor<T, 2> A)
+    {
+        static_assert(is_real_v<T>, "tessera::lapack::svd: T must be float or double");
+        const std::size_t m = A.shape(0), n = A.shape(1), k = std::min(m, n);
+        svd_factors<T> r{xt::xtensor<T, 2>::from_shape({m, k}), xt::xtensor<T, 1>::from_shape({k}),
+                         xt::xtensor<T, 2>::from_shape({k, n}), {}};
+        if (k == 0)
+            return r;
+        const int mi = detail::to_int(m, "lapack::svd"), ni = detail::to_int(n, "lapack::svd");
+        xt::xtensor<T, 2> saved = A;
+        int info = detail::svd_gesdd(A.data(), mi, ni, r.S.data(), r.U.data(), r.Vt.data());
+        if (info > 0)
+        {
+            info = detail::svd_gesvd(saved.data(), mi, ni, r.S.data(), r.U.data(), r.Vt.data());
+            r.status = info > 0 ? tessera::status{status_code::not_converged,
+                                                  concat("gesdd and gesvd did not converge (gesvd info=", info, ")")}
+                                : tessera::status{status_code::fallback_used, "gesdd did not converge; gesvd used"};
+        }
+        return r;
+    }
+
+    /// Eigendecomposition of the symmetric A [n, n] (only the upper triangle is read), values
+    /// descending, eigenvectors as columns (numpy.linalg.eigh order reversed). syevd; cost O(n^3).
+    /// \throws tessera::invalid_argument if A is not square; lapack_error on info < 0.
+    template <class T>
+    eigh_factors<T> eigh(xt::xtensor<T, 2> A)
+    {
+        static_assert(is_real_v<T>, "tessera::lapack::eigh: T must be float or double");
+        require(A.shape(0) == A.shape(1), "lapack::eigh", "A must be square, got ", shape_to_string(A.shape()));
+        const std::size_t n = A.shape(0);
+        eigh_factors<T> r{xt::xtensor<T, 1>::from_shape({n}), xt::xtensor<T, 2>::from_shape({n, n}), {}};
+        if (n == 0)
+            return r;
+        const int ni = detail::to_int(n, "lapack::eigh");
+        // Row-major upper triangle == column-major lower triangle.
+        int info = 0, lwork = -1, liwork = -1, iwq = 0;
+        T wq{};
+        std::vector<T> w(n);
+        tessera::detail::syevd("V", "L", &ni, A.data(), &ni, w.data(), &wq, &lwork, &iwq, &liwork, &info);
+        detail::check_info<T>("syevd", info, "lapack::eigh");
+        lwork = detail::workspace_size(wq);
+        liwork = std::max(1, iwq);
+        std::vector<T> work(static_cast<std::size_t>(lwork));
+        std::vector<int> iwork(static_cast<std::size_t>(liwork));
+        tessera::detail::syevd("V", "L", &ni, A.data(), &ni, w.data(), work.data(), &lwork, iwork.data(), &liwork,
+                               &info);
+        detail::check_info<T>("syevd", info, "lapack::eigh");
+        if (info > 0)
+            r.status = {status_code::not_converged, concat("syevd did not converge (info=", info, ")")};
+        // Column-major eigenvector j is row j of the row-major buffer; reverse to descending.
+        for (std::size_t j = 0; j < n; ++j)
+        {
+            const std::size_t src = n - 1 - j;
+            r.values(j) = w[src];
+            for (std::size_t i = 0; i < n; ++i)
+                r.vectors(i, j) = A(src, i);
+        }
+        return r;
+    }
+
+    /// Thin QR of A [m, n]: Q [m, k], R [k, n], k = min(m, n), via gelqf/orglq of the
+    /// transpose (no copy when m >= n). Cost O(m n k).
+    /// \note R's diagonal may be negative (LAPACK convention).
+    template <class T>
+    qr_factors<T> qr(xt::xtensor<T, 2> A)
+    {
+        static_assert(is_real_v<T>, "tessera::lapack::qr: T must be float or double");
+        const std::size_t m = A.shape(0), n = A.shape(1), k = std::min(m, n);
+        qr_factors<T> r{xt::xtensor<T, 2>::from_shape({m, k}), xt::zeros<T>({k, n})};
+        if (k == 0)
+            return r;
+        // Column-major A' = A^T is [n, m] = L Q' (gelqf); A = Q'^T L^T, so R = L^T, Q = Q'^T.
+        const int rows = detail::to_int(n, "lapack::qr"), cols = detail::to_int(m, "lapack::qr");
+        const int ki = static_cast<int>(k), lda = std::max(1, rows);
+        std::vector<T> tau(k);
+        int info = 0, lwork = -1;
+        T wq{};
+        tessera::detail::gelqf(&rows, &cols, A.data(), &lda, tau.data(), &wq, &lwork, &info);
+        detail::check_info<T>("gelqf", info, "lapack::qr");
+        lwork = detail::workspace_size(wq);
+        std::vector<T> work(static_cast<std::size_t>(lwork));
+        tessera::detail::gelqf(&rows, &cols, A.data(), &lda, tau.data(), work.data(), &lwork, &info);
+        detail::check_info<T>("gelqf", info, "lapack::qr");
+        for (std::size_t i = 0; i < k; ++i)  // R(i, j) = L(j, i) = buffer[i * n + j], j >= i
+            for (std::size_t j = i; j < n; ++j)
+                r.R(i, j) = A.data()[i * n + j];
+        lwork = -1;
+        tessera::detail::orglq(&ki, &cols, &ki, A.data(), &lda, tau.data(), &wq, &lwork, &info);
+        detail::check_info<T>("orglq", info, "lapack::qr");
+        lwork = detail::workspace_size(wq);
+        work.assign(static_cast<std::size_t>(lwork), T(0));
+        tessera::detail::orglq(&ki, &cols, &ki, A.data(), &lda, tau.data(), work.data(), &lwork, &info);
+        detail::check_info<T>("orglq", info, "lapack::qr");
+        // Q'(i, j) lives at buffer[i + j * n]; Q(j, i) = Q'(i, j).
+        if (k == n)
+            r.Q = std::move(A);
+        else
+            for (std::size_t j = 0; j < m; ++j)
+                for (std::size_t i = 0; i < k; ++i)
+                    r.Q(j, i) = A.data()[i + j * n];
+        if (r.Q.shape(0) != m || r.Q.shape(1) != k)
+            r.Q.reshape({m, k});
+        return r;
+    }
+
+    /// Cholesky factor of the symmetric positive definite A [n, n] (lower triangle read).
+    /// When A is not numerically positive definite, status is rank_deficient and L holds the
+    /// partial factor. Cost n^3/3 flops.
+    template <class T>
+    cholesky_factor<T> cholesky(xt::xtensor<T, 2> A)
+    {
+        static_assert(is_real_v<T>, "tessera::lapack::cholesky: T must be float or double");
+        require(A.shape(0) == A.shape(1), "lapack::cholesky", "A must be square, got ", shape_to_string(A.shape()));
+        const std::size_t n = A.shape(0);
+        cholesky_factor<T> r;
+        if (n == 0)
+        {
+            r.L = A;
+            return r;
+        }
+        const int ni = detail::to_int(n, "lapack::cholesky");
+        int info = 0;
+        tessera::detail::potrf("U", &ni, A.data(), &ni, &info);  // column-major upper == row-major lower
+        detail::check_info<T>("potrf", info, "lapack::cholesky");
+        if (info > 0)
+            r.status = {status_code::rank_deficient,
+                        concat("matrix is not positive definite: leading minor of order ", info, " is not positive")};
+        for (std::size_t i = 0; i < n; ++i)
+            for (std::size_t j = i + 1; j < n; ++j)
+                A(i, j) = T(0);
+        r.L = std::move(A);
+        return r;
+    }
+
+    /// Solves (L L^T) X = B for X [n, nrhs] given the Cholesky factor L [n, n] (two triangular
+    /// solves, trsm). \throws tessera::invalid_argument on shape mismatch.
+    template <class T>
+    xt::xtensor<T, 2> cholesky_solve(const xt::xtensor<T, 2>& L, xt::xtensor<T, 2> B)
+    {
+        require(L.shape(0) == L.shape(1) && L.shape(0) == B.shape(0), "lapack::cholesky_solve",
+                "L must be [n, n] and B [n, nrhs], got L ", shape_to_string(L.shape()), " and B ",
+                shape_to_string(B.shape()));
+        const int n = detail::to_int(L.shape(0), "lapack::cholesky_solve");
+        const int nrhs = detail::to_int(B.shape(1), "lapack::cholesky_solve");
+        if (n == 0 || nrhs == 0)
+            return B;
+        if constexpr (std::is_same_v<T, float>)
+        {
+            cblas_strsm(CblasRowMajor, CblasLeft, CblasLower, CblasNoTrans, CblasNonUnit, n, nrhs, 1.0f, L.data(), n,
+                        B.data(), nrhs);
+            cblas_strsm(CblasRowMajor, CblasLeft, CblasLower, CblasTrans, CblasNonUnit, n, nrhs, 1.0f, L.data(), n,
+                        B.data(), nrhs);
+        }
+        else
+        {
+            cblas_dtrsm(CblasRowMajor, CblasLeft, CblasLower, CblasNoTrans, CblasNonUnit, n, nrhs, 1.0, L.data(), n,
+                        B.data(), nrhs);
+            cblas_dtrsm(CblasRowMajor, CblasLeft, CblasLower, CblasTrans, CblasNonUnit, n, nrhs, 1.0, L.data(), n,
+                        B.data(), nrhs);
+        }
+        return B;
+    }
+
+    /// For A [m, n] with m >= n, the permuted unit-lower factor P^T L [m, n] of the partial-
+    /// pivoting LU P A = L U (scipy.linalg.lu(A, permute_l=True)[0]): a well-conditioned basis
+    /// of range(A) used for LU renormalization in randomized SVD. getrf; cost O(m n^2).
+    template <class T>
+    xt::xtensor<T, 2> lu_permuted_lower(const xt::xtensor<T, 2>& A)
+    {
+        const std::size_t m = A.shape(0), n = A.shape(1);
+        require(m >= n, "lapack::lu_permuted_lower", "A must have at least as many rows as columns, got ",
+                shape_to_string(A.shape()));
+        xt::xtensor<T, 2> out = xt::zeros<T>({m, n});
+        if (n == 0)
+            return out;
+        std::vector<T> colmajor(m * n);
+        for (std::size_t i = 0; i < m; ++i)
+            for (std::size_t j = 0; j < n; ++j)
+                colmajor[i + j * m] = A(i, j);
+        const int mi = detail::to_int(m, "lapack::lu"), ni = detail::to_int(n, "lapack::lu");
+        std::vector<int> ipiv(n);
+        int info = 0;
+        tessera::detail::getrf(&mi, &ni, colmajor.data(), &mi, ipiv.data(), &info);
+        detail::check_info<T>("getrf", info, "lapack::lu_permuted_lower");  // info > 0: singular U, L still valid
+        for (std::size_t i = 0; i < m; ++i)
+            for (std::size_t j = 0; j < n && j <= i; ++j)
+                out(i, j) = (i == j) ? T(1) : colmajor[i + j * m];
+        for (std::size_t jj = n; jj-- > 0;)  // apply P^T: undo the row swaps in reverse order
+        {
+            const std::size_t p = static_cast<std::size_t>(ipiv[jj] - 1);
+            if (p != jj)
+                for (std::size_t c = 0; c < n; ++c)
+                    std::swap(out(jj, c), out(p, c));
+        }
+        return out;
+    }
+}  // namespace tessera::lapack

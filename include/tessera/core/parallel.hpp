@@ -1,0 +1,121 @@
+#pragma once
+/// \file parallel.hpp
+/// OpenMP helpers that compile to plain loops when OpenMP is off (TESSERA_USE_OPENMP=OFF or a
+/// compiler without -fopenmp).
+
+#include <cstddef>
+#include <cstdint>
+
+#if defined(_OPENMP)
+#include <omp.h>
+#endif
+
+namespace tessera
+{
+    namespace detail
+    {
+        /// Calls `f(i)` for every i in [begin, end), split statically across OpenMP threads
+        /// when the range holds at least `min_parallel` iterations. `f` must be safe to call
+        /// concurrently for distinct i. Exceptions must not escape `f` (OpenMP forbids it);
+        /// wrap throwing code and report after the loop.
+        template <class F>
+        void parallel_for(std::ptrdiff_t begin, std::ptrdiff_t end, F&& f, std::ptrdiff_t min_parallel = 2)
+        {
+#if defined(_OPENMP)
+            if (end - begin >= min_parallel && omp_get_max_threads() > 1 && !omp_in_parallel())
+            {
+#pragma omp parallel for schedule(static)
+                for (std::ptrdiff_t i = begin; i < end; ++i)
+                    f(i);
+                return;
+            }
+#else
+            (void)min_parallel;
+#endif
+            for (std::ptrdiff_t i = begin; i < end; ++i)
+                f(i);
+        }
+
+        /// Like parallel_for, with dynamic scheduling in chunks of `chunk` for uneven work.
+        template <class F>
+        void parallel_for_dynamic(std::ptrdiff_t begin, std::ptrdiff_t end, std::ptrdiff_t chunk, F&& f)
+        {
+#if defined(_OPENMP)
+            if (end - begin > chunk && omp_get_max_threads() > 1 && !omp_in_parallel())
+            {
+#pragma omp parallel for schedule(dynamic, chunk)
+                for (std::ptrdiff_t i = begin; i < end; ++i)
+                    f(i);
+                return;
+            }
+#else
+            (void)chunk;
+#endif
+            for (std::ptrdiff_t i = begin; i < end; ++i)
+                f(i);
+        }
+
+        /// Number of threads a parallel_for would use (1 without OpenMP).
+        inline int max_threads() noexcept
+        {
+#if defined(_OPENMP)
+            return omp_get_max_threads();
+#else
+            return 1;
+#endif
+        }
+
+        /// Index of the calling thread inside a parallel region (0 outside or without OpenMP).
+        inline int thread_index() noexcept
+        {
+#if defined(_OPENMP)
+            return omp_get_thread_num();
+#else
+            return 0;
+#endif
+        }
+
+        /// Sets the OpenMP thread count for its lifetime and restores it on destruction
+        /// (a no-op without OpenMP). Used by tests to check thread-count independence.
+        class thread_count_guard
+        {
+        public:
+            explicit thread_count_guard(int threads) noexcept : m_previous(max_threads())
+            {
+#if defined(_OPENMP)
+                omp_set_num_threads(threads > 0 ? threads : 1);
+#else
+                (void)threads;
+#endif
+            }
+            thread_count_guard(const thread_count_guard&) = delete;
+            thread_count_guard& operator=(const thread_count_guard&) = delete;
+            ~thread_count_guard()
+            {
+#if defined(_OPENMP)
+                omp_set_num_threads(m_previous);
+#endif
+            }
+
+        private:
+            int m_previous;
+        };
+
+        /// True when tessera was compiled with OpenMP.
+        inline constexpr bool has_openmp() noexcept
+        {
+#if defined(_OPENMP)
+            return true;
+#else
+            return false;
+#endif
+        }
+    }  // namespace detail
+
+    using detail::has_openmp;
+    using detail::max_threads;
+    using detail::parallel_for;
+    using detail::parallel_for_dynamic;
+    using detail::thread_count_guard;
+    using detail::thread_index;
+}  // namespace tessera
