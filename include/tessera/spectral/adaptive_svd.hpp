@@ -17,6 +17,7 @@
 #include "../core/random.hpp"
 #include "../core/status.hpp"
 #include "../core/traits.hpp"
+#include "detail/orthonormalize.hpp"
 #include "detail/randomized_svd.hpp"
 #include "svd_result.hpp"
 
@@ -104,15 +105,15 @@ namespace tessera::spectral
                 xt::xtensor<T, 2> Z = xt::xtensor<T, 2>::from_shape({n, b});
                 for (std::size_t it = 0; it < options.power_iterations; ++it)
                 {
-                    Y = tessera::lapack::qr(std::move(Y)).Q;
+                    Y = orthonormal_basis(Y);
                     tessera::blas::gemm(op::transpose, op::none, T(1), A, Y, T(0), Z);
-                    Z = tessera::lapack::qr(std::move(Z)).Q;
+                    Z = orthonormal_basis(Z);
                     tessera::blas::gemm(op::none, op::none, T(1), A, Z, T(0), Y);
                     project_out(Y);
                 }
-                Y = tessera::lapack::qr(std::move(Y)).Q;
+                Y = orthonormal_basis(Y);
                 project_out(Y);  // QR of a nearly captured block can leave components along Q
-                Y = tessera::lapack::qr(std::move(Y)).Q;
+                Y = orthonormal_basis(Y);
                 // B_i = Y^T A [b, n], stored as rows k..k+b of B.
                 gemm_raw(op::transpose, op::none, b, n, m, T(1), Y.data(), b, A.data(), n, T(0), B.data() + k * n, n);
                 double bnorm = 0.0;
