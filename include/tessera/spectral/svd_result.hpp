@@ -9,6 +9,7 @@
 #include <limits>
 #include <string>
 #include <type_traits>
+#include <vector>
 
 #include <xtensor/xtensor.hpp>
 
@@ -54,6 +55,10 @@ namespace tessera::spectral
             std::size_t oversampling = 10;              ///< randomized: extra sample columns p
             std::size_t power_iterations = 4;           ///< randomized: subspace iterations q
             power_normalizer normalizer = power_normalizer::lu;  ///< randomized: between iterations
+            /// randomized: renormalize the samples on both sides of each iteration (as sklearn)
+            /// instead of only on the small side (min(m, n) rows): slower for very tall or wide
+            /// A, and more accurate only for directions below sqrt(eps) sigma_1.
+            bool renormalize_both_sides = false;
             bool float32_products = true;  ///< randomized: run the big GEMMs in float32 (also for double A)
             std::uint64_t seed = 0x7e55e7a5eedULL;  ///< randomized: Gaussian test matrix seed
             /// gram: largest acceptable estimated relative error eps_double (sigma_1 / sigma_r)^2
@@ -104,26 +109,38 @@ namespace tessera::spectral
             const std::size_t m = U.shape(0), r = U.shape(1), n = Vt.shape(1);
             require(Vt.shape(0) == r, "svd_flip", "U is ", shape_to_string(U.shape()), " and Vt is ",
                     shape_to_string(Vt.shape()), ": Vt must have ", r, " rows");
-            for (std::size_t j = 0; j < r; ++j)
+            // One row-major pass to find each column's largest |entry| (first on ties), one to flip.
+            std::vector<T> best_abs(r, T(-1));
+            std::vector<char> negative(r, 0);
+            for (std::size_t i = 0; i < m; ++i)
             {
-                std::size_t best = 0;
-                T best_abs = T(-1);
-                for (std::size_t i = 0; i < m; ++i)
+                const T* row = U.data() + i * r;
+                for (std::size_t j = 0; j < r; ++j)
                 {
-                    const T a = std::abs(U(i, j));
-                    if (a > best_abs)
+                    const T a = std::abs(row[j]);
+                    if (a > best_abs[j])
                     {
-                        best_abs = a;
-                        best = i;
+                        best_abs[j] = a;
+                        negative[j] = row[j] < T(0);
                     }
                 }
-                if (m == 0 || U(best, j) >= T(0))
-                    continue;
-                for (std::size_t i = 0; i < m; ++i)
-                    U(i, j) = -U(i, j);
-                for (std::size_t c = 0; c < n; ++c)
-                    Vt(j, c) = -Vt(j, c);
             }
+            bool any = false;
+            for (char c : negative)
+                any = any || c;
+            if (!any)
+                return;
+            for (std::size_t i = 0; i < m; ++i)
+            {
+                T* row = U.data() + i * r;
+                for (std::size_t j = 0; j < r; ++j)
+                    if (negative[j])
+                        row[j] = -row[j];
+            }
+            for (std::size_t j = 0; j < r; ++j)
+                if (negative[j])
+                    for (std::size_t c = 0; c < n; ++c)
+                        Vt(j, c) = -Vt(j, c);
         }
 
         /// Throws unless A is a non-empty matrix of finite values (the module's NaN policy:

@@ -28,24 +28,32 @@ namespace tessera::spectral::detail
     }
 
     /// Orthonormal Q [m, l] whose range approximates the dominant l-dimensional left singular
-    /// subspace of A [m, n]: Y = A Omega, then q times (renormalize, Z = A^T Y, renormalize,
-    /// Y = A Z), then Q = orthonormal_basis(Y) (LU + CholQR2). Omega [n, l] is N(0, 1) from counter_rng(seed, stream).
-    /// Cost (2 q + 1) 2 m n l flops in W plus O((m + n) l^2) for the normalizations.
+    /// subspace of A [m, n]: Y = A Omega, then q times Z = A^T Y, Y = A Z, renormalizing the
+    /// samples of the small side (Z when m >= n, Y when m < n; both sides with `both`) after each
+    /// product, then Q = orthonormal_basis(Y). Omega [n, l] is N(0, 1) from counter_rng(seed, stream).
+    /// Renormalizing one side bounds the growth to one factor A^T A per iteration: directions with
+    /// sigma_i < sqrt(eps_W) sigma_1 then converge as with fewer iterations, which does not
+    /// matter unless sigma_r is that small. Cost (2 q + 1) 2 m n l flops in W plus
+    /// O(min(m, n) l^2) per renormalization (O(max(m, n) l^2) with `both`) and 4 m l^2 for Q.
     template <class W>
     xt::xtensor<W, 2> randomized_range(const xt::xtensor<W, 2>& A, std::size_t l, std::size_t q,
-                                       power_normalizer how, std::uint64_t seed, std::uint64_t stream = 0)
+                                       power_normalizer how, bool both, std::uint64_t seed,
+                                       std::uint64_t stream = 0)
     {
         using tessera::blas::op;
         const std::size_t m = A.shape(0), n = A.shape(1);
+        const bool tall = m >= n;
         const auto omega = tessera::random_normal<W>(n, l, seed, stream);
         xt::xtensor<W, 2> Y = xt::xtensor<W, 2>::from_shape({m, l});
         tessera::blas::gemm(op::none, op::none, W(1), A, omega, W(0), Y);
         xt::xtensor<W, 2> Z = xt::xtensor<W, 2>::from_shape({n, l});
         for (std::size_t it = 0; it < q; ++it)
         {
-            Y = renormalize(Y, how);
+            if (!tall || both)
+                Y = renormalize(Y, how);
             tessera::blas::gemm(op::transpose, op::none, W(1), A, Y, W(0), Z);
-            Z = renormalize(Z, how);
+            if (tall || both)
+                Z = renormalize(Z, how);
             tessera::blas::gemm(op::none, op::none, W(1), A, Z, W(0), Y);
         }
         return orthonormal_basis(Y);
@@ -93,7 +101,7 @@ namespace tessera::spectral::detail
     {
         const std::size_t m = A.shape(0), n = A.shape(1);
         const std::size_t l = std::min(r + o.oversampling, std::min(m, n));
-        auto Q = randomized_range(A, l, o.power_iterations, o.normalizer, o.seed);
+        auto Q = randomized_range(A, l, o.power_iterations, o.normalizer, o.renormalize_both_sides, o.seed);
         xt::xtensor<W, 2> B = xt::xtensor<W, 2>::from_shape({Q.shape(1), n});
         tessera::blas::gemm(tessera::blas::op::transpose, tessera::blas::op::none, W(1), Q, A, W(0), B);
         auto out = svd_from_projection<T, W>(Q, B, r);
