@@ -3,6 +3,7 @@
 // Usage: spectral_compress [path/to/stories260K.bin]   (default: ../shared/data beside the checkout)
 #include <cstdint>
 #include <exception>
+#include <filesystem>
 #include <fstream>
 #include <iomanip>
 #include <iostream>
@@ -31,9 +32,10 @@ int main(int argc, char** argv)
 {
     try
     {
-        const std::string path = argc > 1 ? argv[1]
-                                          : std::string(TESSERA_EXAMPLES_DATA) +
-                                                "/../../../shared/data/stories260K/stories260K.bin";
+        // <checkout>/examples/data -> <checkout>/../shared/data (lexically: data/ may not exist).
+        const std::filesystem::path shared =
+            std::filesystem::path(TESSERA_EXAMPLES_DATA).parent_path().parent_path().parent_path() / "shared";
+        const std::string path = argc > 1 ? argv[1] : (shared / "data/stories260K/stories260K.bin").string();
         std::ifstream in(path, std::ios::binary);
         if (!in)
         {
@@ -62,6 +64,7 @@ int main(int argc, char** argv)
             mats.push_back({p + "wo", wo + l * dim * dim, dim, dim});
             mats.push_back({p + "w1", w1 + l * hidden * dim, hidden, dim});
             mats.push_back({p + "w2", w2 + l * dim * hidden, dim, hidden});
+            mats.push_back({p + "w3", w3 + l * hidden * dim, hidden, dim});
         }
 
         std::cout << std::fixed << std::setprecision(2);

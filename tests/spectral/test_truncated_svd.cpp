@@ -1,4 +1,5 @@
 #include <cmath>
+#include <fstream>
 #include <limits>
 #include <vector>
 
@@ -263,5 +264,33 @@ TEST_CASE_TEMPLATE("randomized handles an exactly rank-deficient matrix (rank 5 
         CHECK(reconstruction_error(A, f.U, f.S, f.Vt) < 1e-4);
         xt::xtensor<T, 2> U5 = xt::view(f.U, xt::all(), xt::range(0, 5));
         CHECK(orthonormality_error(U5) < 1e-5);
+    }
+}
+
+TEST_CASE("real data: stories260K token embedding [512, 64]: tail identity and randomized near-optimal")
+{
+    const auto path = tessera_test::shared_data("stories260K/stories260K.bin");
+    TESSERA_SKIP_IF_MISSING(path, "stories260K.bin");
+    std::ifstream in(path, std::ios::binary);
+    in.seekg(28);  // 7 int32 header, then token_embedding [512, 64] float32
+    xt::xtensor<float, 2> E = xt::xtensor<float, 2>::from_shape({512, 64});
+    in.read(reinterpret_cast<char*>(E.data()), static_cast<std::streamsize>(E.size() * sizeof(float)));
+    REQUIRE(in.good());
+    // Independent reference: LAPACK on a double copy.
+    auto ref = tessera::lapack::svd<double>(xt::xtensor<double, 2>(xt::cast<double>(E)));
+    std::vector<double> s(ref.S.begin(), ref.S.end());
+    for (std::size_t r : {std::size_t(4), std::size_t(16), std::size_t(32)})
+    {
+        CAPTURE(r);
+        for (auto method : {sp::svd_method::exact, sp::svd_method::gram})
+        {
+            auto f = sp::truncated_svd(E, r, with_method<float>(method));
+            CHECK(f.status.ok());
+            CHECK(reconstruction_error(E, f.U, f.S, f.Vt) == doctest::Approx(tail(s, r)).epsilon(1e-4));
+            for (std::size_t i = 0; i < r; ++i)
+                CHECK(double(f.S(i)) == doctest::Approx(s[i]).epsilon(1e-5));
+        }
+        auto g = sp::truncated_svd(E, r, with_method<float>(sp::svd_method::randomized));
+        CHECK(reconstruction_error(E, g.U, g.S, g.Vt) <= 1.01 * tail(s, r));
     }
 }
