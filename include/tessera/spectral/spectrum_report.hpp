@@ -154,9 +154,10 @@ namespace tessera::spectral
             {
                 if (options.exact_tail)
                 {
+                    // Singular values of A^T: the tall column-major orientation takes gesdd's fast path.
                     xt::xtensor<double, 2> Ad = xt::xtensor<double, 2>::from_shape({A0.shape(0), A0.shape(1)});
                     std::copy(A0.begin(), A0.end(), Ad.begin());
-                    auto f = tessera::lapack::svd<double>(std::move(Ad));
+                    auto f = tessera::lapack::svd<double>(wide ? std::move(Ad) : transposed(Ad));
                     std::copy(f.S.begin(), f.S.end(), r.singular_values.begin());
                     r.method = "gram+exact";
                     if (!f.status.ok())
