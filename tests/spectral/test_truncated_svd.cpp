@@ -215,10 +215,11 @@ TEST_CASE_TEMPLATE("signs follow svd_flip and automatic picks by shape", T, floa
             CHECK(f.U(best, j) > T(0));
         }
     }
-    auto g = sp::truncated_svd(A, 6);  // automatic: k = 30 <= 8 * 16 -> gram
+    auto g = sp::truncated_svd(A, 6);  // automatic: k = 30 <= 16 * 16 -> gram
     CHECK(g.method == sp::svd_method::gram);
     CHECK(sp::choose_svd_method(151936, 896, 256) == sp::svd_method::gram);
-    CHECK(sp::choose_svd_method(151936, 896, 64) == sp::svd_method::randomized);
+    CHECK(sp::choose_svd_method(151936, 896, 64) == sp::svd_method::gram);        // 896 <= 16 * 74
+    CHECK(sp::choose_svd_method(151936, 896, 32) == sp::svd_method::randomized);  // 896 > 16 * 42
     CHECK(sp::choose_svd_method(20000, 8000, 3000) == sp::svd_method::exact);
     CHECK(sp::choose_svd_method(20000, 8000, 100) == sp::svd_method::randomized);
     // Expressions are evaluated once and accepted.

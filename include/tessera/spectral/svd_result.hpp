@@ -28,7 +28,7 @@ namespace tessera::spectral
         enum class svd_method
         {
             /// Picks by shape and rank (choose_svd_method): with k = min(m, n) and
-            /// l = min(rank + oversampling, k): gram when k <= 4096 and k <= 8 l, else
+            /// l = min(rank + oversampling, k): gram when k <= 4096 and k <= 16 l, else
             /// randomized when 4 l <= k, else exact.
             automatic,
             /// LAPACK gesdd on the thin problem (gesvd when gesdd fails; status fallback_used).
