@@ -172,7 +172,8 @@ def main():
         print(r)
     print()
     print("- `gram` is exact to the printed digits (same error as numpy.linalg.svd); `randomized` uses "
-          "4 LU-renormalized power iterations and 10 oversamples like sklearn, with float32 GEMMs.")
+          "4 power iterations (LU renormalization of the small side) and 10 oversamples like sklearn, "
+          "with float32 GEMMs.")
     print("- 151936 x 896 ran once per method (`exact`/numpy.linalg.svd there only with "
           "TESSERA_BENCH_SPECTRAL_FULL=1 / --full).")
     for note in notes:
