@@ -170,6 +170,26 @@ namespace tessera::io
             return h;
         }
 
+        inline void check_readable(const tensor_info& t, const safetensors_header& h, const std::string& file)
+        {
+            if (!t.readable)
+                throw io_error(file, h.data_offset + t.begin, concat("tensor '", t.name, "' has unsupported dtype ",
+                                                                     t.dtype_name, " (supported: F16, BF16, F32, F64)"));
+        }
+
+        /// Decodes tensor `t` of the validated image `data` (header `h`) into an xarray<T>.
+        /// \throws tessera::io_error (file, offset) when t's dtype is not F16/BF16/F32/F64.
+        template <class T>
+        xt::xarray<T> read_tensor(const unsigned char* data, const safetensors_header& h, const tensor_info& t,
+                                  const std::string& file)
+        {
+            static_assert(is_real_v<T>, "tessera::io::read_tensor<T>: T must be float or double");
+            check_readable(t, h, file);
+            xt::xarray<T> out = xt::xarray<T>::from_shape(t.shape);
+            decode(data + h.data_offset + t.begin, t.type, false, out.data(), out.size());
+            return out;
+        }
+
         /// A memory-mapped safetensors file: list tensors, read one by name.
         class safetensors_file
         {
@@ -199,11 +219,7 @@ namespace tessera::io
             xt::xarray<T> read(const std::string& name) const
             {
                 static_assert(is_real_v<T>, "tessera::io::safetensors_file::read<T>: T must be float or double");
-                const tensor_info& t = info(name);
-                check_readable(t);
-                xt::xarray<T> out = xt::xarray<T>::from_shape(t.shape);
-                decode(m_file.data() + m_header.data_offset + t.begin, t.type, false, out.data(), out.size());
-                return out;
+                return read_tensor<T>(m_file.data(), m_header, info(name), m_file.path());
             }
             /// Reads a 2-D tensor `name` as an `xt::xtensor<T, 2>`.
             /// \throws tessera::invalid_argument when absent or not 2-D; io_error as read().
@@ -213,7 +229,7 @@ namespace tessera::io
                 const tensor_info& t = info(name);
                 require(t.shape.size() == 2, "safetensors_file::read_matrix", "tensor '", name,
                         "' must be 2-D, has shape ", shape_to_string(t.shape));
-                check_readable(t);
+                check_readable(t, m_header, m_file.path());
                 xt::xtensor<T, 2> out = xt::xtensor<T, 2>::from_shape({t.shape[0], t.shape[1]});
                 decode(m_file.data() + m_header.data_offset + t.begin, t.type, false, out.data(), out.size());
                 return out;
@@ -228,13 +244,6 @@ namespace tessera::io
                     if (t.name == name)
                         return &t;
                 return nullptr;
-            }
-            void check_readable(const tensor_info& t) const
-            {
-                if (!t.readable)
-                    throw io_error(m_file.path(), m_header.data_offset + t.begin,
-                                   concat("tensor '", t.name, "' has unsupported dtype ", t.dtype_name,
-                                          " (supported: F16, BF16, F32, F64)"));
             }
             mapped_file m_file;
             safetensors_header m_header;
@@ -295,6 +304,7 @@ namespace tessera::io
     }  // namespace detail
 
     using detail::parse_safetensors_header;
+    using detail::read_tensor;
     using detail::safetensors_file;
     using detail::safetensors_header;
     using detail::write_safetensors;
