@@ -180,6 +180,12 @@ TEST_CASE_TEMPLATE("k > d: the Cholesky cannot apply; the SVD fallback is report
     const auto P = proj.template matrix<double>();
     const auto PMP = tessera::blas::matmul(tessera::blas::matmul(P, r.matrix), P);
     CHECK(max_abs_diff(PMP, P) < 1e-10);
+    reconstruct_options exact;
+    exact.exact = true;
+    auto rx = proj.template pseudoinverse<double>(exact);
+    CHECK(rx.status.code == tessera::status_code::rank_deficient);
+    CHECK(rx.status.message.find("numerical rank 20 < k=30") != std::string::npos);
+    CHECK(max_abs_diff(rx.matrix, r.matrix) < 1e-10);
     // W P pinv(P) = W when P has full row rank d: reconstruction is exact.
     auto W = tessera::random_normal<T>(10, d, 2);
     CHECK(max_abs_diff(proj.reconstruct(proj.project(W)), W) < 20 * tessera_test::tol<T>());

@@ -81,21 +81,21 @@ namespace tessera::projection
             auto f = lapack::svd<double>(P);
             const std::size_t r = f.S.size();
             const double cutoff = static_cast<double>(std::max(d, k)) * 2.220446049250313e-16 * (r ? f.S(0) : 0.0);
-            pinv_result<double> out{xt::zeros<double>({k, d}), f.status};
             std::size_t kept = 0;
-            for (std::size_t j = 0; j < r; ++j)
-            {
-                if (!(f.S(j) > cutoff))
-                    continue;
+            while (kept < r && f.S(kept) > cutoff)  // S is descending
                 ++kept;
-                const double inv = 1.0 / f.S(j);
+            // pinv = V_r diag(1/s_r) U_r^T = (diag(1/s_r) Vt_r)^T U_r^T: one GEMM.
+            xt::xtensor<double, 2> Vts = xt::xtensor<double, 2>::from_shape({kept, k});
+            xt::xtensor<double, 2> Ur = xt::xtensor<double, 2>::from_shape({d, kept});
+            for (std::size_t j = 0; j < kept; ++j)
                 for (std::size_t a = 0; a < k; ++a)
-                {
-                    const double v = f.Vt(j, a) * inv;
-                    for (std::size_t b = 0; b < d; ++b)
-                        out.matrix(a, b) += v * f.U(b, j);
-                }
-            }
+                    Vts(j, a) = f.Vt(j, a) / f.S(j);
+            for (std::size_t b = 0; b < d; ++b)
+                for (std::size_t j = 0; j < kept; ++j)
+                    Ur(b, j) = f.U(b, j);
+            pinv_result<double> out{xt::zeros<double>({k, d}), f.status};
+            if (kept > 0)
+                out.matrix = blas::matmul(Vts, Ur, blas::op::transpose, blas::op::transpose);
             if (kept < k && out.status.ok())
                 out.status = {status_code::rank_deficient,
                               concat("P has numerical rank ", kept, " < k=", k, "; singular values below ", cutoff,
