@@ -110,20 +110,45 @@ namespace tessera::projection::detail
                     }
                     for (std::size_t c = 0; c < k; ++c)
                     {
-                        T acc[block] = {};
+                        // Two accumulators per lane halve the add-latency chain; the order of
+                        // the sums is fixed, so results do not depend on the thread count.
+                        T acc[block] = {}, acc2[block] = {};
                         const std::size_t mid = m_begin[c] + m_positives[c], end = m_begin[c + 1];
-                        for (std::size_t q = m_begin[c]; q < mid; ++q)
+                        std::size_t q = m_begin[c];
+                        for (; q + 1 < mid; q += 2)
+                        {
+                            const T* x = buf.data() + static_cast<std::size_t>(index[q]) * block;
+                            const T* x2 = buf.data() + static_cast<std::size_t>(index[q + 1]) * block;
+                            for (std::size_t r = 0; r < block; ++r)
+                            {
+                                acc[r] += x[r];
+                                acc2[r] += x2[r];
+                            }
+                        }
+                        for (; q < mid; ++q)
                         {
                             const T* x = buf.data() + static_cast<std::size_t>(index[q]) * block;
                             for (std::size_t r = 0; r < block; ++r)
                                 acc[r] += x[r];
                         }
-                        for (std::size_t q = mid; q < end; ++q)
+                        for (; q + 1 < end; q += 2)
+                        {
+                            const T* x = buf.data() + static_cast<std::size_t>(index[q]) * block;
+                            const T* x2 = buf.data() + static_cast<std::size_t>(index[q + 1]) * block;
+                            for (std::size_t r = 0; r < block; ++r)
+                            {
+                                acc[r] -= x[r];
+                                acc2[r] -= x2[r];
+                            }
+                        }
+                        for (; q < end; ++q)
                         {
                             const T* x = buf.data() + static_cast<std::size_t>(index[q]) * block;
                             for (std::size_t r = 0; r < block; ++r)
                                 acc[r] -= x[r];
                         }
+                        for (std::size_t r = 0; r < block; ++r)
+                            acc[r] += acc2[r];
                         for (std::size_t r = 0; r < rows; ++r)
                             Y[(r0 + r) * k + c] = acc[r] * scale;
                     }
