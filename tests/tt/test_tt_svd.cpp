@@ -106,7 +106,7 @@ TEST_CASE_TEMPLATE("tt_svd: max_rank caps every rank", T, float, double)
         CHECK(r <= 5);
     CHECK(x.max_rank() == 5);
     CHECK(x.status().code == tessera::status_code::accuracy_limited);
-    CHECK(x.status().message.find("max_rank binds") != std::string::npos);
+    CHECK(x.status().message.find("rank caps bind") != std::string::npos);
 }
 
 TEST_CASE("tt_svd: bad input")

@@ -21,50 +21,14 @@
 
 #include "../core/errors.hpp"
 #include "../core/status.hpp"
+#include "../core/traits.hpp"
 #include "detail/sweeps.hpp"
+#include "options.hpp"
 
 namespace tessera::tt
 {
-    /// Truncation options of tt_svd and tensor_train::round.
-    struct tt_options
-    {
-        /// Cap on every TT rank (applied on top of the eps criterion). Must be >= 1.
-        std::size_t max_rank = std::numeric_limits<std::size_t>::max();
-        /// Relative Frobenius accuracy: the result B satisfies ||A - B||_F <= rel_eps ||A||_F
-        /// unless max_rank binds first (then `status` says so). Must be >= 0; 0 keeps every
-        /// non-zero singular value (exact up to rounding).
-        double rel_eps = 0.0;
-    };
-
     namespace detail
     {
-        inline void check_options(const tt_options& o, const char* fn)
-        {
-            require(o.max_rank >= 1, fn, "options.max_rank=", o.max_rank, " must be >= 1");
-            require(o.rel_eps >= 0.0 && std::isfinite(o.rel_eps), fn, "options.rel_eps=", o.rel_eps,
-                    " must be finite and >= 0");
-        }
-
-        /// Per-bond absolute threshold delta = rel_eps ||A||_F / sqrt(d - 1) (Oseledets 2011).
-        inline double bond_delta(double rel_eps, double norm, std::size_t d)
-        {
-            return d > 1 ? rel_eps * norm / std::sqrt(static_cast<double>(d - 1)) : 0.0;
-        }
-
-        /// Sets st to accuracy_limited when the discarded energy exceeds the eps target.
-        inline void check_accuracy(tessera::status& st, const std::vector<double>& discarded, double rel_eps,
-                                   double norm)
-        {
-            double total = 0.0;
-            for (double x : discarded)
-                total += x;
-            const double bound = std::sqrt(total), target = rel_eps * norm;
-            if (st.ok() && bound > target * (1.0 + 1e-12) && bound > 0.0)
-                st = {status_code::accuracy_limited,
-                      concat("max_rank binds: error bound ", bound, " exceeds rel_eps*||A||_F = ", target,
-                             " (relative ", norm > 0 ? bound / norm : 0.0, ")")};
-        }
-
         /// A tensor in TT format; see the file comment for the layout.
         template <class T>
         class tensor_train
@@ -226,6 +190,7 @@ namespace tessera::tt
             {
                 check_options(options, "tensor_train::round");
                 nonempty("tensor_train::round");
+                check_bond_count(options, order(), "tensor_train::round");
                 auto cores = m_cores;
                 detail::orthogonalize_right<T>(cores);
                 double nrm = 0.0;  // all the norm now sits in core 0
@@ -235,7 +200,7 @@ namespace tessera::tt
                 tensor_train out;
                 out.m_cores = std::move(cores);
                 detail::truncate_left_to_right<T>(out.m_cores, bond_delta(options.rel_eps, nrm, order()),
-                                                  options.max_rank, out.m_discarded, out.m_status);
+                                                  options, out.m_discarded, out.m_status);
                 check_accuracy(out.m_status, out.m_discarded, options.rel_eps, nrm);
                 return out;
             }

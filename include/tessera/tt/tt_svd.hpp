@@ -29,6 +29,7 @@ namespace tessera::tt
             check_options(options, fn);
             const std::size_t d = shape.size();
             require(d >= 2, fn, "shape must have at least 2 modes (d >= 2), got ", shape_to_string(shape));
+            check_bond_count(options, d, fn);
             for (std::size_t k = 0; k < d; ++k)
                 require(shape[k] >= 1, fn, "shape[", k, "]=0 in ", shape_to_string(shape), "; modes must be >= 1");
             const std::size_t total = product(shape, fn, "shape");
@@ -51,15 +52,13 @@ namespace tessera::tt
             a = std::vector<T>();
             for (std::size_t k = 0; k + 1 < d; ++k)
             {
-                const std::size_t rows = r * shape[k];
                 rest /= shape[k];
-                auto t = truncated_svd<T>(std::move(C), delta, options.max_rank);
+                auto t = truncated_svd<T>(std::move(C), delta, bond_cap(options, k));
                 if (!t.status.ok() && st.ok())
                     st = t.status;
                 discarded[k] = t.discarded2;
                 const std::size_t rk = t.U.shape(1);
                 cores.push_back(as_core(t.U, r, shape[k], rk));
-                (void)rows;
                 // Next unfolding: S Vt [rk, rest] viewed as [rk n_{k+1}, rest / n_{k+1}].
                 C = std::move(t.SVt);
                 C.reshape({rk * shape[k + 1], rest / shape[k + 1]});

@@ -13,6 +13,7 @@
 
 #include "../../core/blas.hpp"
 #include "../../core/lapack.hpp"
+#include "../options.hpp"
 #include "kernels.hpp"
 
 namespace tessera::tt::detail
@@ -106,7 +107,7 @@ namespace tessera::tt::detail
     /// Left-to-right truncation sweep of a right-orthogonalized train with per-bond absolute
     /// threshold delta and rank cap. Records discarded squared norms per bond.
     template <class T>
-    void truncate_left_to_right(cores_t<T>& cores, double delta, std::size_t max_rank, std::vector<double>& discarded,
+    void truncate_left_to_right(cores_t<T>& cores, double delta, const tt_options& opts, std::vector<double>& discarded,
                                 tessera::status& st)
     {
         discarded.assign(cores.size() > 0 ? cores.size() - 1 : 0, 0.0);
@@ -114,7 +115,7 @@ namespace tessera::tt::detail
         {
             auto& G = cores[k];
             const std::size_t r0 = G.shape(0), n = G.shape(1), r1 = G.shape(2);
-            auto t = truncated_svd<T>(as_matrix(G, r0 * n, r1), delta, max_rank);
+            auto t = truncated_svd<T>(as_matrix(G, r0 * n, r1), delta, bond_cap(opts, k));
             if (!t.status.ok() && st.ok())
                 st = t.status;
             discarded[k] = t.discarded2;
