@@ -2,6 +2,7 @@
 #include <tessera/core/blas.hpp>
 #include <tessera/core/random.hpp>
 #include <tessera/tt/sequential.hpp>
+#include <xtensor/xview.hpp>
 
 #include "test_support.hpp"
 #include "tt_test_helpers.hpp"

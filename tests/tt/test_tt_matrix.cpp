@@ -2,6 +2,7 @@
 #include <tessera/core/blas.hpp>
 #include <tessera/core/random.hpp>
 #include <tessera/tt/tt_matrix.hpp>
+#include <xtensor/xview.hpp>
 
 #include "test_support.hpp"
 #include "tt_test_helpers.hpp"
@@ -150,4 +151,31 @@ TEST_CASE("tt_matrix: bad input")
     xt::xtensor<double, 3> cube = xt::zeros<double>({2, 3, 4});
     CHECK_THROWS_WITH_AS(to_tt_matrix(cube, {2, 3}, {2, 2}), doctest::Contains("W must have 2 dimensions"),
                          tessera::invalid_argument);
+}
+
+TEST_CASE("tt_matrix: the product plan merges cores across full-rank bonds (hand-counted flops)")
+{
+    using tessera::tt::detail::choose_plan;
+    using tessera::tt::detail::evaluate_plan;
+    const std::vector<std::size_t> n{4, 8, 8, 4}, m{8, 8, 8, 8}, ranks{1, 32, 32, 32, 1};
+    auto id = evaluate_plan({0, 1, 2, 3, 4}, n, m, ranks);
+    CHECK(id.flops == 2.0 * (8 * 32 * 256 * 4 + 64 * 32 * 32 * 256 + 512 * 32 * 4 * 256 + 4096 * 128));
+    CHECK(id.params == 1024 + 2 * 65536 + 1024);
+    auto best = choose_plan(n, m, ranks, 2.0);
+    CHECK(best.starts == std::vector<std::size_t>{0, 2, 4});
+    CHECK(best.flops == 2.0 * (64 * 32 * 32 * 32 + 4096 * 32 * 32));
+    CHECK(best.params == 2 * 65536);
+    CHECK(choose_plan(n, m, ranks, 0.5).starts == std::vector<std::size_t>{0, 1, 2, 3, 4});  // no room: no merge
+}
+
+TEST_CASE_TEMPLATE("tt_matrix: merged cores reproduce the dense matrix", T, float, double)
+{
+    auto W = tessera::random_normal<T>(64, 36, 12);
+    auto A = to_tt_matrix(W, {4, 4, 4}, {3, 4, 3}, {6, 0.0});
+    auto D = A.to_dense();
+    const auto merged = tessera::tt::detail::merge_cores<T>(A.train().cores(), A.row_modes(), A.col_modes(), 0, 3);
+    REQUIRE(merged.shape(1) == 64 * 36);
+    for (std::size_t i = 0; i < 64; i += 3)
+        for (std::size_t j = 0; j < 36; j += 5)
+            CHECK(double(merged(0, i * 36 + j, 0)) == doctest::Approx(double(D(i, j))).epsilon(1e-4));
 }

@@ -21,6 +21,7 @@
 #include "../core/traits.hpp"
 #include "detail/apply.hpp"
 #include "detail/kernels.hpp"
+#include "detail/plan.hpp"
 #include "tensor_train.hpp"
 #include "tt_svd.hpp"
 
@@ -90,13 +91,16 @@ namespace tessera::tt
             /// Numerical outcome of the truncation that built it (accuracy_limited: max_rank bound).
             const tessera::status& status() const noexcept { return m_train.status(); }
 
-            /// y = W x without forming W: d GEMM steps (see detail/apply.hpp), cost
-            /// O(sum_k (m_1..m_k) r_{k-1} n_k m_k r_k (n_{k+1}..n_d)).
+            /// y = W x without forming W: one batched GEMM per core group (detail/apply.hpp), cost
+            /// sum_k 2 (m_1..m_k) r_k (n_{k+1}..n_d) r_{k-1} n_k flops. Adjacent cores are merged
+            /// when that lowers the flops with at most 2x the parameters (detail/plan.hpp): free
+            /// across full-rank bonds. The GEMM-ready copies (one per direction, built at
+            /// construction) are not counted in storage_bytes().
             /// \throws tessera::invalid_argument if x.size() != cols().
             xt::xtensor<T, 1> matvec(const xt::xtensor<T, 1>& x) const
             {
                 require(x.size() == m_N, "tt_matrix::matvec", "x must have length cols()=", m_N, ", got ", x.size());
-                auto Y = apply_interleaved<T>(m_fwd, m_train.ranks(), m_cols, m_rows, x.data(), 1);
+                auto Y = apply_interleaved<T>(m_fwd.mats, m_fwd.ranks, m_fwd.in_modes, m_fwd.out_modes, x.data(), 1);
                 return column(Y);
             }
             /// Y = W X for X [N, batch] (row-major): one pass of batched GEMMs.
@@ -105,14 +109,14 @@ namespace tessera::tt
             {
                 require(X.shape(0) == m_N, "tt_matrix::matmat", "X must have shape [cols()=", m_N, ", batch], got ",
                         shape_to_string(X.shape()));
-                return apply_interleaved<T>(m_fwd, m_train.ranks(), m_cols, m_rows, X.data(), X.shape(1));
+                return apply_interleaved<T>(m_fwd.mats, m_fwd.ranks, m_fwd.in_modes, m_fwd.out_modes, X.data(), X.shape(1));
             }
             /// x = W^T y without forming W. \throws tessera::invalid_argument if y.size() != rows().
             xt::xtensor<T, 1> transpose_matvec(const xt::xtensor<T, 1>& y) const
             {
                 require(y.size() == m_M, "tt_matrix::transpose_matvec", "y must have length rows()=", m_M, ", got ",
                         y.size());
-                auto X = apply_interleaved<T>(m_bwd, m_train.ranks(), m_rows, m_cols, y.data(), 1);
+                auto X = apply_interleaved<T>(m_bwd.mats, m_bwd.ranks, m_bwd.in_modes, m_bwd.out_modes, y.data(), 1);
                 return column(X);
             }
             /// X = W^T Y for Y [M, batch]. \throws tessera::invalid_argument if Y.shape(0) != rows().
@@ -120,7 +124,7 @@ namespace tessera::tt
             {
                 require(Y.shape(0) == m_M, "tt_matrix::transpose_matmat", "Y must have shape [rows()=", m_M,
                         ", batch], got ", shape_to_string(Y.shape()));
-                return apply_interleaved<T>(m_bwd, m_train.ranks(), m_rows, m_cols, Y.data(), Y.shape(1));
+                return apply_interleaved<T>(m_bwd.mats, m_bwd.ranks, m_bwd.in_modes, m_bwd.out_modes, Y.data(), Y.shape(1));
             }
 
             /// The dense W [M, N]: the train densified over (m_1 n_1, ..., m_d n_d), then
@@ -160,38 +164,66 @@ namespace tessera::tt
                 return y;
             }
 
+            /// GEMM-ready cores of one product direction, after the merging plan (detail/plan.hpp).
+            struct sweep
+            {
+                std::vector<xt::xtensor<T, 2>> mats;  ///< group g as [(out_g r_g), (r_{g-1} in_g)]
+                std::vector<std::size_t> ranks, in_modes, out_modes;
+            };
+
+            sweep make_sweep(bool forward) const
+            {
+                const auto ranks = m_train.ranks();
+                const auto& in = forward ? m_cols : m_rows;
+                const auto& out = forward ? m_rows : m_cols;
+                const auto plan = choose_plan(in, out, ranks, 2.0);
+                sweep sw;
+                for (std::size_t g = 0; g + 1 < plan.starts.size(); ++g)
+                {
+                    const std::size_t a = plan.starts[g], b = plan.starts[g + 1];
+                    const auto G = b - a == 1 ? m_train.core(a) : merge_cores<T>(m_train.cores(), m_rows, m_cols, a, b);
+                    std::size_t M = 1, N = 1;
+                    for (std::size_t k = a; k < b; ++k)
+                    {
+                        M *= m_rows[k];
+                        N *= m_cols[k];
+                    }
+                    const std::size_t r0 = ranks[a], r1 = ranks[b], I = forward ? N : M, O = forward ? M : N;
+                    xt::xtensor<T, 2> F = xt::xtensor<T, 2>::from_shape({O * r1, r0 * I});
+                    const T* p = G.data();  // p[((t M + i) N + j) r1 + s] = G(t, i, j, s)
+                    for (std::size_t t = 0; t < r0; ++t)
+                        for (std::size_t i = 0; i < M; ++i)
+                            for (std::size_t j = 0; j < N; ++j)
+                                for (std::size_t q = 0; q < r1; ++q)
+                                {
+                                    const T v = p[((t * M + i) * N + j) * r1 + q];
+                                    if (forward)
+                                        F(i * r1 + q, t * N + j) = v;
+                                    else
+                                        F(j * r1 + q, t * M + i) = v;
+                                }
+                    sw.mats.push_back(std::move(F));
+                    sw.ranks.push_back(r0);
+                    sw.in_modes.push_back(I);
+                    sw.out_modes.push_back(O);
+                }
+                sw.ranks.push_back(1);
+                return sw;
+            }
+
             void build_mats()
             {
                 m_M = product(m_rows, "tt_matrix", "row_modes");
                 m_N = product(m_cols, "tt_matrix", "col_modes");
-                m_fwd.clear();
-                m_bwd.clear();
-                for (std::size_t k = 0; k < m_rows.size(); ++k)
-                {
-                    const auto& G = m_train.core(k);
-                    const std::size_t r0 = G.shape(0), r1 = G.shape(2), m = m_rows[k], n = m_cols[k];
-                    xt::xtensor<T, 2> F = xt::xtensor<T, 2>::from_shape({m * r1, r0 * n});
-                    xt::xtensor<T, 2> B = xt::xtensor<T, 2>::from_shape({n * r1, r0 * m});
-                    const T* g = G.data();  // g[((t m + a) n + j) r1 + s] = G(t, a, j, s)
-                    for (std::size_t t = 0; t < r0; ++t)
-                        for (std::size_t a = 0; a < m; ++a)
-                            for (std::size_t j = 0; j < n; ++j)
-                                for (std::size_t s = 0; s < r1; ++s)
-                                {
-                                    const T v = g[((t * m + a) * n + j) * r1 + s];
-                                    F(a * r1 + s, t * n + j) = v;
-                                    B(j * r1 + s, t * m + a) = v;
-                                }
-                    m_fwd.push_back(std::move(F));
-                    m_bwd.push_back(std::move(B));
-                }
+                m_fwd = make_sweep(true);
+                m_bwd = make_sweep(false);
             }
 
             std::vector<std::size_t> m_rows, m_cols;
             tensor_train<T> m_train;
             std::size_t m_M = 0, m_N = 0;
-            std::vector<xt::xtensor<T, 2>> m_fwd;  ///< core k as [(m_k r_k), (r_{k-1} n_k)]
-            std::vector<xt::xtensor<T, 2>> m_bwd;  ///< core k as [(n_k r_k), (r_{k-1} m_k)]
+            sweep m_fwd;  ///< for W X: groups as [(m r), (r n)]
+            sweep m_bwd;  ///< for W^T Y: groups as [(n r), (r m)]
         };
 
         /// Interleaved TT-matrix of a dense W: see tessera::tt::to_tt_matrix.
