@@ -114,6 +114,29 @@ namespace tessera::ternary
             return k == kernel::avx512 ? plan_order::planes64 : plan_order::planes32;
         }
 
+#if defined(TESSERA_TERNARY_HAVE_AVX512)
+        /// Rows [i, i+R) of W through the AVX-512 2-bit tile kernel (codes_buf: unpacked tile from row i0).
+        template <int R>
+        void tile_rows(const packed_ternary& W, std::size_t i, std::size_t i0, const act_plan& p, const unit_tables& t,
+                       float* y, std::int32_t* units, const std::uint8_t* codes_buf)
+        {
+            const std::uint8_t* rows[R];
+            const std::uint8_t* cb[R];
+            const float* ws[R];
+            std::int32_t* us[R];
+            for (int r = 0; r < R; ++r)
+            {
+                const std::size_t ir = i + static_cast<std::size_t>(r);
+                rows[r] = W.row(ir);
+                cb[r] = codes_buf ? codes_buf + (ir - i0) * t.n_chunks * 256 : nullptr;
+                ws[r] = W.row_scales(ir);
+                us[r] = units ? units + ir * t.n_units_pad : nullptr;
+            }
+            avx512::tile_2bit<R>(rows, codes_buf ? cb : nullptr, ws, p, t, y + i, units ? us : nullptr,
+                                 static_cast<std::size_t>(R) * W.row_stride);
+        }
+#endif
+
         /// Rows [i0, i0+n) of W against plan p (activation row b): y[i] and optional unit sums.
         inline void rows_product(const packed_ternary& W, std::size_t i0, std::size_t n, const int8_activations& X,
                                  std::size_t b, const act_plan& p, const unit_tables& t, kernel k, float* y,
@@ -124,28 +147,13 @@ namespace tessera::ternary
             if (k == kernel::avx512 && W.layout == packed_layout::two_bit)
             {
                 std::size_t i = i0;
-                for (; i + 4 <= i0 + n; i += 4)
-                {
-                    const std::uint8_t* rows[4] = {W.row(i), W.row(i + 1), W.row(i + 2), W.row(i + 3)};
-                    const std::uint8_t* cb[4] = {};
-                    if (codes_buf)
-                        for (std::size_t r = 0; r < 4; ++r)
-                            cb[r] = codes_buf + (i - i0 + r) * t.n_chunks * 256;
-                    const float* ws[4] = {W.row_scales(i), W.row_scales(i + 1), W.row_scales(i + 2), W.row_scales(i + 3)};
-                    std::int32_t* us[4] = {};
-                    if (units)
-                        for (std::size_t r = 0; r < 4; ++r)
-                            us[r] = units + (i + r) * nu;
-                    avx512::tile_2bit<4>(rows, codes_buf ? cb : nullptr, ws, p, t, y + i, units ? us : nullptr);
-                }
+                // GEMV streams one row at a time (hardware prefetch friendly); GEMM on an unpacked
+                // tile (in cache) shares each activation load across four rows.
+                if (codes_buf)
+                    for (; i + 4 <= i0 + n; i += 4)
+                        tile_rows<4>(W, i, i0, p, t, y, units, codes_buf);
                 for (; i < i0 + n; ++i)
-                {
-                    const std::uint8_t* rows[1] = {W.row(i)};
-                    const std::uint8_t* cb[1] = {codes_buf ? codes_buf + (i - i0) * t.n_chunks * 256 : nullptr};
-                    const float* ws[1] = {W.row_scales(i)};
-                    std::int32_t* us[1] = {units ? units + i * nu : nullptr};
-                    avx512::tile_2bit<1>(rows, codes_buf ? cb : nullptr, ws, p, t, y + i, units ? us : nullptr);
-                }
+                    tile_rows<1>(W, i, i0, p, t, y, units, codes_buf);
                 return;
             }
             if (k == kernel::avx512)

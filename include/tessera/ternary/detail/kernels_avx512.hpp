@@ -38,7 +38,8 @@ namespace tessera::ternary::detail::avx512
         return _mm_cvtss_f32(_mm_add_ss(c, _mm_movehdup_ps(c)));
     }
 
-    /// The four code planes (0..2 in bytes) of 64 packed bytes = 256 weights.
+    /// The four code planes (0..2 in bytes) of 64 packed bytes = 256 weights. With GFNI one
+    /// affine byte transform moves bits 2j..2j+1 to bits 0..1; otherwise shift and mask.
     struct planes
     {
         __m512i c[4];
@@ -47,16 +48,56 @@ namespace tessera::ternary::detail::avx512
     {
         const __m512i v = _mm512_load_si512(reinterpret_cast<const void*>(p));
         const __m512i m3 = _mm512_set1_epi8(3);
+#if defined(__GFNI__)
+        // row (7-i) of the 8x8 bit matrix selects the source bit of output bit i
+        auto sel = [](int j) {
+            return _mm512_set1_epi64(static_cast<long long>((std::uint64_t(1) << (2 * j)) << 56 |
+                                                            (std::uint64_t(1) << (2 * j + 1)) << 48));
+        };
+        return {{_mm512_and_si512(v, m3), _mm512_gf2p8affine_epi64_epi8(v, sel(1), 0),
+                 _mm512_gf2p8affine_epi64_epi8(v, sel(2), 0), _mm512_gf2p8affine_epi64_epi8(v, sel(3), 0)}};
+#else
         return {{_mm512_and_si512(v, m3), _mm512_and_si512(_mm512_srli_epi16(v, 2), m3),
                  _mm512_and_si512(_mm512_srli_epi16(v, 4), m3), _mm512_and_si512(_mm512_srli_epi16(v, 6), m3)}};
+#endif
+    }
+
+    /// int32 lanes of chunk `ch` for R rows: lane l = sum over weights 16l..16l+15 of code*x.
+    template <int R>
+    inline void chunk_dots(const std::uint8_t* const* rows, const std::uint8_t* const* codes, const std::uint8_t* xb,
+                           std::size_t ch, std::size_t pf, __m512i* acc) noexcept
+    {
+        const std::uint8_t* xp = xb + ch * 256;
+        const __m512i x0 = _mm512_load_si512(xp), x1 = _mm512_load_si512(xp + 64);
+        const __m512i x2 = _mm512_load_si512(xp + 128), x3 = _mm512_load_si512(xp + 192);
+        for (int r = 0; r < R; ++r)
+        {
+            planes pl;
+            if (codes)
+            {
+                const std::uint8_t* cp = codes[r] + ch * 256;
+                for (int j = 0; j < 4; ++j)
+                    pl.c[j] = _mm512_load_si512(cp + 64 * j);
+            }
+            else
+            {
+                _mm_prefetch(reinterpret_cast<const char*>(rows[r] + ch * 64 + pf), _MM_HINT_T0);
+                pl = unpack64(rows[r] + ch * 64);
+            }
+            __m512i a = _mm512_dpbusd_epi32(_mm512_setzero_si512(), pl.c[0], x0);
+            a = _mm512_dpbusd_epi32(a, pl.c[1], x1);
+            a = _mm512_dpbusd_epi32(a, pl.c[2], x2);
+            acc[r] = _mm512_dpbusd_epi32(a, pl.c[3], x3);
+        }
     }
 
     /// R rows of the 2-bit kernel against one activation plan (order planes64). If `codes` is
     /// non-null, row r's planes are read from codes[r] (n_chunks*256 bytes, pre-unpacked: GEMM),
-    /// else unpacked from rows[r]. Writes y[r] and, if `units` is non-null, the exact unit sums.
+    /// else unpacked from rows[r], prefetching the byte `pf` ahead of each load (the next tile).
+    /// Writes y[r] and, if `units` is non-null, the exact unit sums.
     template <int R>
     void tile_2bit(const std::uint8_t* const* rows, const std::uint8_t* const* codes, const float* const* ws,
-                   const act_plan& p, const unit_tables& t, float* y, std::int32_t* const* units)
+                   const act_plan& p, const unit_tables& t, float* y, std::int32_t* const* units, std::size_t pf)
     {
         __m512 F[R];
         for (int r = 0; r < R; ++r)
@@ -65,34 +106,25 @@ namespace tessera::ternary::detail::avx512
         const std::uint8_t* xb = p.x.data();
         for (std::size_t q = 0; q < nq; ++q)
         {
-            __m512i acc[R][4];
-            for (std::size_t c = 0; c < 4; ++c)
+            __m512i a0[R], a1[R], a2[R], a3[R];
+            const std::size_t ch = 4 * q;
+            if (ch + 4 <= t.n_chunks)
             {
-                const std::size_t ch = 4 * q + c;
-                if (ch >= t.n_chunks)
+                chunk_dots<R>(rows, codes, xb, ch, pf, a0);
+                chunk_dots<R>(rows, codes, xb, ch + 1, pf, a1);
+                chunk_dots<R>(rows, codes, xb, ch + 2, pf, a2);
+                chunk_dots<R>(rows, codes, xb, ch + 3, pf, a3);
+            }
+            else  // the last, partial batch of units
+            {
+                __m512i* a[4] = {a0, a1, a2, a3};
+                for (std::size_t c = 0; c < 4; ++c)
                 {
-                    for (int r = 0; r < R; ++r)
-                        acc[r][c] = _mm512_setzero_si512();
-                    continue;
-                }
-                const std::uint8_t* xp = xb + ch * 256;
-                const __m512i x0 = _mm512_load_si512(xp), x1 = _mm512_load_si512(xp + 64);
-                const __m512i x2 = _mm512_load_si512(xp + 128), x3 = _mm512_load_si512(xp + 192);
-                for (int r = 0; r < R; ++r)
-                {
-                    planes pl;
-                    if (codes)
-                    {
-                        const std::uint8_t* cp = codes[r] + ch * 256;
-                        for (int j = 0; j < 4; ++j)
-                            pl.c[j] = _mm512_load_si512(cp + 64 * j);
-                    }
+                    if (ch + c < t.n_chunks)
+                        chunk_dots<R>(rows, codes, xb, ch + c, pf, a[c]);
                     else
-                        pl = unpack64(rows[r] + ch * 64);
-                    __m512i a = _mm512_dpbusd_epi32(_mm512_setzero_si512(), pl.c[0], x0);
-                    a = _mm512_dpbusd_epi32(a, pl.c[1], x1);
-                    a = _mm512_dpbusd_epi32(a, pl.c[2], x2);
-                    acc[r][c] = _mm512_dpbusd_epi32(a, pl.c[3], x3);
+                        for (int r = 0; r < R; ++r)
+                            a[c][r] = _mm512_setzero_si512();
                 }
             }
             const __m512i xsum = _mm512_loadu_si512(p.xsum.data() + 16 * q);
@@ -101,8 +133,7 @@ namespace tessera::ternary::detail::avx512
             const __m512i rel = _mm512_sub_epi32(_mm512_loadu_si512(t.gidx.data() + 16 * q), _mm512_set1_epi32(g0));
             for (int r = 0; r < R; ++r)
             {
-                const __m512i I = _mm512_sub_epi32(
-                    pairsum(pairsum(acc[r][0], acc[r][1]), pairsum(acc[r][2], acc[r][3])), xsum);
+                const __m512i I = _mm512_sub_epi32(pairsum(pairsum(a0[r], a1[r]), pairsum(a2[r], a3[r])), xsum);
                 if (units)
                     _mm512_storeu_si512(units[r] + 16 * q, I);
                 const __m512 S = _mm512_mul_ps(_mm512_permutexvar_ps(rel, _mm512_loadu_ps(ws[r] + g0)), xs);
