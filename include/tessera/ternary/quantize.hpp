@@ -236,7 +236,7 @@ namespace tessera::ternary
         /// OpenMP over rows.
         /// \param W a real matrix [rows, cols], rows, cols >= 1, all entries finite.
         /// \return ternary_matrix<T> with scales [rows, ceil(cols/G)] (G = cols for per_row and per_tensor).
-        /// \throws tessera::invalid_argument for an empty W, group_size = 0, eps < 0 or not finite,
+        /// \throws tessera::invalid_argument for an empty W, group_size = 0 (per_group), eps < 0 or not finite,
         ///         or a NaN/inf weight (its position is named).
         template <class E, requires_t<is_real_expression_v<E>> = true>
         ternary_matrix<value_type_t<E>> quantize_absmean(const xt::xexpression<E>& W, const quantize_options& opts = {})
@@ -247,7 +247,8 @@ namespace tessera::ternary
             const auto& w = ev.get();
             const std::size_t R = w.shape(0), C = w.shape(1);
             require(R > 0 && C > 0, fn, "W must be non-empty, got shape ", shape_to_string(w.shape()));
-            require(opts.group_size >= 1, fn, "group_size=", opts.group_size, " must be >= 1");
+            require(opts.group_size >= 1 || opts.granularity != scale_granularity::per_group, fn,
+                    "group_size=", opts.group_size, " must be >= 1");
             require(opts.eps >= 0 && std::isfinite(opts.eps), fn, "eps=", opts.eps, " must be finite and >= 0");
             for (std::size_t i = 0; i < R; ++i)
                 for (std::size_t k = 0; k < C; ++k)
