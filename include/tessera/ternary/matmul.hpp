@@ -132,8 +132,7 @@ namespace tessera::ternary
                 ws[r] = W.row_scales(ir);
                 us[r] = units ? units + ir * t.n_units_pad : nullptr;
             }
-            avx512::tile_2bit<R>(rows, codes_buf ? cb : nullptr, ws, p, t, y + i, units ? us : nullptr,
-                                 static_cast<std::size_t>(R) * W.row_stride);
+            avx512::tile_2bit<R>(rows, codes_buf ? cb : nullptr, ws, p, t, y + i, units ? us : nullptr, 0);
         }
 #endif
 

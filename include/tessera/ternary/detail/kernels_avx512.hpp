@@ -81,7 +81,8 @@ namespace tessera::ternary::detail::avx512
             }
             else
             {
-                _mm_prefetch(reinterpret_cast<const char*>(rows[r] + ch * 64 + pf), _MM_HINT_T0);
+                if (pf != 0)
+                    _mm_prefetch(reinterpret_cast<const char*>(rows[r] + ch * 64 + pf), _MM_HINT_T0);
                 pl = unpack64(rows[r] + ch * 64);
             }
             __m512i a = _mm512_dpbusd_epi32(_mm512_setzero_si512(), pl.c[0], x0);
@@ -93,7 +94,7 @@ namespace tessera::ternary::detail::avx512
 
     /// R rows of the 2-bit kernel against one activation plan (order planes64). If `codes` is
     /// non-null, row r's planes are read from codes[r] (n_chunks*256 bytes, pre-unpacked: GEMM),
-    /// else unpacked from rows[r], prefetching the byte `pf` ahead of each load (the next tile).
+    /// else unpacked from rows[r], prefetching the byte `pf` ahead of each load when pf != 0.
     /// Writes y[r] and, if `units` is non-null, the exact unit sums.
     template <int R>
     void tile_2bit(const std::uint8_t* const* rows, const std::uint8_t* const* codes, const float* const* ws,
