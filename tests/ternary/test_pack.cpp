@@ -1,5 +1,7 @@
 // 2-bit and base-3 packing: every byte pattern, odd shapes, padding and bad input.
 #include <cstdint>
+#include <algorithm>
+#include <limits>
 #include <string>
 
 #include <doctest/doctest.h>
@@ -123,4 +125,29 @@ TEST_CASE("packing rejects bad input with a clear message")
                          "row_stride=128, 128 bytes)",
                          tessera::invalid_argument);
     CHECK_THROWS_AS(unpack_base3(pack_2bit(codes)), tessera::invalid_argument);
+}
+
+TEST_CASE_TEMPLATE("quantize_pack_2bit equals pack_2bit(quantize_absmean) byte for byte", T, float, double)
+{
+    xt::xtensor<T, 2> W = xt::xtensor<T, 2>::from_shape({11, 333});
+    std::uint64_t s = 3;
+    for (auto& v : W)
+    {
+        s = s * 6364136223846793005ull + 1442695040888963407ull;
+        v = static_cast<T>(static_cast<double>(s >> 11) * 0x1.0p-53 - 0.5);
+    }
+    quantize_options o;
+    for (std::size_t g : {1u, 64u, 100u, 128u, 1000u})
+    {
+        o.group_size = g;
+        const auto a = quantize_pack_2bit(W, o);
+        const auto b = pack_2bit(quantize_absmean(W, o));
+        REQUIRE(a.bytes.size() == b.bytes.size());
+        CHECK(std::equal(a.bytes.data(), a.bytes.data() + a.bytes.size(), b.bytes.data()));
+        CHECK(a.scales == b.scales);
+        CHECK(a.group_size == b.group_size);
+    }
+    W(10, 332) = std::numeric_limits<T>::quiet_NaN();
+    CHECK_THROWS_WITH_AS(quantize_pack_2bit(W), "quantize_pack_2bit: W(10, 332)=nan is not finite; ternary quantization needs finite weights",
+                         tessera::invalid_argument);
 }

@@ -4,12 +4,14 @@
 /// (five codes per byte, 1.6 bits per weight). Both are row-major with a 64-byte-aligned row
 /// stride, so every row starts on a SIMD-load boundary; see docs/ternary.md for bit diagrams.
 
+#include <algorithm>
 #include <cstddef>
 #include <cstdint>
 #include <cstdlib>
 #include <cstring>
 #include <memory>
 #include <new>
+#include <vector>
 
 #include <xtensor/xtensor.hpp>
 
@@ -121,8 +123,29 @@ namespace tessera::ternary
             return static_cast<std::uint8_t>((y * 3u) >> 8);
         }
 
+        /// Writes the ceil(cols/4) 2-bit bytes of one row of codes (the rest of the row is padding).
+        inline void pack_row_2bit(const std::int8_t* c, std::size_t cols, std::uint8_t* out) noexcept
+        {
+            const std::size_t full = cols / 4;
+            for (std::size_t b = 0; b < full; ++b)
+                out[b] = static_cast<std::uint8_t>((c[4 * b] + 1) | (c[4 * b + 1] + 1) << 2 | (c[4 * b + 2] + 1) << 4 |
+                                                   (c[4 * b + 3] + 1) << 6);
+            if (cols % 4 != 0)
+            {
+                unsigned v = 0;
+                for (std::size_t j = 0; j < 4; ++j)
+                    v |= (4 * full + j < cols ? static_cast<unsigned>(c[4 * full + j] + 1) : 1u) << (2 * j);
+                out[full] = static_cast<std::uint8_t>(v);
+            }
+        }
+
         inline void check_codes(const xt::xtensor<std::int8_t, 2>& codes, const char* fn)
         {
+            bool ok = true;
+            for (std::int8_t c : codes)
+                ok &= (c >= -1) & (c <= 1);
+            if (ok)
+                return;
             for (std::size_t i = 0; i < codes.shape(0); ++i)
                 for (std::size_t k = 0; k < codes.shape(1); ++k)
                     require(codes(i, k) >= -1 && codes(i, k) <= 1, fn, "codes(", i, ", ", k, ")=", int(codes(i, k)),
@@ -145,18 +168,7 @@ namespace tessera::ternary
                 std::uint8_t* out = p.bytes.data() + i * p.row_stride;
                 const std::int8_t* c = codes.data() + i * p.cols;
                 if (layout == packed_layout::two_bit)
-                {
-                    for (std::size_t b = 0; b < p.row_stride; ++b)
-                    {
-                        unsigned v = 0;
-                        for (unsigned j = 0; j < 4; ++j)
-                        {
-                            const std::size_t k = 4 * b + j;
-                            v |= (k < p.cols ? static_cast<unsigned>(c[k] + 1) : 1u) << (2 * j);
-                        }
-                        out[b] = static_cast<std::uint8_t>(v);
-                    }
-                }
+                    pack_row_2bit(c, p.cols, out);
                 else
                 {
                     for (std::size_t blk = 0; blk < p.row_stride / 64; ++blk)
@@ -233,6 +245,42 @@ namespace tessera::ternary
         {
             return pack_matrix(m, packed_layout::two_bit, "pack_2bit");
         }
+        /// quantize_absmean followed by pack_2bit in one pass over W (no int8 code matrix in
+        /// between): the same codes and scales, packed for gemv/gemm. OpenMP over rows.
+        /// \throws as quantize_absmean.
+        template <class E, requires_t<is_real_expression_v<E>> = true>
+        packed_ternary quantize_pack_2bit(const xt::xexpression<E>& W, const quantize_options& opts = {})
+        {
+            using T = value_type_t<E>;
+            const char* fn = "quantize_pack_2bit";
+            auto ev = tessera::detail::evaluate<T, 2>(W, fn, "W");
+            const auto& w = ev.get();
+            double tensor_gamma = 0;
+            const std::size_t G = prepare_quantization(w, opts, fn, tensor_gamma);
+            packed_ternary p;
+            p.rows = w.shape(0);
+            p.cols = w.shape(1);
+            p.row_stride = stride_2bit(p.cols);
+            p.group_size = G;
+            p.n_groups = (p.cols + G - 1) / G;
+            p.scale_stride = p.n_groups + 16;
+            p.bytes = aligned_bytes(p.rows * p.row_stride, 0x55);
+            p.scales.assign(p.rows * p.scale_stride, 0.0f);
+            std::vector<char> ok(p.rows, 1);
+            tessera::detail::parallel_for(0, static_cast<std::ptrdiff_t>(p.rows), [&](std::ptrdiff_t ii) {
+                const auto i = static_cast<std::size_t>(ii);
+                thread_local std::vector<std::int8_t> codes;
+                thread_local std::vector<double> buf, pre;
+                codes.resize(p.cols);
+                ok[i] = quantize_row(w.data() + i * p.cols, p.cols, G, opts, tensor_gamma,
+                                     p.scales.data() + i * p.scale_stride, codes.data(), buf, pre);
+                pack_row_2bit(codes.data(), p.cols, p.bytes.data() + i * p.row_stride);
+            });
+            if (std::find(ok.begin(), ok.end(), 0) != ok.end())
+                report_nonfinite(w, fn);
+            return p;
+        }
+
         /// Inverse of pack_2bit: codes [rows, cols] in {-1,0,1}.
         /// \throws tessera::invalid_argument if the layout, stride or buffer size do not match the
         ///         shape, or a byte holds the unused code 3.
@@ -264,6 +312,7 @@ namespace tessera::ternary
 
     using detail::pack_2bit;
     using detail::pack_base3;
+    using detail::quantize_pack_2bit;
     using detail::unpack_2bit;
     using detail::unpack_base3;
 }  // namespace tessera::ternary

@@ -169,13 +169,6 @@ namespace tessera::ternary
 
     namespace detail
     {
-        /// round(v) with halves away from zero, clipped to [-1, 1].
-        inline std::int8_t ternary_code(double v) noexcept
-        {
-            const double r = std::round(v);
-            return static_cast<std::int8_t>(r > 1 ? 1 : (r < -1 ? -1 : r));
-        }
-
         /// Squared error of gamma * clip(round(a/(gamma+eps))) against |w| sorted descending
         /// (prefix sums `pre`, total square `sq`): nonzero iff |w| >= (gamma+eps)/2.
         inline double ternary_group_error(const std::vector<double>& sorted_abs, const std::vector<double>& pre,
@@ -188,15 +181,53 @@ namespace tessera::ternary
             return sq - 2.0 * gamma * pre[m] + static_cast<double>(m) * gamma * gamma;
         }
 
+        /// \f$\sum_k |w_k|\f$ in double with eight partial sums (vectorizable). Not finite if some w is.
+        template <class T>
+        double abs_sum(const T* w, std::size_t n) noexcept
+        {
+            double acc[8] = {};
+            std::size_t k = 0;
+            for (; k + 8 <= n; k += 8)
+                for (std::size_t j = 0; j < 8; ++j)
+                    acc[j] += std::fabs(static_cast<double>(w[k + j]));
+            double s = ((acc[0] + acc[1]) + (acc[2] + acc[3])) + ((acc[4] + acc[5]) + (acc[6] + acc[7]));
+            for (; k < n; ++k)
+                s += std::fabs(static_cast<double>(w[k]));
+            return s;
+        }
+
+        /// The smallest T not below t (so that |w| >= result <=> |w| >= t exactly, for T-valued w).
+        template <class T>
+        T threshold_as(double t) noexcept
+        {
+            T f = static_cast<T>(t);
+            if (static_cast<double>(f) < t)
+                f = std::nextafter(f, std::numeric_limits<T>::infinity());
+            return f;
+        }
+
+        /// Codes of one group: clip(round(w/div)) with halves away from zero, i.e. sign(w) where
+        /// |w| >= div/2 (compared exactly) and 0 elsewhere; all 0 when div = 0.
+        template <class T>
+        void group_codes(const T* w, std::size_t n, double div, std::int8_t* out) noexcept
+        {
+            if (!(div > 0))
+            {
+                for (std::size_t k = 0; k < n; ++k)
+                    out[k] = 0;
+                return;
+            }
+            const T thr = threshold_as<T>(0.5 * div);
+            for (std::size_t k = 0; k < n; ++k)
+                out[k] = static_cast<std::int8_t>(static_cast<int>(w[k] >= thr) - static_cast<int>(w[k] <= -thr));
+        }
+
         /// The scale of one group of n weights w[0..n) with stride 1.
         template <class T>
         double group_scale(const T* w, std::size_t n, scale_rule rule, double eps, std::vector<double>& buf,
                            std::vector<double>& pre)
         {
-            double s = 0;
-            for (std::size_t k = 0; k < n; ++k)
-                s += std::fabs(static_cast<double>(w[k]));
-            const double absmean = s / static_cast<double>(n);
+            const double absmean = abs_sum(w, n) / static_cast<double>(n);
             if (rule == scale_rule::absmean || absmean == 0)
                 return absmean;
             buf.resize(n);
@@ -224,20 +255,74 @@ namespace tessera::ternary
             return best;
         }
 
+        /// Quantizes row `row` [C] into codes[C] and scales[ng]; returns false if a weight is not finite.
+        template <class T>
+        bool quantize_row(const T* row, std::size_t C, std::size_t G, const quantize_options& opts, double tensor_gamma,
+                          float* scales, std::int8_t* codes, std::vector<double>& buf, std::vector<double>& pre)
+        {
+            const std::size_t ng = (C + G - 1) / G;
+            bool finite = true;
+            for (std::size_t g = 0; g < ng; ++g)
+            {
+                const std::size_t k0 = g * G, n = std::min(G, C - k0);
+                double gamma = tensor_gamma;
+                if (opts.granularity != scale_granularity::per_tensor)
+                {
+                    gamma = group_scale(row + k0, n, opts.scale, opts.eps, buf, pre);
+                    finite = finite && std::isfinite(gamma);
+                }
+                scales[g] = static_cast<float>(gamma);
+                group_codes(row + k0, n, gamma + opts.eps, codes + k0);
+            }
+            return finite;
+        }
+
+        /// Throws naming the first non-finite weight of W (if any).
+        template <class T>
+        void report_nonfinite(const xt::xtensor<T, 2>& w, const char* fn)
+        {
+            for (std::size_t i = 0; i < w.shape(0); ++i)
+                for (std::size_t k = 0; k < w.shape(1); ++k)
+                    require(std::isfinite(w(i, k)), fn, "W(", i, ", ", k, ")=", w(i, k),
+                            " is not finite; ternary quantization needs finite weights");
+        }
+
+        /// Checks the options and weights of a quantization; returns the effective group size and,
+        /// for per_tensor, the tensor scale in `tensor_gamma`.
+        template <class T>
+        std::size_t prepare_quantization(const xt::xtensor<T, 2>& w, const quantize_options& opts, const char* fn,
+                                         double& tensor_gamma)
+        {
+            const std::size_t R = w.shape(0), C = w.shape(1);
+            require(R > 0 && C > 0, fn, "W must be non-empty, got shape ", shape_to_string(w.shape()));
+            require(opts.group_size >= 1 || opts.granularity != scale_granularity::per_group, fn,
+                    "group_size=", opts.group_size, " must be >= 1");
+            require(opts.eps >= 0 && std::isfinite(opts.eps), fn, "eps=", opts.eps, " must be finite and >= 0");
+            tensor_gamma = 0;
+            if (opts.granularity == scale_granularity::per_tensor)
+            {
+                std::vector<double> buf, pre;
+                tensor_gamma = group_scale(w.data(), R * C, opts.scale, opts.eps, buf, pre);
+                if (!std::isfinite(tensor_gamma))
+                    report_nonfinite(w, fn);
+            }
+            return opts.granularity == scale_granularity::per_group ? std::min(opts.group_size, C) : C;
+        }
+
         /// Absmean ternary quantization of W [rows, cols].
         ///
         /// \f$q_{ik} = \mathrm{clip}(\mathrm{round}(W_{ik}/(\gamma_g+\epsilon)), -1, 1)\f$ with
         /// \f$\gamma_g = \frac{1}{|g|}\sum_{k\in g}|W_{ik}|\f$ (double accumulation; halves round away
-        /// from zero) over groups g of `group_size` consecutive weights of a row (the last group of a
-        /// row may be shorter), one row, or the whole matrix. The stored scale is
-        /// \f$\gamma_g\f$ rounded to float. With `mse_optimal`, \f$\gamma_g\f$ is the candidate among
-        /// absmean and the means of the n largest |W| that minimises the group's squared error, so its
-        /// error never exceeds absmean's. O(rows*cols) (absmean), O(rows*cols*log G) (mse_optimal);
-        /// OpenMP over rows.
+        /// from zero, decided exactly as \f$|W| \ge (\gamma_g+\epsilon)/2\f$) over groups g of `group_size`
+        /// consecutive weights of a row (the last group of a row may be shorter), one row, or the whole
+        /// matrix. The stored scale is \f$\gamma_g\f$ rounded to float. With `mse_optimal`,
+        /// \f$\gamma_g\f$ is the candidate among absmean and the means of the n largest |W| that
+        /// minimises the group's squared error, so its error never exceeds absmean's.
+        /// O(rows*cols) (absmean), O(rows*cols*log G) (mse_optimal); OpenMP over rows.
         /// \param W a real matrix [rows, cols], rows, cols >= 1, all entries finite.
         /// \return ternary_matrix<T> with scales [rows, ceil(cols/G)] (G = cols for per_row and per_tensor).
-        /// \throws tessera::invalid_argument for an empty W, group_size = 0 (per_group), eps < 0 or not finite,
-        ///         or a NaN/inf weight (its position is named).
+        /// \throws tessera::invalid_argument for an empty W, group_size = 0 (per_group), eps < 0 or not
+        ///         finite, or a NaN/inf weight (its position is named: NaN is never propagated).
         template <class E, requires_t<is_real_expression_v<E>> = true>
         ternary_matrix<value_type_t<E>> quantize_absmean(const xt::xexpression<E>& W, const quantize_options& opts = {})
         {
@@ -245,41 +330,20 @@ namespace tessera::ternary
             const char* fn = "quantize_absmean";
             auto ev = tessera::detail::evaluate<T, 2>(W, fn, "W");
             const auto& w = ev.get();
-            const std::size_t R = w.shape(0), C = w.shape(1);
-            require(R > 0 && C > 0, fn, "W must be non-empty, got shape ", shape_to_string(w.shape()));
-            require(opts.group_size >= 1 || opts.granularity != scale_granularity::per_group, fn,
-                    "group_size=", opts.group_size, " must be >= 1");
-            require(opts.eps >= 0 && std::isfinite(opts.eps), fn, "eps=", opts.eps, " must be finite and >= 0");
-            for (std::size_t i = 0; i < R; ++i)
-                for (std::size_t k = 0; k < C; ++k)
-                    require(std::isfinite(w(i, k)), fn, "W(", i, ", ", k, ")=", w(i, k),
-                            " is not finite; ternary quantization needs finite weights");
-            const std::size_t G = opts.granularity == scale_granularity::per_group ? std::min(opts.group_size, C) : C;
-            const std::size_t ng = (C + G - 1) / G;
+            double tensor_gamma = 0;
+            const std::size_t G = prepare_quantization(w, opts, fn, tensor_gamma);
+            const std::size_t R = w.shape(0), C = w.shape(1), ng = (C + G - 1) / G;
             xt::xtensor<std::int8_t, 2> codes = xt::xtensor<std::int8_t, 2>::from_shape({R, C});
             xt::xtensor<float, 2> scales = xt::xtensor<float, 2>::from_shape({R, ng});
-            double tensor_gamma = 0;
-            if (opts.granularity == scale_granularity::per_tensor)
-            {
-                std::vector<double> buf, pre;
-                tensor_gamma = group_scale(w.data(), R * C, opts.scale, opts.eps, buf, pre);
-            }
+            std::vector<char> ok(R, 1);
             tessera::detail::parallel_for(0, static_cast<std::ptrdiff_t>(R), [&](std::ptrdiff_t ii) {
                 const auto i = static_cast<std::size_t>(ii);
                 std::vector<double> buf, pre;
-                const T* row = w.data() + i * C;
-                for (std::size_t g = 0; g < ng; ++g)
-                {
-                    const std::size_t k0 = g * G, n = std::min(G, C - k0);
-                    const double gamma = opts.granularity == scale_granularity::per_tensor
-                                             ? tensor_gamma
-                                             : group_scale(row + k0, n, opts.scale, opts.eps, buf, pre);
-                    scales(i, g) = static_cast<float>(gamma);
-                    const double div = gamma + opts.eps;
-                    for (std::size_t k = k0; k < k0 + n; ++k)
-                        codes(i, k) = div > 0 ? ternary_code(static_cast<double>(row[k]) / div) : std::int8_t(0);
-                }
+                ok[i] = quantize_row(w.data() + i * C, C, G, opts, tensor_gamma, scales.data() + i * ng,
+                                     codes.data() + i * C, buf, pre);
             });
+            if (std::find(ok.begin(), ok.end(), 0) != ok.end())
+                report_nonfinite(w, fn);
             return ternary_matrix<T>(std::move(codes), std::move(scales), G, opts.granularity);
         }
     }  // namespace detail
