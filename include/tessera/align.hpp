@@ -1,0 +1,10 @@
+#pragma once
+/// \file align.hpp
+/// The align module: orthogonal / semi-orthogonal Procrustes with centring, scaling, weights
+/// and a reflection guard; generalized Procrustes; vocabulary helpers for aligning two
+/// embedding spaces.
+
+#include "align/generalized_procrustes.hpp"
+#include "align/procrustes.hpp"
+#include "align/similarity_transform.hpp"
+#include "align/vocabulary.hpp"
