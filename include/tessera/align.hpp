@@ -6,5 +6,6 @@
 
 #include "align/generalized_procrustes.hpp"
 #include "align/procrustes.hpp"
+#include "align/retrieval.hpp"
 #include "align/similarity_transform.hpp"
 #include "align/vocabulary.hpp"

@@ -294,3 +294,23 @@ TEST_CASE("float and double agree; expressions are accepted")
     const auto te = procrustes(2.0 * A, B + 1.0);  // unevaluated expressions
     CHECK(max_abs_diff(te.R, td.R) < 1e-12);
 }
+
+TEST_CASE_TEMPLATE("centring is translation invariant across both cross-product routes", T, float, double)
+{
+    // Near-centred data takes the raw-GEMM + rank-1 route; a large offset forces the blocked
+    // centring route. Both must give the same fit.
+    const std::size_t n = 5000, d = 16;  // more than one block of 2048 rows
+    const auto A = tessera::random_normal<T>(n, d, 91);
+    const xt::xtensor<T, 2> B = matmul(A, align_test::random_rotation<T>(d, 92)) +
+                                tessera::random_normal<T>(n, d, 93, 0, T(0.5));
+    procrustes_options o;
+    o.scale = true;
+    const auto near = procrustes(A, B, o);
+    const xt::xtensor<T, 2> As = A + T(100), Bs = B - T(50);
+    const auto far = procrustes(As, Bs, o);
+    const double tolR = std::is_same_v<T, float> ? 5e-4 : 1e-10;  // offset 100 costs float ~7 bits
+    CHECK(max_abs_diff(near.R, far.R) < tolR);
+    CHECK(double(far.s) == doctest::Approx(double(near.s)).epsilon(tolR));
+    CHECK(far.residual == doctest::Approx(near.residual).epsilon(std::is_same_v<T, float> ? 1e-3 : 1e-8));
+    CHECK(double(far.mean_a(0)) == doctest::Approx(100.0).epsilon(1e-3));
+}

@@ -75,9 +75,11 @@ namespace tessera::align
         {
             const std::size_t n = A.shape(0), p = A.shape(1), q = B.shape(1), k = std::min(p, q);
             const std::vector<double>& w = opts.weights;
-            const std::vector<double> mean_a = opts.center ? column_mean(A, w, wsum) : std::vector<double>{};
-            const std::vector<double> mean_b = opts.center ? column_mean(B, w, wsum) : std::vector<double>{};
-            cross_product<T> cp = centred_cross(A, B, mean_a, mean_b, w);
+            const column_moments mom_a = moments(A, w, wsum, "procrustes", "A");
+            const column_moments mom_b = moments(B, w, wsum, "procrustes", "B");
+            const std::vector<double> mean_a = opts.center ? mom_a.means() : std::vector<double>{};
+            const std::vector<double> mean_b = opts.center ? mom_b.means() : std::vector<double>{};
+            cross_product<T> cp = centred_cross(A, B, mom_a, mom_b, opts.center, w);
 
             similarity_transform<T> t;
             t.mean_a = to_tensor<T>(mean_a, p);
@@ -169,8 +171,6 @@ namespace tessera::align
             require(a.shape(0) > 0 && a.shape(1) > 0 && b.shape(1) > 0, fn,
                     "A and B must be non-empty, got A ", shape_to_string(a.shape()), " and B ",
                     shape_to_string(b.shape()));
-            require_finite(a, fn, "A");
-            require_finite(b, fn, "B");
             const double wsum = check_weights(opts.weights, a.shape(0), fn);
             return fit_procrustes<T>(a, b, opts, wsum);
         }

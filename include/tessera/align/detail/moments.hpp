@@ -68,15 +68,58 @@ namespace tessera::align::detail
         return sum;
     }
 
-    /// Weighted column means sum_i w_i x_i / sum_i w_i in double ([p]); w empty = all ones.
+    /// Weighted column sums and sums of squares of a matrix, in double, from one read pass.
+    struct column_moments
+    {
+        std::vector<double> sum;    ///< [p] sum_i w_i x_ij
+        std::vector<double> sumsq;  ///< [p] sum_i w_i x_ij^2
+        double wsum = 0.0;          ///< sum_i w_i
+
+        double mean(std::size_t j) const { return sum[j] / wsum; }
+        /// sum_i w_i (x_ij - mean_j)^2 (never negative).
+        double centred_ss(std::size_t j) const { return std::max(0.0, sumsq[j] - sum[j] * sum[j] / wsum); }
+        std::vector<double> means() const
+        {
+            std::vector<double> m(sum.size());
+            for (std::size_t j = 0; j < m.size(); ++j)
+                m[j] = mean(j);
+            return m;
+        }
+        double total_ss(bool centred) const
+        {
+            double t = 0.0;
+            for (std::size_t j = 0; j < sum.size(); ++j)
+                t += centred ? centred_ss(j) : sumsq[j];
+            return t;
+        }
+        /// True when every column's mean^2 <= var (or the column is zero): forming X^T Y raw and
+        /// subtracting the rank-1 mean term then loses at most one bit against centring first.
+        bool nearly_centred() const
+        {
+            for (std::size_t j = 0; j < sum.size(); ++j)
+            {
+                const double m = mean(j);
+                if (m * m * wsum > centred_ss(j))
+                    return false;
+            }
+            return true;
+        }
+    };
+
+    /// Column moments of X with row weights w (empty = all ones; wsum their sum). One parallel
+    /// read pass over fixed chunks (the result does not depend on the thread count). Non-finite
+    /// entries are detected from the sums, then located and reported.
+    /// \throws tessera::invalid_argument naming fn / param and the first non-finite entry.
     template <class T>
-    std::vector<double> column_mean(const xt::xtensor<T, 2>& X, const std::vector<double>& w, double wsum)
+    column_moments moments(const xt::xtensor<T, 2>& X, const std::vector<double>& w, double wsum, const char* fn,
+                           const char* param)
     {
         const std::size_t n = X.shape(0), p = X.shape(1);
         const std::size_t chunks = (n + chunk_rows - 1) / chunk_rows;
-        std::vector<double> partial(chunks * p, 0.0);
+        std::vector<double> partial(chunks * p * 2, 0.0);
         tessera::parallel_for(0, static_cast<std::ptrdiff_t>(chunks), [&](std::ptrdiff_t c) {
-            double* acc = partial.data() + static_cast<std::size_t>(c) * p;
+            double* s1 = partial.data() + static_cast<std::size_t>(c) * p * 2;
+            double* s2 = s1 + p;
             const std::size_t b = static_cast<std::size_t>(c) * chunk_rows;
             const std::size_t e = std::min(n, b + chunk_rows);
             for (std::size_t i = b; i < e; ++i)
@@ -84,16 +127,36 @@ namespace tessera::align::detail
                 const double wi = w.empty() ? 1.0 : w[i];
                 const T* row = X.data() + i * p;
                 for (std::size_t j = 0; j < p; ++j)
-                    acc[j] += wi * static_cast<double>(row[j]);
+                {
+                    const double v = static_cast<double>(row[j]);
+                    s1[j] += wi * v;
+                    s2[j] += wi * v * v;
+                }
             }
         });
-        std::vector<double> mean(p, 0.0);
+        column_moments m{std::vector<double>(p, 0.0), std::vector<double>(p, 0.0), wsum};
+        bool finite = true;
         for (std::size_t c = 0; c < chunks; ++c)
             for (std::size_t j = 0; j < p; ++j)
-                mean[j] += partial[c * p + j];
-        for (double& m : mean)
-            m /= wsum;
-        return mean;
+            {
+                m.sum[j] += partial[c * p * 2 + j];
+                m.sumsq[j] += partial[c * p * 2 + p + j];
+            }
+        for (std::size_t j = 0; j < p; ++j)
+            finite = finite && std::isfinite(m.sumsq[j]) && std::isfinite(m.sum[j]);
+        if (!finite)
+        {
+            require_finite(X, fn, param);
+            require(false, fn, param, " is too large: its sum of squares overflows double");
+        }
+        return m;
+    }
+
+    /// Weighted column means sum_i w_i x_i / sum_i w_i in double ([p]); w empty = all ones.
+    template <class T>
+    std::vector<double> column_mean(const xt::xtensor<T, 2>& X, const std::vector<double>& w, double wsum)
+    {
+        return moments(X, w, wsum, "column_mean", "X").means();
     }
 
     /// Writes rows [r0, r0 + rows) of (X - mean) to `out` (row-major [rows, p]), each row
@@ -133,15 +196,41 @@ namespace tessera::align::detail
         double ss_b = 0.0;     ///< sum_i w_i ||b_i - mean_b||^2
     };
 
-    /// M = (A - mean_a)^T diag(w) (B - mean_b) by blocks of rows (means may be empty = zero).
-    /// Cost 2 n p q flops (GEMM) plus one pass over A and B.
+    /// M = (A - mean_a)^T diag(w) (B - mean_b) (means may be empty = zero). Two routes:
+    /// - unweighted and (uncentred, or both sides nearly centred, see column_moments): one GEMM
+    ///   on the inputs as they are, then M -= wsum mu_a mu_b^T in double (no copy of A or B);
+    /// - otherwise by blocks of 2048 rows centred (and weighted) into a buffer, one GEMM each.
+    /// The sums of squares come from the moments (first route) or the blocks (second route).
+    /// Cost 2 n p q flops (GEMM) plus, on the second route, one copy pass over A and B.
     template <class T>
     cross_product<T> centred_cross(const xt::xtensor<T, 2>& A, const xt::xtensor<T, 2>& B,
-                                   const std::vector<double>& mean_a, const std::vector<double>& mean_b,
+                                   const column_moments& ma, const column_moments& mb, bool center,
                                    const std::vector<double>& w)
     {
         const std::size_t n = A.shape(0), p = A.shape(1), q = B.shape(1);
-        cross_product<T> r{xt::zeros<T>({p, q}), 0.0, 0.0};
+        cross_product<T> r{xt::xtensor<T, 2>::from_shape({p, q}), 0.0, 0.0};
+        if (w.empty() && (!center || (ma.nearly_centred() && mb.nearly_centred())))
+        {
+            tessera::blas::detail::gemm_raw(tessera::blas::op::transpose, tessera::blas::op::none, p, q, n, T(1),
+                                            A.data(), p, B.data(), q, T(0), r.M.data(), q);
+            if (center)
+            {
+                const std::vector<double> mua = ma.means(), mub = mb.means();
+                tessera::parallel_for(0, static_cast<std::ptrdiff_t>(p), [&](std::ptrdiff_t ii) {
+                    const std::size_t i = static_cast<std::size_t>(ii);
+                    T* row = r.M.data() + i * q;
+                    const double f = ma.wsum * mua[i];
+                    for (std::size_t j = 0; j < q; ++j)
+                        row[j] = static_cast<T>(static_cast<double>(row[j]) - f * mub[j]);
+                }, 64);
+            }
+            r.ss_a = ma.total_ss(center);
+            r.ss_b = mb.total_ss(center);
+            return r;
+        }
+        std::fill(r.M.begin(), r.M.end(), T(0));
+        const std::vector<double> mean_a = center ? ma.means() : std::vector<double>{};
+        const std::vector<double> mean_b = center ? mb.means() : std::vector<double>{};
         const auto wt = [&](std::size_t i) { return w.empty() ? 1.0 : w[i]; };
         const auto one = [](std::size_t) { return 1.0; };
         const std::size_t rows_max = std::min(n, block_rows);
