@@ -5,6 +5,7 @@
 /// embedding spaces.
 
 #include "align/generalized_procrustes.hpp"
+#include "align/pca_bridge.hpp"
 #include "align/procrustes.hpp"
 #include "align/retrieval.hpp"
 #include "align/similarity_transform.hpp"
