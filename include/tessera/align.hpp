@@ -4,6 +4,7 @@
 /// and a reflection guard; generalized Procrustes; vocabulary helpers for aligning two
 /// embedding spaces.
 
+#include "align/alignment_report.hpp"
 #include "align/generalized_procrustes.hpp"
 #include "align/pca_bridge.hpp"
 #include "align/procrustes.hpp"

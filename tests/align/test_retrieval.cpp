@@ -93,3 +93,27 @@ TEST_CASE("retrieval: identical spaces give P@1 = 1, a random map ~ chance; bad 
     CHECK_THROWS_WITH_AS(retrieval_precision(X, X, o), "retrieval_precision: options.ks must be >= 1, got 0",
                          tessera::invalid_argument);
 }
+
+TEST_CASE_TEMPLATE("retrieval with explicit partners equals the permuted problem", T, float, double)
+{
+    const std::size_t t = 150, m = 40, d = 10;
+    const auto Tg = tessera::random_normal<T>(t, d, 11);
+    std::vector<std::size_t> partners;
+    for (std::size_t i = 0; i < m; ++i)
+        partners.push_back((7 * i + 3) % t);
+    xt::xtensor<T, 2> Q = xt::view(Tg, xt::keep(partners), xt::all());
+    Q += tessera::random_normal<T>(m, d, 12, 0, T(0.8));
+    const auto r = retrieval_precision(Q, Tg, partners);
+    // Reorder the targets so partner i sits at row i, then use the implicit form.
+    std::vector<std::size_t> order = partners;
+    for (std::size_t j = 0; j < t; ++j)
+        if (std::find(partners.begin(), partners.end(), j) == partners.end())
+            order.push_back(j);
+    xt::xtensor<T, 2> Tp = xt::view(Tg, xt::keep(order), xt::all());
+    const auto ref = retrieval_precision(Q, Tp);
+    CHECK(r.rank == ref.rank);
+    CHECK(r.at(10) == ref.at(10));
+    CHECK_THROWS_WITH_AS(retrieval_precision(Q, Tg, std::vector<std::size_t>(m, t)),
+                         "retrieval_precision: partners[0]=150 is out of range for targets [150, 10]",
+                         tessera::invalid_argument);
+}
