@@ -181,3 +181,30 @@ TEST_CASE("volume rejects bad input")
                          "simplex::volume<K>: a 4-simplex needs exactly 5 points, got points of shape [4, 5]",
                          tessera::invalid_argument);
 }
+
+TEST_CASE_TEMPLATE("the certified Gram fast path agrees with Householder QR and declines near-flat simplices", T, float, double)
+{
+    const std::size_t d = 37;  // not a multiple of 4: exercises the scalar tail
+    const auto X = tessera::random_normal<T>(9, d, 55);
+    std::array<const T*, 9> rows{};
+    for (std::size_t i = 0; i < 9; ++i)
+        rows[i] = X.data() + i * d;
+    double v2 = 0, me = 0;
+    REQUIRE(tessera::simplex::detail::gram_volume<8>(rows.data(), d, v2, me));
+    std::vector<double> E(8 * d), R(64);
+    for (std::size_t l = 0; l < 8; ++l)
+        for (std::size_t j = 0; j < d; ++j)
+            E[l * d + j] = double(X(l + 1, j)) - double(X(0, j));
+    tessera::simplex::detail::edge_qr_dynamic(E.data(), 8, d, R.data());
+    double qv2 = 0, qme = 0;
+    tessera::simplex::detail::volume_from_r(R.data(), 8, qv2, qme);
+    CHECK(v2 == doctest::Approx(qv2).epsilon(1e-12));
+    CHECK(me == doctest::Approx(qme).epsilon(1e-12));
+    // a pentachoron of height 1e-4: the bound (~1e-8) exceeds 1e-10, so the fast path declines
+    const auto cases = tessera_test::simplex_cases();
+    const auto& c = cases[1];
+    std::array<const double*, 5> pr{};
+    for (std::size_t i = 0; i < 5; ++i)
+        pr[i] = c.points.data() + i * c.d;
+    CHECK(!tessera::simplex::detail::gram_volume<4>(pr.data(), c.d, v2, me));
+}

@@ -83,7 +83,7 @@ namespace tessera::simplex
                 {
                     if (s + 1 < end)  // prefetch the next simplex's rows (their first cache lines)
                         for (std::size_t v = 0; v < m; ++v)
-                            for (std::size_t off = 0; off < d * sizeof(T); off += 256)
+                            for (std::size_t off = 0; off < d * sizeof(T); off += 64)
                                 __builtin_prefetch(reinterpret_cast<const char*>(A.data() + idx[(s + 1) * m + v] * d) + off);
                     for (std::size_t v = 0; v < m; ++v)
                         rows[v] = A.data() + idx[s * m + v] * d;

@@ -5,6 +5,9 @@
 /// Default method (volume_method::qr): Householder QR of the k x d edge matrix
 /// \f$E = (p_i - p_0)_{i=1..k}\f$ in double, \f$V = \prod_j |R_{jj}| / k!\f$. Backward stable: the
 /// computed V is exact for edges perturbed by ~1e-16 |E|, so a height h loses only ~1e-16 |E| / h.
+/// For k <= 8 a certified fast path runs first: the Gram of edges in one fused SIMD pass plus a
+/// k x k Cholesky, accepted only when its first-order error bound is <= 1e-10 relative
+/// (detail/gram_fast.hpp); flat or ill-conditioned simplices fall back to the QR.
 /// Option volume_method::cayley_menger: squared distances by direct differences in double and the
 /// bordered Cayley-Menger determinant by partial-pivoting elimination (the seeds' formula); its
 /// relative error grows like \f$u\,(\max D)^k / (2^k (k!)^2 V^2)\f$ (documented in docs/simplex.md).
@@ -20,6 +23,7 @@
 #include "../core/traits.hpp"
 #include "detail/distance_kernels.hpp"
 #include "detail/edge_qr.hpp"
+#include "detail/gram_fast.hpp"
 
 namespace tessera::simplex
 {
@@ -52,6 +56,24 @@ namespace tessera::simplex
         void simplex_volume_raw(const T* const* rows, std::size_t k, std::size_t d, volume_method method,
                                 simplex_workspace& ws, double& volume_squared, double& mean_edge)
         {
+            if constexpr (K == 0)
+            {
+                switch (k)  // the unrolled kernels for k = 1..8
+                {
+                    case 1: simplex_volume_raw<1>(rows, k, d, method, ws, volume_squared, mean_edge); return;
+                    case 2: simplex_volume_raw<2>(rows, k, d, method, ws, volume_squared, mean_edge); return;
+                    case 3: simplex_volume_raw<3>(rows, k, d, method, ws, volume_squared, mean_edge); return;
+                    case 4: simplex_volume_raw<4>(rows, k, d, method, ws, volume_squared, mean_edge); return;
+                    case 5: simplex_volume_raw<5>(rows, k, d, method, ws, volume_squared, mean_edge); return;
+                    case 6: simplex_volume_raw<6>(rows, k, d, method, ws, volume_squared, mean_edge); return;
+                    case 7: simplex_volume_raw<7>(rows, k, d, method, ws, volume_squared, mean_edge); return;
+                    case 8: simplex_volume_raw<8>(rows, k, d, method, ws, volume_squared, mean_edge); return;
+                    default: break;
+                }
+            }
+            if constexpr (K > 0)  // certified fast path (see gram_fast.hpp), else Householder QR
+                if (method == volume_method::qr && gram_volume<K>(rows, d, volume_squared, mean_edge))
+                    return;
             ws.reserve(k, d);
             if (method == volume_method::qr)
             {
