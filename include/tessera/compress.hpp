@@ -8,3 +8,5 @@
 #include "compress/llama2_checkpoint.hpp"
 #include "compress/llama2_divergence.hpp"
 #include "compress/llama2_tokenizer.hpp"
+#include "compress/report.hpp"
+#include "compress/word_similarity.hpp"
