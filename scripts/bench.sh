@@ -1,0 +1,5 @@
+#!/usr/bin/env bash
+# make bench: runs every Google Benchmark binary and peer script on the same workloads in one
+# run and regenerates docs/performance.md.   scripts/bench.sh <build-dir> [--quick]
+set -euo pipefail
+exec python3 "$(dirname "$0")/bench.py" "$@"
