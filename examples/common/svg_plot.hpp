@@ -39,7 +39,40 @@ namespace example
         std::vector<double> x, y;
         bool markers = true;  ///< draw points as well as the line
         bool dashed = false;
+        std::string color;    ///< CSS colour; empty: the plot's palette by series index
     };
+
+    /// A fixed palette, so callers can colour one method alike across plots.
+    inline const char* palette(std::size_t i)
+    {
+        static const char* colors[] = {"#1f77b4", "#d62728", "#2ca02c", "#ff7f0e", "#9467bd",
+                                       "#8c564b", "#e377c2", "#7f7f7f", "#bcbd22", "#17becf"};
+        return colors[i % 10];
+    }
+
+    /// Tick positions (in axis units: log10 for log axes) covering [lo, hi]: powers of ten on a
+    /// log axis spanning a decade or more, else 1-2-5 steps.
+    inline std::vector<double> ticks(double lo, double hi, bool log)
+    {
+        std::vector<double> t;
+        if (log && hi - lo >= 0.5)
+        {
+            const bool dense = hi - lo < 2.5;  // few decades: 1-2-5 in every decade
+            for (double k = std::floor(lo); k <= hi; k += 1.0)
+                for (double m : {1.0, 2.0, 5.0})
+                {
+                    const double v = k + std::log10(m);
+                    if ((m == 1.0 || dense) && v >= lo - 1e-9 && v <= hi + 1e-9)
+                        t.push_back(v);
+                }
+            return t;
+        }
+        const double raw = (hi - lo) / 5, mag = std::pow(10.0, std::floor(std::log10(raw)));
+        const double step = raw / mag < 1.5 ? mag : raw / mag < 3.5 ? 2 * mag : raw / mag < 7.5 ? 5 * mag : 10 * mag;
+        for (double v = std::ceil(lo / step) * step; v <= hi + 1e-9 * step; v += step)
+            t.push_back(std::abs(v) < 1e-12 * step ? 0.0 : v);
+        return t;
+    }
 
     /// A plot: x and y axes (linear or log10), several series, a legend. `svg()` renders it.
     struct plot
@@ -47,13 +80,16 @@ namespace example
         std::string title, xlabel, ylabel, id;
         bool logx = false, logy = false;
         std::vector<series> lines;
-        int width = 640, height = 380;
+        int width = 580, height = 360;
+
+        plot(std::string t, std::string xl, std::string yl, std::string ident, bool lx = false, bool ly = false)
+            : title(std::move(t)), xlabel(std::move(xl)), ylabel(std::move(yl)), id(std::move(ident)), logx(lx), logy(ly)
+        {
+        }
 
         std::string svg() const
         {
-            static const char* colors[] = {"#1f77b4", "#d62728", "#2ca02c", "#ff7f0e", "#9467bd",
-                                           "#8c564b", "#e377c2", "#7f7f7f", "#bcbd22", "#17becf"};
-            const double L = 70, R = 170, T = 34, B = 48;
+            const double L = 64, R = 172, T = 34, B = 44;
             double x0 = std::numeric_limits<double>::infinity(), x1 = -x0, y0 = x0, y1 = -x0;
             auto tx = [&](double v) { return logx ? std::log10(v) : v; };
             auto ty = [&](double v) { return logy ? std::log10(v) : v; };
@@ -89,13 +125,16 @@ namespace example
               << "</text>\n";
             o << "<rect x=\"" << L << "\" y=\"" << T << "\" width=\"" << W << "\" height=\"" << H
               << "\" fill=\"none\" stroke=\"#444\"/>\n";
-            for (int k = 0; k <= 4; ++k)  // ticks
+            for (double fx : ticks(x0, x1, logx))
             {
-                const double fx = x0 + (x1 - x0) * k / 4, fy = y0 + (y1 - y0) * k / 4;
-                const double gx = L + W * k / 4, gy = T + H - H * k / 4;
+                const double gx = L + (fx - x0) / (x1 - x0) * W;
                 o << "<line x1=\"" << gx << "\" y1=\"" << T << "\" x2=\"" << gx << "\" y2=\"" << T + H
                   << "\" stroke=\"#eee\"/><text x=\"" << gx << "\" y=\"" << T + H + 16
                   << "\" text-anchor=\"middle\">" << fmt(logx ? std::pow(10.0, fx) : fx) << "</text>\n";
+            }
+            for (double fy : ticks(y0, y1, logy))
+            {
+                const double gy = T + H - (fy - y0) / (y1 - y0) * H;
                 o << "<line x1=\"" << L << "\" y1=\"" << gy << "\" x2=\"" << L + W << "\" y2=\"" << gy
                   << "\" stroke=\"#eee\"/><text x=\"" << L - 6 << "\" y=\"" << gy + 4
                   << "\" text-anchor=\"end\">" << fmt(logy ? std::pow(10.0, fy) : fy) << "</text>\n";
@@ -107,7 +146,7 @@ namespace example
             for (std::size_t si = 0; si < lines.size(); ++si)
             {
                 const auto& s = lines[si];
-                const char* c = colors[si % 10];
+                const std::string c = s.color.empty() ? palette(si) : s.color;
                 std::ostringstream pts;
                 std::size_t count = 0;
                 for (std::size_t i = 0; i < s.x.size() && i < s.y.size(); ++i)
@@ -163,7 +202,7 @@ namespace example
         std::string str() const
         {
             return "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><title>" + html_escape(m_title) +
-                   "</title>\n<style>body{font-family:sans-serif;max-width:1100px;margin:2em auto;color:#222}"
+                   "</title>\n<style>body{font-family:sans-serif;max-width:1200px;margin:2em auto;color:#222}"
                    "table{border-collapse:collapse;font-size:13px}td,th{border:1px solid #ccc;padding:3px 8px;"
                    "text-align:right}th{background:#f3f3f3}figure{display:inline-block;margin:8px}</style>"
                    "</head><body>\n<h1>" +
