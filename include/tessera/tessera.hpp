@@ -4,3 +4,6 @@
 /// (tessera/<module>.hpp) and each concept its own header, for finer-grained includes.
 
 #include "core.hpp"
+#include "io.hpp"
+#include "spectral.hpp"
+#include "stats.hpp"
