@@ -7,6 +7,7 @@
 #include <doctest/doctest.h>
 #include <nlohmann/json.hpp>
 #include <tessera/compress/word_similarity.hpp>
+#include <tessera/io/npy.hpp>
 
 #include "test_support.hpp"
 
@@ -110,5 +111,32 @@ TEST_CASE("the shared benchmarks parse with their published pair counts")
         const auto s = tc::read_word_similarity((dir / (name + ".txt")).string());
         CHECK(s.name == name);
         CHECK(s.pairs.size() == count);
+    }
+}
+
+TEST_CASE("GloVe 6B 100d reproduces the published MEN / WS-353 / SimLex-999 correlations")
+{
+    const auto npy = tessera_test::fetched_data("glove100d.npy");
+    const auto words_file = tessera_test::fetched_data("glove100d.words");
+    const auto dir = tessera_test::shared_data("word-sim");
+    TESSERA_SKIP_IF_MISSING(npy, "fetched GloVe 100d (scripts/fetch_data.sh)");
+    TESSERA_SKIP_IF_MISSING(words_file, "fetched GloVe 100d vocabulary");
+    TESSERA_SKIP_IF_MISSING(dir, "../shared/data/word-sim");
+    const auto E = tessera::io::read_npy<float, 2>(npy.string());
+    std::vector<std::string> words;
+    std::ifstream in(words_file);
+    for (std::string w; std::getline(in, w);)
+        words.push_back(w);
+    REQUIRE(words.size() == E.shape(0));
+    const tc::vocabulary vocab(std::move(words));
+    const std::vector<std::pair<std::string, double>> expected{
+        {"EN-MEN-TR-3k", 0.681}, {"EN-WS-353-ALL", 0.533}, {"EN-SIMLEX-999", 0.298}};
+    for (const auto& [name, rho] : expected)
+    {
+        const auto r = tc::evaluate_word_similarity(E, vocab, tc::read_word_similarity((dir / (name + ".txt")).string()));
+        MESSAGE(name << ": Spearman " << r.spearman << ", Pearson " << r.pearson << ", coverage " << r.covered << "/"
+                     << r.total);
+        CHECK(r.coverage == 1.0);
+        CHECK(r.spearman == doctest::Approx(rho).epsilon(0.0005 / rho));  // published to 3 decimals
     }
 }
