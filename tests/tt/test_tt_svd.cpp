@@ -113,7 +113,7 @@ TEST_CASE_TEMPLATE("tt_svd: randomized unfoldings keep the guarantee and stay ne
 {
     auto P = power_law<T>(512, 512, 1.0, 10);
     const std::vector<std::size_t> shape{16, 32, 32, 16};
-    for (std::size_t cap : {8, 24})
+    for (std::size_t cap : std::vector<std::size_t>{8, 24})
     {
         tessera::tt::tt_options ex{cap, 0.0}, rnd{cap, 0.0};
         ex.method = tessera::tt::svd_method::exact;
