@@ -62,6 +62,9 @@ namespace tessera::ternary::detail::avx512
 #endif
     }
 
+    /// Distance of the software prefetch in the streaming 2-bit GEMV (bytes ahead in the row).
+    inline constexpr std::size_t prefetch_bytes = 2048;
+
     /// int32 lanes of chunk `ch` for R rows: lane l = sum over weights 16l..16l+15 of code*x.
     template <int R>
     inline void chunk_dots(const std::uint8_t* const* rows, const std::uint8_t* const* codes, const std::uint8_t* xb,
