@@ -173,6 +173,7 @@ namespace tessera::ternary
             }
 #endif
             (void)codes_buf;
+            (void)k;
             std::vector<std::int32_t> local(nu, 0);
             for (std::size_t i = i0; i < i0 + n; ++i)
             {
