@@ -200,7 +200,9 @@ namespace tessera::ternary
             constexpr std::size_t tile = 16;
             const auto n_tiles = static_cast<std::ptrdiff_t>((W.rows + tile - 1) / tile);
             const bool reuse = k == kernel::avx512 && W.layout == packed_layout::two_bit && X.batch() > 1;
-            tessera::detail::parallel_for(0, n_tiles, [&](std::ptrdiff_t ti) {
+            // Dynamic scheduling of 16-row tiles: on a shared machine a descheduled thread does not
+            // hold back half of the rows (results do not depend on the schedule).
+            tessera::detail::parallel_for_dynamic(0, n_tiles, 1, [&](std::ptrdiff_t ti) {
                 const std::size_t i0 = static_cast<std::size_t>(ti) * tile, n = std::min(tile, W.rows - i0);
                 aligned_bytes codes;
 #if defined(TESSERA_TERNARY_HAVE_AVX512)
@@ -298,7 +300,7 @@ namespace tessera::ternary
                 float* xa = xf.data() + (16 - reinterpret_cast<std::uintptr_t>(xf.data()) / 4 % 16) % 16;
                 for (std::size_t c = 0; c < W.cols; ++c)
                     xa[(c / 256) * 256 + (c % 4) * 64 + (c % 256) / 4] = x[c];
-                tessera::detail::parallel_for(0, static_cast<std::ptrdiff_t>(W.rows), [&](std::ptrdiff_t i) {
+                tessera::detail::parallel_for_dynamic(0, static_cast<std::ptrdiff_t>(W.rows), 16, [&](std::ptrdiff_t i) {
                     const auto r = static_cast<std::size_t>(i);
                     y(r) = avx512::row_float(W.row(r), W.row_scales(r), xa, t);
                 });
