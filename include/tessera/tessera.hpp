@@ -5,5 +5,11 @@
 
 #include "core.hpp"
 #include "io.hpp"
-#include "spectral.hpp"
 #include "stats.hpp"
+#include "simplex.hpp"
+#include "spectral.hpp"
+#include "projection.hpp"
+#include "tt.hpp"
+#include "ternary.hpp"
+#include "align.hpp"
+#include "compress.hpp"

@@ -1,0 +1,134 @@
+#include <cmath>
+#include <numeric>
+
+#include <doctest/doctest.h>
+#include <tessera/align/alignment_report.hpp>
+#include <tessera/core/blas.hpp>
+#include <tessera/core/random.hpp>
+#include <tessera/stats/pairwise.hpp>
+
+#include "align_fixtures.hpp"
+#include "test_support.hpp"
+
+using tessera::align::alignment_report;
+using tessera::align::alignment_report_options;
+using tessera::align::procrustes;
+using tessera::blas::matmul;
+
+TEST_CASE_TEMPLATE("alignment_report of an exact similarity: perfect scores", T, float, double)
+{
+    const std::size_t n = 300, d = 12;
+    const auto A = tessera::random_normal<T>(n, d, 1);
+    const xt::xtensor<T, 2> B = T(2) * matmul(A, align_test::random_rotation<T>(d, 2)) + T(0.5);
+    tessera::align::procrustes_options o;
+    o.scale = true;
+    const auto t = procrustes(A, B, o);
+    const auto r = alignment_report(t, A, B);
+    const double tol = std::is_same_v<T, float> ? 1e-4 : 1e-10;
+    CHECK(r.status.ok());
+    CHECK(r.rows == n);
+    CHECK(r.cosine.min == doctest::Approx(1.0).epsilon(tol));
+    CHECK(r.cosine_median == doctest::Approx(1.0).epsilon(tol));
+    CHECK(r.residual.max < 100 * tol);
+    CHECK(r.relative_residual < 100 * tol);
+    CHECK(r.relational_pearson == doctest::Approx(1.0).epsilon(tol));
+    CHECK(r.relational_spearman == doctest::Approx(1.0).epsilon(tol));
+    CHECK(r.disparity < 100 * tol);
+    CHECK(r.mapped_disparity < 100 * tol);
+    CHECK(r.angular_distance < 0.01);
+    CHECK(r.retrieval.at(1) == 1.0);
+    CHECK(r.pentachora == 2000);
+    CHECK(r.volume_pearson == doctest::Approx(1.0).epsilon(tol));
+    CHECK(r.volume_spearman == doctest::Approx(1.0).epsilon(tol));
+    CHECK(r.worst_rows.size() == 10);
+}
+
+TEST_CASE_TEMPLATE("alignment_report metrics equal direct computations on noisy data", T, float, double)
+{
+    const std::size_t n = 400, d = 8;
+    const auto A = tessera::random_normal<T>(n, d, 11);
+    const xt::xtensor<T, 2> B = matmul(A, align_test::random_rotation<T>(d, 12)) +
+                                tessera::random_normal<T>(n, d, 13, 0, T(0.7)) + T(1);
+    const auto t = procrustes(xt::xtensor<T, 2>(xt::view(A, xt::range(0, 300), xt::all())),
+                              xt::xtensor<T, 2>(xt::view(B, xt::range(0, 300), xt::all())));
+    const xt::xtensor<T, 2> At = xt::view(A, xt::range(300, n), xt::all());
+    const xt::xtensor<T, 2> Bt = xt::view(B, xt::range(300, n), xt::all());
+    alignment_report_options o;
+    o.worst_rows = 3;
+    const auto r = alignment_report(t, At, Bt, o);
+    const auto Y = t.apply(At);
+    const std::size_t m = 100;
+    std::vector<double> cos(m);
+    double mean = 0, angle = 0;
+    for (std::size_t i = 0; i < m; ++i)
+    {
+        double dot = 0, ny = 0, nb = 0;
+        for (std::size_t j = 0; j < d; ++j)
+        {
+            dot += double(Y(i, j)) * double(Bt(i, j));
+            ny += double(Y(i, j)) * double(Y(i, j));
+            nb += double(Bt(i, j)) * double(Bt(i, j));
+        }
+        cos[i] = dot / std::sqrt(ny * nb);
+        mean += cos[i] / double(m);
+        angle += std::acos(cos[i]) / (double(m) * M_PI);
+    }
+    const double tol = std::is_same_v<T, float> ? 1e-5 : 1e-12;
+    CHECK(r.cosine.mean == doctest::Approx(mean).epsilon(tol));
+    CHECK(r.angular_distance == doctest::Approx(angle).epsilon(tol));
+    const auto worst = std::min_element(cos.begin(), cos.end());
+    CHECK(r.worst_rows[0] == std::size_t(worst - cos.begin()));
+    CHECK(r.worst_cosines[0] == doctest::Approx(*worst).epsilon(tol));
+    CHECK(r.worst_cosines[0] <= r.worst_cosines[1]);
+    CHECK(r.disparity == doctest::Approx(tessera::align::procrustes_disparity(Bt, Y)).epsilon(1e-6));
+    CHECK(r.disparity <= r.mapped_disparity + 1e-12);  // the refit can only lower it
+    const auto rel = tessera::stats::relational_correlation(Y, Bt, 20000, 0);
+    CHECK(r.relational_pearson == doctest::Approx(rel.pearson).epsilon(1e-6));
+    CHECK(r.relational_spearman == doctest::Approx(rel.spearman).epsilon(1e-6));
+    CHECK(r.retrieval.rank == tessera::align::retrieval_precision(Y, Bt).rank);
+    CHECK(r.relational_pearson > 0.3);
+    CHECK(r.relational_pearson < 0.99);
+    CHECK(r.volume_pearson > 0.1);
+    CHECK(r.volume_pearson < 0.99);
+}
+
+TEST_CASE("pentachoron volumes: unit 4-simplex has volume 1/24, scaling by s multiplies by s^4")
+{
+    xt::xtensor<double, 2> X = xt::zeros<double>({6, 5});
+    for (std::size_t i = 1; i <= 4; ++i)
+        X(i, i - 1) = 1.0;
+    X(5, 4) = 7.0;  // a sixth point off the simplex
+    const std::vector<std::uint64_t> idx{0, 1, 2, 3, 4, 1, 2, 3, 4, 1};
+    const auto v = tessera::align::detail::pentachoron_volumes(X, idx);
+    CHECK(v[0] == doctest::Approx(1.0 / 24.0));
+    CHECK(v[1] == 0.0);  // repeated vertex: flat
+    const xt::xtensor<double, 2> X3 = 3.0 * X;
+    CHECK(tessera::align::detail::pentachoron_volumes(X3, idx)[0] == doctest::Approx(81.0 / 24.0));
+    const auto s = tessera::align::detail::sample_pentachora(20, 50, 9);
+    for (std::size_t k = 0; k < 50; ++k)
+        for (std::size_t a = 0; a < 5; ++a)
+        {
+            CHECK(s[k * 5 + a] < 20);
+            for (std::size_t b = 0; b < a; ++b)
+                CHECK(s[k * 5 + a] != s[k * 5 + b]);
+        }
+    CHECK(s == tessera::align::detail::sample_pentachora(20, 50, 9));
+}
+
+TEST_CASE("alignment_report rejects mismatched shapes")
+{
+    const auto A = tessera::random_normal<double>(20, 4, 1);
+    const auto t = procrustes(A, A);
+    const auto B = tessera::random_normal<double>(19, 4, 2);
+    CHECK_THROWS_WITH_AS(alignment_report(t, A, B),
+                         "alignment_report: B_test must have shape [20, 4] (rows of A_test, output dimension of the "
+                         "transform), got [19, 4]",
+                         tessera::invalid_argument);
+    const xt::xtensor<double, 2> one = xt::view(A, xt::range(0, 1), xt::all());
+    CHECK_THROWS_WITH_AS(alignment_report(t, one, one), "alignment_report: A_test must have at least 2 rows, got 1",
+                         tessera::invalid_argument);
+    const xt::xtensor<double, 2> four = xt::view(A, xt::range(0, 4), xt::all());
+    const auto r = alignment_report(t, four, four);
+    CHECK(r.status.code == tessera::status_code::degenerate);
+    CHECK(r.pentachora == 0);
+}
