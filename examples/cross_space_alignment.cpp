@@ -47,14 +47,14 @@ int main(int argc, char** argv)
         if (!cli.parse(argc, argv))
             return 0;
         const auto A = example::load_embeddings(a, "", a_words), B = example::load_embeddings(b, "", b_words);
-        if (A.words.empty() || B.words.empty())
+        if (A.words.size() == 0 || B.words.size() == 0)
             throw example::usage_error("both matrices need vocabularies (--a-words / --b-words)");
 
         ta::vocabulary_options vo;
         vo.strip_prefix_b = b_prefix;
         vo.require_prefix = !b_prefix.empty();  // whole words only
         vo.letters_only = true;                 // lower-case ASCII words
-        const auto match = ta::intersect_vocabularies(A.words, B.words, vo);
+        const auto match = ta::intersect_vocabularies(A.words.words, B.words.words, vo);
         if (match.words.size() < 20)
             throw example::usage_error("only " + std::to_string(match.words.size()) + " shared words");
         const auto X = ta::center_and_normalize(ta::gather_rows(A.matrix, match.index_a));
