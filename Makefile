@@ -22,7 +22,7 @@ configure: bootstrap
 	@cmake -S . -B $(BUILD) $(CMAKE_FLAGS) >/dev/null
 
 demo: configure
-	@cmake --build $(BUILD) -j $(JOBS) --target tessera_info $(DEMO_TARGETS)
+	@cmake --build $(BUILD) -j $(JOBS) --target tessera_info embedding_terrain compression_sweep
 	@scripts/demo.sh $(BUILD)
 
 test: configure
