@@ -12,6 +12,7 @@ export PYTHON
 
 
 .PHONY: all demo test bench docs configure bootstrap clean
+MAKEFLAGS += --no-print-directory
 
 all: test
 

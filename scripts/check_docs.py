@@ -62,9 +62,22 @@ def public_names(header_text):
 
 
 def has_doc_comment(header_text, name):
-    # A /// line directly above the declaration (allowing template<> lines and blank-free runs).
-    pat = re.compile(r"((?:^[ \t]*///[^\n]*\n)+)(?:^[ \t]*template[^\n]*\n)*^[^\n]*\b(?:struct|class|enum class)?\s*\b" + re.escape(name) + r"\b\s*[\(\{:<\n]", re.M)
-    return pat.search(header_text) is not None
+    """True when some declaration of `name` is directly preceded by a /// block, allowing
+    (multi-line) template headers in between."""
+    lines = header_text.split("\n")
+    decl = re.compile(r"(?:\b(?:struct|class|enum class)\s+" + re.escape(name) + r"\b)|(?:\b" + re.escape(name) + r"\s*\()")
+    for i, line in enumerate(lines):
+        if line.strip().startswith("//") or not decl.search(line):
+            continue
+        j = i - 1
+        while j >= 0:
+            t = lines[j].strip()
+            if t.startswith("///"):
+                return True
+            if not t or t.endswith((";", "}", "{")) or t.startswith("//"):
+                break
+            j -= 1
+    return False
 
 
 def check_api(problems):
