@@ -65,7 +65,8 @@ def has_doc_comment(header_text, name):
     """True when some declaration of `name` is directly preceded by a /// block, allowing
     (multi-line) template headers in between."""
     lines = header_text.split("\n")
-    decl = re.compile(r"(?:\b(?:struct|class|enum class)\s+" + re.escape(name) + r"\b)|(?:\b" + re.escape(name) + r"\s*\()")
+    decl = re.compile(r"(?:\b(?:struct|class|enum class)\s+" + re.escape(name) + r"\b)|(?:\b" + re.escape(name) + r"\s*\()"
+                      + r"|(?:\bconstexpr\b.*\b" + re.escape(name) + r"\b)|(?:\busing\s+" + re.escape(name) + r"\s*=)")
     for i, line in enumerate(lines):
         if line.strip().startswith("//") or not decl.search(line):
             continue
