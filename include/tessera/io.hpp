@@ -8,3 +8,7 @@
 #include "io/mapped_file.hpp"
 #include "io/npy.hpp"
 #include "io/npy_header.hpp"
+#include "io/safetensors.hpp"
+#include "io/tfjs.hpp"
+#include "io/wink.hpp"
+#include "io/word_vectors.hpp"

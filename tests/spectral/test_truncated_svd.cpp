@@ -237,3 +237,25 @@ TEST_CASE_TEMPLATE("bad input throws with the parameter and the values", T, floa
     auto B = tessera::random_normal<T>(10, 4, 1);
     SPECTRAL_CHECK_THROWS_WITH_SUBSTR(sp::truncated_svd(B, 1, o), "options.gram_tolerance=-1");
 }
+
+TEST_CASE_TEMPLATE("randomized handles an exactly rank-deficient matrix (rank 5 < l)", T, float, double)
+{
+    std::vector<double> s = {5, 4, 3, 2, 1};
+    auto A = tessera::blas::matmul(with_spectrum<T>(300, 5, s, 12),
+                                   xt::xtensor<T, 2>(xt::cast<T>(random_orthonormal(80, 5, 13))),
+                                   tessera::blas::op::none, tessera::blas::op::transpose);  // [300, 80], rank 5
+    for (auto normalizer : {sp::power_normalizer::lu, sp::power_normalizer::qr})
+    {
+        sp::truncated_svd_options o;
+        o.method = sp::svd_method::randomized;
+        o.normalizer = normalizer;
+        auto f = sp::truncated_svd(A, 8, o);
+        for (std::size_t i = 0; i < 5; ++i)
+            CHECK(double(f.S(i)) == doctest::Approx(s[i]).epsilon(1e-5));
+        for (std::size_t i = 5; i < 8; ++i)
+            CHECK(double(f.S(i)) < 1e-5);
+        CHECK(reconstruction_error(A, f.U, f.S, f.Vt) < 1e-4);
+        xt::xtensor<T, 2> U5 = xt::view(f.U, xt::all(), xt::range(0, 5));
+        CHECK(orthonormality_error(U5) < 1e-5);
+    }
+}

@@ -59,6 +59,7 @@ namespace tessera::io
             if (!h.fortran_order || N < 2)
             {
                 xt::xtensor<T, N> out = xt::xtensor<T, N>::from_shape(shape);
+                advise_huge_pages(out.data(), out.size() * sizeof(T));
                 decode(data + h.data_offset, h.type, h.big_endian, out.data(), h.count());
                 return out;
             }
@@ -81,6 +82,22 @@ namespace tessera::io
         template <class T, std::size_t N = 2>
         xt::xtensor<T, N> read_npy(const std::string& path)
         {
+            static_assert(is_real_v<T>, "tessera::io::read_npy<T>: T must be float or double");
+            {
+                // Fast path: stored exactly as T in C order -> read(2) straight into the result.
+                file_descriptor fd(path);
+                const std::size_t size = fd.size();
+                std::vector<unsigned char> head(std::min(size, 12 + npy_max_header_size));
+                fd.read_at(head.data(), head.size(), 0);
+                const npy_header h = parse_npy_header_prefix(head.data(), head.size(), size, path);
+                if (h.type == dtype_of<T>() && !h.big_endian && (!h.fortran_order || h.shape.size() < 2))
+                {
+                    xt::xtensor<T, N> out = xt::xtensor<T, N>::from_shape(npy_shape<N>(h, path));
+                    advise_huge_pages(out.data(), h.data_bytes);
+                    fd.read_at(reinterpret_cast<unsigned char*>(out.data()), h.data_bytes, h.data_offset);
+                    return out;
+                }
+            }
             mapped_file f(path);
             f.advise_sequential();
             return parse_npy<T, N>(f.data(), f.size(), path);

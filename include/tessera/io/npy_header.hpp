@@ -165,11 +165,10 @@ namespace tessera::io
             const std::string& m_file;
         };
 
-        /// Parses and validates the header of the `.npy` image `data[0, size)`: magic, version,
-        /// header-length cap, dict syntax and keys, dtype, shape-product overflow, and that the
-        /// data region is exactly the rest of the file.
-        /// \throws tessera::io_error naming `file` and the byte offset of the first problem.
-        inline npy_header parse_npy_header(const unsigned char* data, std::size_t size, const std::string& file)
+        /// As parse_npy_header, for a prefix: `data[0, available)` holds the first bytes of a file of
+        /// `size` bytes (available >= min(size, 12 + npy_max_header_size) suffices).
+        inline npy_header parse_npy_header_prefix(const unsigned char* data, std::size_t available, std::size_t size,
+                                                  const std::string& file)
         {
             static const unsigned char magic[6] = {0x93, 'N', 'U', 'M', 'P', 'Y'};
             if (size < 10)
@@ -193,6 +192,8 @@ namespace tessera::io
             if (size - preamble < hlen)
                 throw io_error(file, size, concat("truncated header: header length ", hlen, " needs ",
                                                   preamble + hlen, " bytes, file has ", size));
+            if (available < preamble + hlen)
+                throw io_error(file, available, concat("header of ", hlen, " bytes not fully available (", available, " bytes read)"));
             npy_dict_parser p(data + preamble, hlen, preamble, file);
             bool have_descr = false, have_order = false, have_shape = false;
             std::size_t descr_at = 0, shape_at = 0;
@@ -263,6 +264,15 @@ namespace tessera::io
             return h;
         }
 
+        /// Parses and validates the header of the `.npy` image `data[0, size)`: magic, version,
+        /// header-length cap, dict syntax and keys, dtype, shape-product overflow, and that the
+        /// data region is exactly the rest of the file.
+        /// \throws tessera::io_error naming `file` and the byte offset of the first problem.
+        inline npy_header parse_npy_header(const unsigned char* data, std::size_t size, const std::string& file)
+        {
+            return parse_npy_header_prefix(data, size, size, file);
+        }
+
         /// The bytes of a version 1.0 (or 2.0 when longer than 65,535) header for `shape`,
         /// padded so that the data starts at a multiple of 64 bytes, as numpy writes it.
         inline std::string format_npy_header(dtype t, const std::vector<std::size_t>& shape, bool fortran_order)
@@ -296,6 +306,7 @@ namespace tessera::io
 
     /// Parses and validates a `.npy` header from bytes; see detail::parse_npy_header.
     using detail::parse_npy_header;
+    using detail::parse_npy_header_prefix;
     /// Formats a `.npy` header numpy-style (data aligned to 64 bytes).
     using detail::format_npy_header;
 }  // namespace tessera::io

@@ -44,7 +44,7 @@ namespace tessera::spectral
         enum class power_normalizer
         {
             lu,  ///< permuted unit-lower LU factor (getrf): cheap, well-conditioned (sklearn's default)
-            qr   ///< thin QR (orthonormal): the most stable, about 2x the cost of lu
+            qr   ///< orthonormal basis (LU then Cholesky QR twice, Householder QR if that fails): about 2x lu
         };
 
         /// Options of truncated_svd. Members carry their defaults; set only what you need.

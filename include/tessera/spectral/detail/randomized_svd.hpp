@@ -14,6 +14,7 @@
 #include "../../core/lapack.hpp"
 #include "../../core/random.hpp"
 #include "../svd_result.hpp"
+#include "orthonormalize.hpp"
 
 namespace tessera::spectral::detail
 {
@@ -23,12 +24,12 @@ namespace tessera::spectral::detail
     {
         if (how == power_normalizer::lu)
             return tessera::lapack::lu_permuted_lower(Y);
-        return tessera::lapack::qr(Y).Q;
+        return orthonormal_basis(Y);
     }
 
     /// Orthonormal Q [m, l] whose range approximates the dominant l-dimensional left singular
     /// subspace of A [m, n]: Y = A Omega, then q times (renormalize, Z = A^T Y, renormalize,
-    /// Y = A Z), then Q = qr(Y). Omega [n, l] is N(0, 1) from counter_rng(seed, stream).
+    /// Y = A Z), then Q = orthonormal_basis(Y) (LU + CholQR2). Omega [n, l] is N(0, 1) from counter_rng(seed, stream).
     /// Cost (2 q + 1) 2 m n l flops in W plus O((m + n) l^2) for the normalizations.
     template <class W>
     xt::xtensor<W, 2> randomized_range(const xt::xtensor<W, 2>& A, std::size_t l, std::size_t q,
@@ -47,7 +48,7 @@ namespace tessera::spectral::detail
             Z = renormalize(Z, how);
             tessera::blas::gemm(op::none, op::none, W(1), A, Z, W(0), Y);
         }
-        return tessera::lapack::qr(std::move(Y)).Q;
+        return orthonormal_basis(Y);
     }
 
     /// Given an orthonormal Q [m, l] and B = Q^T A [l, n] (in W), the rank-r factors
