@@ -106,8 +106,7 @@ namespace tessera::align
         /// \note Cost: one GEMM for the map (2 m p q), retrieval 2 m^2 q, pairs 6 q per pair, pentachora
         ///   (tessera::simplex::simplex_volumes, QR of the 4 edges) 32 q flops per simplex, and one
         ///   Procrustes fit on [m, q] for the disparity.
-        template <class T, class EA, class EB,
-                  requires_t<is_real_expression_v<EA> && is_real_expression_v<EB>> = true>
+        template <class T, class EA, class EB, requires_t<is_real_expression_v<EA> && is_real_expression_v<EB>> = true>
         alignment_metrics alignment_report(const similarity_transform<T>& transform, const xt::xexpression<EA>& A_test,
                                            const xt::xexpression<EB>& B_test,
                                            const alignment_report_options& opts = {})
