@@ -6,6 +6,9 @@
 BUILD ?= build
 JOBS ?= $(shell nproc)
 CMAKE_FLAGS ?= -DCMAKE_BUILD_TYPE=Release
+# Debian's interpreter (it has python3-numpy & co.); a pyenv or venv python3 earlier on PATH may not.
+PYTHON ?= /usr/bin/python3
+export PYTHON
 
 
 .PHONY: all demo test bench docs configure bootstrap clean
@@ -34,7 +37,7 @@ bench:
 
 docs: configure
 	@scripts/bootstrap.sh --docs
-	@python3 scripts/check_docs.py --build $(BUILD)
+	@$(PYTHON) scripts/check_docs.py --build $(BUILD)
 
 clean:
 	rm -rf $(BUILD)

@@ -1,6 +1,7 @@
 #pragma once
 // Loading any matrix the io module reads, for the example programs: .npy (with a .words file
-// beside it when present), .safetensors (--tensor NAME), GloVe / word2vec text, word2vec binary.
+// beside it when present), .safetensors (--tensor NAME), GloVe text, word2vec text (.vec) and
+// binary (.bin).
 #include <filesystem>
 #include <string>
 #include <vector>
@@ -22,7 +23,7 @@ namespace example
     {
         std::string source;                 ///< path (and tensor) it came from
         xt::xtensor<float, 2> matrix;       ///< [rows, dim]
-        std::vector<std::string> words;     ///< row labels, empty when the format has none
+        tessera::io::vocabulary words;      ///< row labels (words.words[i] is row i); empty when none
     };
 
     inline bool ends_with(const std::string& s, const std::string& suffix)
@@ -51,7 +52,7 @@ namespace example
                     wp = beside;
             }
             if (!wp.empty())
-                e.words = io::read_words(wp).words;
+                e.words = io::read_words(wp);
         }
         else if (ends_with(path, ".safetensors"))
         {
@@ -66,16 +67,17 @@ namespace example
             e.matrix = f.read_matrix<float>(tensor);
             e.source += ":" + tensor;
             if (!words_path.empty())
-                e.words = io::read_words(words_path).words;
+                e.words = io::read_words(words_path);
         }
         else
         {
-            io::word_vectors<float> wv = ends_with(path, ".bin") ? io::read_word2vec_binary<float>(path)
+            io::word_vectors<float> wv = ends_with(path, ".bin")   ? io::read_word2vec_binary<float>(path)
+                                         : ends_with(path, ".vec") ? io::read_word2vec_text<float>(path)
                                                                    : io::read_glove_text<float>(path);
             e.matrix = std::move(wv.vectors);
-            e.words = std::move(wv.vocab.words);
+            e.words = std::move(wv.vocab);
         }
-        if (!e.words.empty() && e.words.size() != e.matrix.shape(0))
+        if (e.words.size() != 0 && e.words.size() != e.matrix.shape(0))
             throw usage_error("the vocabulary has " + std::to_string(e.words.size()) + " words but the matrix has " +
                               std::to_string(e.matrix.shape(0)) + " rows");
         return e;

@@ -55,6 +55,7 @@ TEST_CASE_TEMPLATE("forward logits match an independent numpy forward pass", T, 
         if (pos + 1 < tokens.size())
             CHECK(tc::llama2_argmax(logits) == tokens[pos + 1]);
     }
+    MESSAGE("max |logit - numpy float64| = " << worst);
     CHECK(worst < (std::is_same_v<T, float> ? 2e-4 : 1e-10));
     // The same tokens again through greedy generation.
     CHECK(tc::llama2_generate_greedy(w, tokens.size() - 1) == tokens);

@@ -125,7 +125,9 @@ TEST_CASE("compression_report: zero rows and bad arguments")
     CHECK_THROWS_WITH_AS(tc::compression_report(A, B, o),
                          "compression_report: options.knn_k=3 must be in [1, rows - 1 = 2]", tessera::invalid_argument);
     o.knn_k = 1;
-    const tc::vocabulary v({"a", "b"});
+    tessera::io::vocabulary v;
+    v.add("a");
+    v.add("b");
     o.words = &v;
     CHECK_THROWS_WITH_AS(tc::compression_report(A, B, o),
                          "compression_report: options.words has 2 words but the matrix has 3 rows",
@@ -142,7 +144,9 @@ TEST_CASE("compression_report scores word similarity before and after")
     tc::word_similarity_set set{"small", {}};
     for (const auto& p : ws["pairs"])
         set.pairs.push_back({p[0], p[1], p[2]});
-    const tc::vocabulary v(words);
+    tessera::io::vocabulary v;
+    for (const auto& w : words)
+        v.add(w);
     tc::report_options o;
     o.knn_k = 2;
     o.words = &v;

@@ -8,6 +8,7 @@
 #include <nlohmann/json.hpp>
 #include <tessera/compress/word_similarity.hpp>
 #include <tessera/io/npy.hpp>
+#include <tessera/io/word_vectors.hpp>
 
 #include "test_support.hpp"
 
@@ -20,6 +21,13 @@ namespace
         const auto p = std::filesystem::temp_directory_path() / name;
         std::ofstream(p, std::ios::binary) << text;
         return p.string();
+    }
+    tessera::io::vocabulary make_vocab(const std::vector<std::string>& words)
+    {
+        tessera::io::vocabulary v;
+        for (const auto& w : words)
+            REQUIRE(v.add(w));
+        return v;
     }
     nlohmann::json reference()
     {
@@ -54,19 +62,16 @@ TEST_CASE("malformed word-similarity files name the file and line")
     CHECK_THROWS_AS(tc::read_word_similarity("/nonexistent/ws.txt"), tessera::io_error);
 }
 
-TEST_CASE("vocabulary: first occurrence wins, case-insensitive fallback")
+TEST_CASE("find_word: exact match first, lower-cased fallback when folding")
 {
-    const tc::vocabulary v({"the", "Paris", "paris", "cat"});
-    CHECK(v.size() == 4);
-    CHECK(v.find("the") == 0u);
-    CHECK(v.find("paris") == 2u);
-    CHECK(v.find("Paris") == 1u);
-    CHECK(v.find("PARIS") == 1u);  // lower-cased lookup: first lower-cased entry is "Paris" (row 1)
-    CHECK(v.find("CAT") == 3u);
-    CHECK(!v.find("dog"));
-    const tc::vocabulary exact({"the", "Cat"}, false);
-    CHECK(!exact.find("cat"));
-    CHECK(exact.find("Cat") == 1u);
+    const auto v = make_vocab({"the", "Paris", "paris", "cat"});
+    CHECK(tc::find_word(v, "the", true) == 0u);
+    CHECK(tc::find_word(v, "Paris", true) == 1u);
+    CHECK(tc::find_word(v, "paris", true) == 2u);
+    CHECK(tc::find_word(v, "PARIS", true) == 2u);
+    CHECK(tc::find_word(v, "CAT", true) == 3u);
+    CHECK(!tc::find_word(v, "CAT", false));
+    CHECK(!tc::find_word(v, "dog", true));
 }
 
 TEST_CASE_TEMPLATE("evaluate_word_similarity matches scipy on a small benchmark", T, float, double)
@@ -83,7 +88,7 @@ TEST_CASE_TEMPLATE("evaluate_word_similarity matches scipy on a small benchmark"
         text += p[0].get<std::string>() + "\t" + p[1].get<std::string>() + " " + std::to_string(p[2].get<double>()) +
                 "\r\n";
     const auto set = tc::read_word_similarity(write_text("tessera_ws_small.txt", text));
-    const auto r = tc::evaluate_word_similarity(E, tc::vocabulary(words), set);
+    const auto r = tc::evaluate_word_similarity(E, make_vocab(words), set);
     CHECK(r.name == "tessera_ws_small");
     CHECK(r.total == ref["total"].get<std::size_t>());
     CHECK(r.covered == ref["covered"].get<std::size_t>());
@@ -91,10 +96,14 @@ TEST_CASE_TEMPLATE("evaluate_word_similarity matches scipy on a small benchmark"
     CHECK(r.spearman == doctest::Approx(ref["spearman"].get<double>()).epsilon(1e-12));
     CHECK(r.pearson == doctest::Approx(ref["pearson"].get<double>()).epsilon(tessera_test::tol<T>()));
     // Nothing covered: NaN correlations, zero coverage.
-    const auto none = tc::evaluate_word_similarity(E, tc::vocabulary(words), {"x", {{"zebra", "yak", 1.0}}});
+    const auto none = tc::evaluate_word_similarity(E, make_vocab(words), {"x", {{"zebra", "yak", 1.0}}});
     CHECK(std::isnan(none.spearman));
     CHECK(none.covered == 0);
-    CHECK_THROWS_WITH_AS(tc::evaluate_word_similarity(E, tc::vocabulary({"a", "b"}), set),
+    // Without case folding the pair "Cat Pear" is not covered.
+    tc::word_similarity_options exact;
+    exact.fold_case = false;
+    CHECK(tc::evaluate_word_similarity(E, make_vocab(words), set, exact).covered == r.covered - 1);
+    CHECK_THROWS_WITH_AS(tc::evaluate_word_similarity(E, make_vocab({"a", "b"}), set),
                          "evaluate_word_similarity: embeddings has 8 rows (shape [8, 4]) but the vocabulary has 2 words",
                          tessera::invalid_argument);
 }
@@ -123,12 +132,8 @@ TEST_CASE("GloVe 6B 100d reproduces the published MEN / WS-353 / SimLex-999 corr
     TESSERA_SKIP_IF_MISSING(words_file, "fetched GloVe 100d vocabulary");
     TESSERA_SKIP_IF_MISSING(dir, "../shared/data/word-sim");
     const auto E = tessera::io::read_npy<float, 2>(npy.string());
-    std::vector<std::string> words;
-    std::ifstream in(words_file);
-    for (std::string w; std::getline(in, w);)
-        words.push_back(w);
-    REQUIRE(words.size() == E.shape(0));
-    const tc::vocabulary vocab(std::move(words));
+    const auto vocab = tessera::io::read_words(words_file.string());
+    REQUIRE(vocab.size() == E.shape(0));
     const std::vector<std::pair<std::string, double>> expected{
         {"EN-MEN-TR-3k", 0.681}, {"EN-WS-353-ALL", 0.533}, {"EN-SIMLEX-999", 0.298}};
     for (const auto& [name, rho] : expected)

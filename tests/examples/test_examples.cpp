@@ -234,3 +234,76 @@ TEST_CASE("transformer_compression: the uncompressed copy has KL = 0 exactly and
         }
     }
 }
+
+TEST_CASE("cross_space_alignment: GloVe 100d <-> USE-lite reproduces the reference held-out retrieval")
+{
+    TESSERA_REQUIRE_EXAMPLE(exe, "cross_space_alignment");
+    const auto glove = tessera_test::fetched_data("glove100d.npy");
+    const auto use = tessera_test::fetched_data("use_lite_embeddings.npy");
+    TESSERA_SKIP_IF_MISSING(glove, "fetched glove100d.npy");
+    TESSERA_SKIP_IF_MISSING(use, "fetched use_lite_embeddings.npy");
+    const json j = run_json(exe, "--a " + glove.string() + " --b " + use.string() + " --b-words " +
+                                     (use.parent_path() / "use_lite.vocab").string());
+    CHECK(j["shared_words"] == 4311);
+    CHECK(j["anchors"] == 3448);
+    const auto& d = j["directions"];
+    REQUIRE(d.size() == 2);
+    CHECK(d[0]["p_at_1"].get<double>() == doctest::Approx(0.51).epsilon(0.08));  // reference: about 0.51
+    CHECK(d[1]["p_at_1"].get<double>() == doctest::Approx(0.67).epsilon(0.08));  // reference: about 0.67
+    for (const auto& r : d)
+    {
+        CHECK(r["p_at_1"].get<double>() <= r["p_at_5"].get<double>());
+        CHECK(r["p_at_5"].get<double>() <= r["p_at_10"].get<double>());
+        CHECK(r["status"] == "ok");
+    }
+}
+
+TEST_CASE("weight_compression: per-matrix sweeps of the USE-lite weights behave")
+{
+    TESSERA_REQUIRE_EXAMPLE(exe, "weight_compression");
+    const auto st = tessera_test::fetched_data("use_lite.safetensors");
+    TESSERA_SKIP_IF_MISSING(st, "fetched use_lite.safetensors");
+    const json j = run_json(exe, "--input " + st.string() + " --only tanh_layer_0 --bonds 8,32 --groups 32,128");
+    REQUIRE(j["matrices"].size() == 1);
+    const auto& m = j["matrices"][0];
+    CHECK(m["rows"] == 512);
+    CHECK(m["cols"] == 512);
+    double svd_prev = 2.0, tt_prev = 2.0, t32 = 0, t128 = 0;
+    for (const auto& r : m["results"])
+    {
+        const double e = r["rel_error"].get<double>();
+        if (r["method"] == "svd")
+        {
+            CHECK(e < svd_prev);
+            svd_prev = e;
+        }
+        if (r["method"] == "tt")
+        {
+            CHECK(e < tt_prev);
+            tt_prev = e;
+        }
+        if (r["param"] == "group=32")
+            t32 = e;
+        if (r["param"] == "group=128")
+            t128 = e;
+    }
+    CHECK(t32 < t128);
+}
+
+TEST_CASE("vocab_factorization: RoBERTa's 50265 = 3 x 3 x 5 x 1117 and the seed's 9 x 5 x 1117 grouping")
+{
+    TESSERA_REQUIRE_EXAMPLE(exe, "vocab_factorization");
+    const json j = run_json(exe, "");
+    CHECK(j["vocab_prime_factors"] == json::array({3, 3, 5, 1117}));
+    CHECK(j["vocab_next_smooth"] == 50400);
+    const auto& g = j["groupings"][0];
+    CHECK(g["grouping"] == "9x5x1117");
+    CHECK(g["exact"] == true);
+    CHECK(g["params_sum"].get<double>() == (9 + 5 + 1117) * 768.0);
+    CHECK(g["params_concat"].get<double>() == (9 + 5 + 1117) * 256.0);
+    for (const auto& s : j["tt_shapes"])
+    {
+        CHECK(s["padded_rows"].get<std::size_t>() >= 50265);
+        CHECK(s["params"].get<double>() < 50265.0 * 768);
+    }
+}

@@ -31,7 +31,7 @@ TEST_CASE_TEMPLATE("tt_matrix_sequential: seed 004 bond sweep [10, mid, 10] degr
     auto Wt = tessera::random_normal<T>(50, 200, 2);
     double last = -1;
     std::size_t last_params = 0;
-    for (std::size_t mid : {50, 40, 20, 10, 5})
+    for (std::size_t mid : std::vector<std::size_t>{50, 40, 20, 10, 5})
     {
         tessera::tt::tt_options o;
         o.bond_ranks = {10, mid, 10};
@@ -55,7 +55,7 @@ TEST_CASE_TEMPLATE("tt_matrix_sequential: matvec / matmat / transposes equal the
 {
     const double tol = std::is_same_v<T, float> ? 1e-5 : 1e-12;
     auto W = tessera::random_normal<T>(120, 96, 3);
-    for (std::size_t cap : {4, 12, 1000})
+    for (std::size_t cap : std::vector<std::size_t>{4, 12, 1000})
     {
         auto A = to_tt_matrix_sequential(W, {4, 5, 6}, {8, 12}, {cap, 0.0});
         auto D = A.to_dense();

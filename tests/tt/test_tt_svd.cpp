@@ -109,6 +109,39 @@ TEST_CASE_TEMPLATE("tt_svd: max_rank caps every rank", T, float, double)
     CHECK(x.status().message.find("rank caps bind") != std::string::npos);
 }
 
+TEST_CASE_TEMPLATE("tt_svd: randomized unfoldings keep the guarantee and stay near the exact error", T, float, double)
+{
+    auto P = power_law<T>(512, 512, 1.0, 10);
+    const std::vector<std::size_t> shape{16, 32, 32, 16};
+    for (std::size_t cap : std::vector<std::size_t>{8, 24})
+    {
+        tessera::tt::tt_options ex{cap, 0.0}, rnd{cap, 0.0};
+        ex.method = tessera::tt::svd_method::exact;
+        rnd.method = tessera::tt::svd_method::randomized;
+        auto a = tt_svd(P, shape, ex);
+        auto b = tt_svd(P, shape, rnd);
+        auto c = tt_svd(P, shape, rnd);
+        CHECK(b.ranks() == a.ranks());
+        CHECK(tt_test::diff_norm(b.full(), c.full()) == 0.0);  // seeded: bitwise reproducible
+        const double ea = tt_test::diff_norm(a.full(), P), eb = tt_test::diff_norm(b.full(), P);
+        double bound = 0;
+        for (double e : b.discarded_energy())
+            bound += e;
+        CHECK(eb <= std::sqrt(bound) * (1 + 1e-3) + 1e-5 * tt_test::fro(P));  // the computed bound is a bound
+        CHECK(eb <= 1.05 * ea + 1e-6 * tt_test::fro(P));                      // and near-optimal on power-law data
+    }
+    for (double eps : {0.05, 0.2})  // eps-driven with a generous cap: the guarantee holds
+    {
+        tessera::tt::tt_options o{64, eps};
+        o.method = tessera::tt::svd_method::randomized;
+        auto x = tt_svd(P, shape, o);
+        if (x.status().ok())
+            CHECK(tt_test::diff_norm(x.full(), P) <= eps * tt_test::fro(P) * (1 + 1e-5));
+        else
+            CHECK(x.status().code == tessera::status_code::accuracy_limited);
+    }
+}
+
 TEST_CASE("tt_svd: bad input")
 {
     auto A = tessera::random_normal<double>(4, 6, 1);

@@ -35,7 +35,8 @@ namespace tessera::compress
         bool neighbours = true;          ///< compute recall@k (the costly part: 2 q n d flops per space)
         /// Vocabulary of the rows (row i is word i), for word-similarity scores; must outlive
         /// the call. nullptr (default) skips the word-similarity part.
-        const vocabulary* words = nullptr;
+        const io::vocabulary* words = nullptr;
+        word_similarity_options word_options;  ///< case folding of benchmark words
         std::vector<word_similarity_set> benchmarks;  ///< benchmarks scored before and after
     };
 
@@ -78,8 +79,10 @@ namespace tessera::compress
             : std::true_type
         {
         };
+        /// is_compressed_form<C>::value (C decayed).
         template <class C>
-        inline constexpr bool is_compressed_form_v = is_compressed_form<std::decay_t<C>>::value;
+        inline constexpr bool is_compressed_form_v
+            = is_compressed_form<std::decay_t<C>>::value;
 
         /// Per-row cosine of a_i and b_i in double; 1 when both rows are zero, 0 when one is.
         template <class TA, class TB>
@@ -156,7 +159,8 @@ namespace tessera::compress
             if (o.words)
                 for (const auto& set : o.benchmarks)
                     r.word_similarity.push_back(
-                        {evaluate_word_similarity(A, *o.words, set), evaluate_word_similarity(B, *o.words, set)});
+                        {evaluate_word_similarity(A, *o.words, set, o.word_options),
+                         evaluate_word_similarity(B, *o.words, set, o.word_options)});
             return r;
         }
 

@@ -13,7 +13,6 @@
 #include <optional>
 #include <sstream>
 #include <string>
-#include <unordered_map>
 #include <vector>
 
 #include <xtensor/xadapt.hpp>
@@ -21,6 +20,7 @@
 
 #include "../core/errors.hpp"
 #include "../core/traits.hpp"
+#include "../io/word_vectors.hpp"
 #include "../stats/correlation.hpp"
 
 namespace tessera::compress
@@ -51,6 +51,14 @@ namespace tessera::compress
         double coverage = 0.0;                                     ///< covered / total
     };
 
+    /// Options of evaluate_word_similarity().
+    struct word_similarity_options
+    {
+        /// Look a word up lower-cased when it is absent as written ("Jerusalem" -> "jerusalem"):
+        /// benchmark files mix cases, most embedding vocabularies are lower case.
+        bool fold_case = true;
+    };
+
     namespace detail
     {
         inline std::string to_lower_ascii(std::string s)
@@ -60,44 +68,15 @@ namespace tessera::compress
             return s;
         }
 
-        /// Word -> row index of an embedding matrix. The first occurrence of a word wins (in
-        /// frequency-ordered vocabularies: the most frequent spelling).
-        class vocabulary
+        /// Row of `word` in `vocab`; with `fold_case`, falls back to the ASCII lower-cased word.
+        inline std::optional<std::size_t> find_word(const io::vocabulary& vocab, const std::string& word, bool fold_case)
         {
-        public:
-            vocabulary() = default;
-            /// Indexes `words` (row i of the matrix is words[i]). With `case_insensitive`, a
-            /// lookup that misses falls back to the lower-cased word and to a lower-cased entry.
-            explicit vocabulary(std::vector<std::string> words, bool case_insensitive = true)
-                : m_words(std::move(words)), m_case_insensitive(case_insensitive)
-            {
-                m_index.reserve(m_words.size() * 2);
-                for (std::size_t i = 0; i < m_words.size(); ++i)
-                    m_index.emplace(m_words[i], i);
-                if (m_case_insensitive)
-                    for (std::size_t i = 0; i < m_words.size(); ++i)
-                        m_lower.emplace(to_lower_ascii(m_words[i]), i);
-            }
-            /// Number of words (rows).
-            std::size_t size() const noexcept { return m_words.size(); }
-            /// The words in row order.
-            const std::vector<std::string>& words() const noexcept { return m_words; }
-            /// Row of `word`, or nullopt when absent. O(1) expected.
-            std::optional<std::size_t> find(const std::string& word) const
-            {
-                if (auto it = m_index.find(word); it != m_index.end())
-                    return it->second;
-                if (m_case_insensitive)
-                    if (auto it = m_lower.find(to_lower_ascii(word)); it != m_lower.end())
-                        return it->second;
-                return std::nullopt;
-            }
-
-        private:
-            std::vector<std::string> m_words;
-            std::unordered_map<std::string, std::size_t> m_index, m_lower;
-            bool m_case_insensitive = true;
-        };
+            if (auto r = vocab.find(word))
+                return r;
+            if (fold_case)
+                return vocab.find(to_lower_ascii(word));
+            return std::nullopt;
+        }
 
         /// Reads a `word1 word2 score` file (tab- or space-separated, CRLF accepted; blank lines
         /// and lines starting with '#' skipped; extra columns ignored). The set's name is the
@@ -163,16 +142,18 @@ namespace tessera::compress
             return aa > 0.0 && bb > 0.0 ? ab / std::sqrt(aa * bb) : 0.0;
         }
 
-        /// Scores an embedding on a benchmark: over the pairs whose two words are in `vocab`,
+        /// Scores an embedding on a benchmark: over the pairs whose two words are in `vocab`
+        /// (io::vocabulary, e.g. from io::read_words; see word_similarity_options::fold_case),
         /// Spearman (ties averaged, as scipy.stats.spearmanr) and Pearson correlation between
         /// the human scores and \f$\cos(E_{w_1}, E_{w_2})\f$.
-        /// \param embeddings E [vocab.size(), d], row i the vector of vocab.words()[i].
+        /// \param embeddings E [vocab.size(), d], row i the vector of vocab.words[i].
         /// \return correlations (NaN when fewer than 2 pairs are covered) and coverage.
         /// \throws tessera::invalid_argument if E's row count differs from the vocabulary size.
         /// Cost O(pairs * d + pairs log pairs).
         template <class E, requires_t<is_real_expression_v<E>> = true>
-        word_similarity_result evaluate_word_similarity(const xt::xexpression<E>& embeddings, const vocabulary& vocab,
-                                                        const word_similarity_set& set)
+        word_similarity_result evaluate_word_similarity(const xt::xexpression<E>& embeddings,
+                                                        const io::vocabulary& vocab, const word_similarity_set& set,
+                                                        const word_similarity_options& options = {})
         {
             const char* fn = "evaluate_word_similarity";
             const auto ev = tessera::detail::evaluate<value_type_t<E>, 2>(embeddings, fn, "embeddings");
@@ -185,7 +166,8 @@ namespace tessera::compress
             std::vector<double> gold, pred;
             for (const auto& p : set.pairs)
             {
-                const auto a = vocab.find(p.first), b = vocab.find(p.second);
+                const auto a = find_word(vocab, p.first, options.fold_case);
+                const auto b = find_word(vocab, p.second, options.fold_case);
                 if (!a || !b)
                     continue;
                 gold.push_back(p.score);
@@ -206,5 +188,5 @@ namespace tessera::compress
 
     using detail::evaluate_word_similarity;
     using detail::read_word_similarity;
-    using detail::vocabulary;
+    using detail::find_word;
 }  // namespace tessera::compress

@@ -15,6 +15,7 @@
 
 #include "../core/errors.hpp"
 #include "../core/traits.hpp"
+#include "../io/half.hpp"
 #include "pack.hpp"
 #include "quantize.hpp"
 
@@ -22,54 +23,6 @@ namespace tessera::ternary
 {
     namespace detail
     {
-        /// IEEE binary16 bits of a float, round to nearest even (as F16C's vcvtps2ph).
-        inline std::uint16_t fp32_to_fp16(float f) noexcept
-        {
-            std::uint32_t x;
-            std::memcpy(&x, &f, 4);
-            const std::uint32_t sign = (x >> 16) & 0x8000u;
-            const std::uint32_t ax = x & 0x7fffffffu;
-            if (ax >= 0x7f800000u)  // inf or nan
-                return static_cast<std::uint16_t>(sign | 0x7c00u | (ax > 0x7f800000u ? 0x200u | ((ax >> 13) & 0x3ffu) : 0u));
-            if (ax >= 0x477ff000u)  // rounds to >= 65520: overflow to inf
-                return static_cast<std::uint16_t>(sign | 0x7c00u);
-            if (ax < 0x38800000u)  // subnormal half (or zero): scale to units of 2^-24
-            {
-                const std::uint32_t shift = 126u - (ax >> 23);  // 14 .. for exponent 112
-                if (shift > 24)
-                    return static_cast<std::uint16_t>(sign);
-                const std::uint32_t mant = (ax & 0x7fffffu) | 0x800000u;
-                std::uint32_t h = mant >> shift;
-                const std::uint32_t rem = mant & ((1u << shift) - 1u), half = 1u << (shift - 1);
-                if (rem > half || (rem == half && (h & 1u)))
-                    ++h;
-                return static_cast<std::uint16_t>(sign | h);
-            }
-            std::uint32_t h = ((ax >> 23) - 112u) << 10 | ((ax >> 13) & 0x3ffu);
-            const std::uint32_t rem = ax & 0x1fffu;
-            if (rem > 0x1000u || (rem == 0x1000u && (h & 1u)))
-                ++h;
-            return static_cast<std::uint16_t>(sign | h);
-        }
-        /// Float value of IEEE binary16 bits (exact).
-        inline float fp16_to_fp32(std::uint16_t h) noexcept
-        {
-            const std::uint32_t sign = static_cast<std::uint32_t>(h & 0x8000u) << 16;
-            const std::uint32_t e = (h >> 10) & 0x1fu, m = h & 0x3ffu;
-            std::uint32_t x;
-            if (e == 0)
-            {
-                const float v = std::ldexp(static_cast<float>(m), -24);
-                return sign ? -v : v;
-            }
-            if (e == 31)
-                x = sign | 0x7f800000u | (m << 13);
-            else
-                x = sign | ((e + 112u) << 23) | (m << 13);
-            float f;
-            std::memcpy(&f, &x, 4);
-            return f;
-        }
 
         inline constexpr std::size_t qk_k = 256;
         inline constexpr std::size_t tq2_block_bytes = 66;
@@ -169,9 +122,9 @@ namespace tessera::ternary
                         q[k] = static_cast<std::uint8_t>(std::lround(x[k] * id) + 1);
                     std::uint8_t* o = out.data() + (i * nb + b) * bb;
                     if (kind == tq_kind::tq2_0)
-                        write_tq2_block(q, fp32_to_fp16(amax), o);
+                        write_tq2_block(q, io::float_to_half(amax), o);
                     else
-                        write_tq1_block(q, fp32_to_fp16(amax), o);
+                        write_tq1_block(q, io::float_to_half(amax), o);
                 }
             return out;
         }
@@ -193,7 +146,7 @@ namespace tessera::ternary
                 {
                     for (std::size_t k = 0; k < qk_k; ++k)
                         q[k] = static_cast<std::uint8_t>(m.codes()(i, b * qk_k + k) + 1);
-                    const std::uint16_t d = fp32_to_fp16(m.scales()(i, b * qk_k / m.group_size()));
+                    const std::uint16_t d = io::float_to_half(m.scales()(i, b * qk_k / m.group_size()));
                     std::uint8_t* o = out.data() + (i * nb + b) * bb;
                     if (kind == tq_kind::tq2_0)
                         write_tq2_block(q, d, o);
@@ -228,7 +181,7 @@ namespace tessera::ternary
                         codes(i, b * qk_k + k) = static_cast<std::int8_t>(q[k] - 1);
                     }
                     const std::size_t off = kind == tq_kind::tq2_0 ? 64 : 52;
-                    scales(i, b) = fp16_to_fp32(static_cast<std::uint16_t>(in[off] | (in[off + 1] << 8)));
+                    scales(i, b) = io::half_to_float(static_cast<std::uint16_t>(in[off] | (in[off + 1] << 8)));
                 }
             return ternary_matrix<float>(std::move(codes), std::move(scales), qk_k, scale_granularity::per_group);
         }
@@ -321,8 +274,6 @@ namespace tessera::ternary
 
     using detail::encode_tq1_0;
     using detail::encode_tq2_0;
-    using detail::fp16_to_fp32;
-    using detail::fp32_to_fp16;
     using detail::from_i2_s;
     using detail::from_tq1_0;
     using detail::from_tq2_0;

@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstddef>
+#include <cstdint>
 #include <limits>
 #include <vector>
 
@@ -14,6 +15,19 @@
 
 namespace tessera::tt
 {
+    /// How each unfolding is factored. `exact`: a full LAPACK SVD (gesdd). `randomized`: the top
+    /// cap + 10 singular triplets from a seeded Gaussian sketch with 2 power iterations (Halko,
+    /// Martinsson, Tropp 2011); the discarded energy is computed exactly as ||C||^2 - ||kept||^2,
+    /// so the eps guarantee and the error bound still hold (the kept rank may exceed the exact
+    /// one slightly). `automatic` (default): randomized when the bond's rank cap is at most a
+    /// quarter of min(rows, cols) and min(rows, cols) >= 256, else exact.
+    enum class svd_method
+    {
+        exact,
+        randomized,
+        automatic
+    };
+
     /// Truncation options of tt_svd and tensor_train::round.
     struct tt_options
     {
@@ -27,6 +41,10 @@ namespace tessera::tt
         /// `bond_dims` of a TT layer; empty (the default) means no per-bond cap. When given it
         /// must have d - 1 entries, each >= 1.
         std::vector<std::size_t> bond_ranks{};
+        /// Factorization of each unfolding (see svd_method).
+        svd_method method = svd_method::automatic;
+        /// Seed of the randomized sketches (stream = bond index).
+        std::uint64_t seed = 0x7e55e7a;
     };
 
     namespace detail

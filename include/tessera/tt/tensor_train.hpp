@@ -117,6 +117,11 @@ namespace tessera::tt
             }
             /// Bytes of the stored values, parameter_count() * sizeof(T).
             std::size_t storage_bytes() const noexcept { return parameter_count() * sizeof(T); }
+            /// Dense entries per stored value, prod n_k / parameter_count() (0 when empty).
+            double compression_ratio() const
+            {
+                return m_cores.empty() ? 0.0 : dense_size() / static_cast<double>(parameter_count());
+            }
 
             /// Squared Frobenius norm discarded at each bond by the truncation that built this
             /// train (tt_svd or round); d - 1 values, zeros for a train built from cores.

@@ -53,7 +53,7 @@ namespace tessera::tt
             for (std::size_t k = 0; k + 1 < d; ++k)
             {
                 rest /= shape[k];
-                auto t = truncated_svd<T>(std::move(C), delta, bond_cap(options, k));
+                auto t = truncated_svd<T>(std::move(C), delta, bond_cap(options, k), options.method, options.seed, k);
                 if (!t.status.ok() && st.ok())
                     st = t.status;
                 discarded[k] = t.discarded2;

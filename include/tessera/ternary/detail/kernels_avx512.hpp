@@ -62,8 +62,11 @@ namespace tessera::ternary::detail::avx512
 #endif
     }
 
+    /// Distance of the software prefetch in the streaming 2-bit GEMV (bytes ahead in the row).
+    inline constexpr std::size_t prefetch_bytes = 2048;
+
     /// int32 lanes of chunk `ch` for R rows: lane l = sum over weights 16l..16l+15 of code*x.
-    template <int R>
+    template <int R, bool FromCodes>
     inline void chunk_dots(const std::uint8_t* const* rows, const std::uint8_t* const* codes, const std::uint8_t* xb,
                            std::size_t ch, std::size_t pf, __m512i* acc) noexcept
     {
@@ -73,7 +76,7 @@ namespace tessera::ternary::detail::avx512
         for (int r = 0; r < R; ++r)
         {
             planes pl;
-            if (codes)
+            if constexpr (FromCodes)
             {
                 const std::uint8_t* cp = codes[r] + ch * 256;
                 for (int j = 0; j < 4; ++j)
@@ -85,10 +88,12 @@ namespace tessera::ternary::detail::avx512
                     _mm_prefetch(reinterpret_cast<const char*>(rows[r] + ch * 64 + pf), _MM_HINT_T0);
                 pl = unpack64(rows[r] + ch * 64);
             }
+            // two independent chains of two dpbusd each (shorter latency than one chain of four)
             __m512i a = _mm512_dpbusd_epi32(_mm512_setzero_si512(), pl.c[0], x0);
-            a = _mm512_dpbusd_epi32(a, pl.c[1], x1);
+            __m512i b = _mm512_dpbusd_epi32(_mm512_setzero_si512(), pl.c[1], x1);
             a = _mm512_dpbusd_epi32(a, pl.c[2], x2);
-            acc[r] = _mm512_dpbusd_epi32(a, pl.c[3], x3);
+            b = _mm512_dpbusd_epi32(b, pl.c[3], x3);
+            acc[r] = _mm512_add_epi32(a, b);
         }
     }
 
@@ -96,8 +101,8 @@ namespace tessera::ternary::detail::avx512
     /// non-null, row r's planes are read from codes[r] (n_chunks*256 bytes, pre-unpacked: GEMM),
     /// else unpacked from rows[r], prefetching the byte `pf` ahead of each load when pf != 0.
     /// Writes y[r] and, if `units` is non-null, the exact unit sums.
-    template <int R>
-    void tile_2bit(const std::uint8_t* const* rows, const std::uint8_t* const* codes, const float* const* ws,
+    template <int R, bool FromCodes>
+    void tile_impl(const std::uint8_t* const* rows, const std::uint8_t* const* codes, const float* const* ws,
                    const act_plan& p, const unit_tables& t, float* y, std::int32_t* const* units, std::size_t pf)
     {
         __m512 F[R];
@@ -111,10 +116,10 @@ namespace tessera::ternary::detail::avx512
             const std::size_t ch = 4 * q;
             if (ch + 4 <= t.n_chunks)
             {
-                chunk_dots<R>(rows, codes, xb, ch, pf, a0);
-                chunk_dots<R>(rows, codes, xb, ch + 1, pf, a1);
-                chunk_dots<R>(rows, codes, xb, ch + 2, pf, a2);
-                chunk_dots<R>(rows, codes, xb, ch + 3, pf, a3);
+                chunk_dots<R, FromCodes>(rows, codes, xb, ch, pf, a0);
+                chunk_dots<R, FromCodes>(rows, codes, xb, ch + 1, pf, a1);
+                chunk_dots<R, FromCodes>(rows, codes, xb, ch + 2, pf, a2);
+                chunk_dots<R, FromCodes>(rows, codes, xb, ch + 3, pf, a3);
             }
             else  // the last, partial batch of units
             {
@@ -122,7 +127,7 @@ namespace tessera::ternary::detail::avx512
                 for (std::size_t c = 0; c < 4; ++c)
                 {
                     if (ch + c < t.n_chunks)
-                        chunk_dots<R>(rows, codes, xb, ch + c, pf, a[c]);
+                        chunk_dots<R, FromCodes>(rows, codes, xb, ch + c, pf, a[c]);
                     else
                         for (int r = 0; r < R; ++r)
                             a[c][r] = _mm512_setzero_si512();
@@ -143,6 +148,16 @@ namespace tessera::ternary::detail::avx512
         }
         for (int r = 0; r < R; ++r)
             y[r] = reduce16(F[r]);
+    }
+
+    template <int R>
+    void tile_2bit(const std::uint8_t* const* rows, const std::uint8_t* const* codes, const float* const* ws,
+                   const act_plan& p, const unit_tables& t, float* y, std::int32_t* const* units, std::size_t pf)
+    {
+        if (codes)
+            tile_impl<R, true>(rows, codes, ws, p, t, y, units, pf);
+        else
+            tile_impl<R, false>(rows, codes, ws, p, t, y, units, pf);
     }
 
     /// Unpacks one 2-bit row into plane order (n_chunks*256 bytes), for GEMM tile reuse.

@@ -80,14 +80,19 @@ namespace tessera::ternary::detail
         const std::int8_t* x = a.values.data() + b * a.cols();
         p.x = aligned_bytes(std::max(padded_len, t.n_chunks * 256));
         auto* out = reinterpret_cast<std::int8_t*>(p.x.data());
-        for (std::size_t k = 0; k < t.cols; ++k)
+        if (order == plan_order::natural)
+            std::copy(x, x + t.cols, out);
+        else
         {
-            std::size_t pos = k;
-            if (order == plan_order::planes64)
-                pos = (k / 256) * 256 + (k % 4) * 64 + (k % 256) / 4;
-            else if (order == plan_order::planes32)
-                pos = (k / 128) * 128 + (k % 4) * 32 + (k % 128) / 4;
-            out[pos] = x[k];
+            // planes64: per 256-chunk, plane j holds x[4i + j]; planes32: the same per 128-half
+            const std::size_t span = order == plan_order::planes64 ? 256 : 128, lanes = span / 4;
+            std::size_t k0 = 0;
+            for (; k0 + span <= t.cols; k0 += span)
+                for (std::size_t j = 0; j < 4; ++j)
+                    for (std::size_t i = 0; i < lanes; ++i)
+                        out[k0 + j * lanes + i] = x[k0 + 4 * i + j];
+            for (std::size_t k = k0; k < t.cols; ++k)  // the last, partial span
+                out[k0 + (k % 4) * lanes + (k - k0) / 4] = x[k];
         }
         p.xsum.assign(t.n_units_pad, 0);
         p.xs.assign(t.n_units_pad, 0.0f);

@@ -16,7 +16,9 @@
 #include "../../core/blas.hpp"
 #include "../../core/errors.hpp"
 #include "../../core/lapack.hpp"
+#include "../../core/random.hpp"
 #include "../../core/status.hpp"
+#include "../options.hpp"
 
 namespace tessera::tt::detail
 {
@@ -33,25 +35,6 @@ namespace tessera::tt::detail
         return p;
     }
 
-    /// Smallest rank r >= 1 whose discarded tail sqrt(sum_{i >= r} s_i^2) is <= delta, then
-    /// capped at max_rank. `tail2` receives the discarded squared norm (accumulated in double).
-    template <class T>
-    std::size_t choose_rank(const xt::xtensor<T, 1>& s, double delta, std::size_t max_rank, double& tail2)
-    {
-        const std::size_t k = s.size();
-        std::vector<double> suffix(k + 1, 0.0);  // suffix[i] = sum_{j >= i} s_j^2
-        for (std::size_t i = k; i-- > 0;)
-            suffix[i] = suffix[i + 1] + double(s(i)) * double(s(i));
-        const double delta2 = delta * delta;
-        std::size_t r = k;
-        while (r > 1 && suffix[r - 1] <= delta2)
-            --r;
-        r = std::max<std::size_t>(1, std::min(r, max_rank));
-        r = std::min(r, std::max<std::size_t>(k, 1));
-        tail2 = r <= k ? suffix[std::min(r, k)] : 0.0;
-        return r;
-    }
-
     /// Truncated factors of one unfolding: U [m, r], SVt = diag(S) Vt [r, n].
     template <class T>
     struct truncated
@@ -62,24 +45,81 @@ namespace tessera::tt::detail
         tessera::status status;
     };
 
-    /// SVD of C [m, n] truncated by delta (absolute, Frobenius) and max_rank.
+    /// Keeps the leading r columns of U and rows of diag(S) Vt, for r chosen from tails
+    /// tail2[r] = discarded squared norm when keeping r (non-increasing; tail2.size() = k + 1).
     template <class T>
-    truncated<T> truncated_svd(xt::xtensor<T, 2> C, double delta, std::size_t max_rank)
+    truncated<T> keep_leading(const xt::xtensor<T, 2>& U, const xt::xtensor<T, 1>& S, const xt::xtensor<T, 2>& Vt,
+                              const std::vector<double>& tail2, double delta, std::size_t cap)
     {
-        const std::size_t m = C.shape(0), n = C.shape(1);
-        auto f = tessera::lapack::svd<T>(std::move(C));
+        const std::size_t k = S.size(), m = U.shape(0), n = Vt.shape(1);
+        std::size_t r = k;
+        while (r > 1 && tail2[r - 1] <= delta * delta)
+            --r;
+        r = std::max<std::size_t>(1, std::min({r, cap, std::max<std::size_t>(k, 1)}));
         truncated<T> out;
-        out.status = f.status;
-        const std::size_t r = choose_rank(f.S, delta, max_rank, out.discarded2);
-        const std::size_t k = f.S.size();
+        out.discarded2 = tail2[std::min(r, k)];
         out.U = xt::xtensor<T, 2>::from_shape({m, r});
         out.SVt = xt::xtensor<T, 2>::from_shape({r, n});
         for (std::size_t i = 0; i < m; ++i)
             for (std::size_t j = 0; j < r; ++j)
-                out.U(i, j) = j < k ? f.U(i, j) : T(0);
+                out.U(i, j) = j < k ? U(i, j) : T(0);
         for (std::size_t i = 0; i < r; ++i)
             for (std::size_t j = 0; j < n; ++j)
-                out.SVt(i, j) = i < k ? f.S(i) * f.Vt(i, j) : T(0);
+                out.SVt(i, j) = i < k ? S(i) * Vt(i, j) : T(0);
+        return out;
+    }
+
+    /// Randomized range finder + small SVD: the top l singular triplets of C, tails computed
+    /// exactly from ||C||_F^2 (projection error = ||C||^2 - ||U_r^T C||^2).
+    template <class T>
+    truncated<T> randomized_truncated_svd(const xt::xtensor<T, 2>& C, double delta, std::size_t cap,
+                                          std::uint64_t seed, std::uint64_t stream)
+    {
+        using tessera::blas::op;
+        const std::size_t m = C.shape(0), n = C.shape(1), l = std::min({cap + 10, m, n});
+        double norm2 = 0.0;
+        for (T v : C)
+            norm2 += double(v) * double(v);
+        auto Y = tessera::blas::matmul(C, tessera::random_normal<T>(n, l, seed, stream));
+        auto Q = tessera::lapack::qr<T>(std::move(Y)).Q;
+        for (int it = 0; it < 2; ++it)
+        {
+            auto Z = tessera::lapack::qr<T>(tessera::blas::matmul(C, Q, op::transpose, op::none)).Q;
+            Q = tessera::lapack::qr<T>(tessera::blas::matmul(C, Z)).Q;
+        }
+        auto B = tessera::blas::matmul(Q, C, op::transpose, op::none);  // [l, n]
+        auto f = tessera::lapack::svd<T>(std::move(B));
+        auto U = tessera::blas::matmul(Q, f.U);
+        std::vector<double> tail2(f.S.size() + 1);
+        double kept = 0.0;
+        tail2[0] = norm2;
+        for (std::size_t i = 0; i < f.S.size(); ++i)
+        {
+            kept += double(f.S(i)) * double(f.S(i));
+            tail2[i + 1] = std::max(0.0, norm2 - kept);
+        }
+        auto out = keep_leading<T>(U, f.S, f.Vt, tail2, delta, cap);
+        out.status = f.status;
+        return out;
+    }
+
+    /// SVD of C [m, n] truncated by delta (absolute, Frobenius) and the rank cap; see svd_method.
+    template <class T>
+    truncated<T> truncated_svd(xt::xtensor<T, 2> C, double delta, std::size_t cap,
+                               svd_method method = svd_method::exact, std::uint64_t seed = 0, std::uint64_t stream = 0)
+    {
+        const std::size_t small = std::min(C.shape(0), C.shape(1));
+        const bool randomized = method == svd_method::randomized ||
+                                (method == svd_method::automatic && small >= 256 && cap <= small / 4);
+        if (randomized && cap < small)
+            return randomized_truncated_svd<T>(C, delta, cap, seed, stream);
+        auto f = tessera::lapack::svd<T>(std::move(C));
+        const std::size_t k = f.S.size();
+        std::vector<double> tail2(k + 1, 0.0);  // tail2[i] = sum_{j >= i} s_j^2
+        for (std::size_t i = k; i-- > 0;)
+            tail2[i] = tail2[i + 1] + double(f.S(i)) * double(f.S(i));
+        auto out = keep_leading<T>(f.U, f.S, f.Vt, tail2, delta, cap);
+        out.status = f.status;
         return out;
     }
 

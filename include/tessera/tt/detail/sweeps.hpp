@@ -115,7 +115,7 @@ namespace tessera::tt::detail
         {
             auto& G = cores[k];
             const std::size_t r0 = G.shape(0), n = G.shape(1), r1 = G.shape(2);
-            auto t = truncated_svd<T>(as_matrix(G, r0 * n, r1), delta, bond_cap(opts, k));
+            auto t = truncated_svd<T>(as_matrix(G, r0 * n, r1), delta, bond_cap(opts, k), opts.method, opts.seed, k);
             if (!t.status.ok() && st.ok())
                 st = t.status;
             discarded[k] = t.discarded2;

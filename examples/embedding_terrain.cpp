@@ -71,26 +71,33 @@ int main(int argc, char** argv)
                               {"fraction_degenerate", vs.data.fraction_degenerate}};
         bar.tick();
 
-        if (!e.words.empty())
+        if (e.words.size() > 0)
         {
-            const tessera::compress::vocabulary vocab(e.words);
+            const auto& vocab = e.words;
             auto cosine = [&](std::size_t i, std::size_t j) {
                 double ab = 0, aa = 0, bb = 0;
                 for (std::size_t k = 0; k < d; ++k)
                     ab += double(A(i, k)) * A(j, k), aa += double(A(i, k)) * A(i, k), bb += double(A(j, k)) * A(j, k);
                 return ab / std::sqrt(aa * bb);
             };
-            // Digits: does cos(i, j) fall as |i - j| grows? (seed 001: a number line)
+            // Digits: does cos(i, j) fall as |i - j| grows? (seed 001: a number line). Vocabularies
+            // without digit tokens (the wink GloVe packaging) use the number words zero..nine.
+            const std::vector<std::string> names{"zero", "one", "two", "three", "four",
+                                                 "five", "six", "seven", "eight", "nine"};
+            bool tokens = true;
+            for (int i = 0; i < 10; ++i)
+                tokens = tokens && vocab.find(std::to_string(i)).has_value();
             std::vector<double> gap, sim;
             for (int i = 0; i < 10; ++i)
                 for (int j = i + 1; j < 10; ++j)
                 {
-                    const auto a = vocab.find(std::to_string(i)), b = vocab.find(std::to_string(j));
+                    const auto a = vocab.find(tokens ? std::to_string(i) : names[std::size_t(i)]);
+                    const auto b = vocab.find(tokens ? std::to_string(j) : names[std::size_t(j)]);
                     if (a && b)
                         gap.push_back(j - i), sim.push_back(cosine(*a, *b));
                 }
             if (gap.size() >= 3)
-                out["digits"] = {{"pairs", gap.size()},
+                out["digits"] = {{"pairs", gap.size()}, {"as", tokens ? "digit tokens" : "number words"},
                                  {"spearman_gap_vs_cosine", st::spearman(xt::adapt(gap), xt::adapt(sim))},
                                  {"pearson_gap_vs_cosine", st::pearson(xt::adapt(gap), xt::adapt(sim))}};
             // Categories: mean cosine inside a category against the mean over random pairs.
@@ -142,8 +149,9 @@ int main(int argc, char** argv)
         std::printf("  pentachora  %zu: mean volume %.4g (CV %.2f), Gaussian baseline %.4g, ratio %.4f\n",
                     vs.data.count, vs.data.mean, vs.data.cv, vs.gaussian.mean, vs.mean_ratio);
         if (out.contains("digits"))
-            std::printf("  digits    Spearman(|i-j|, cos) = %.3f over %zu pairs\n",
-                        out["digits"]["spearman_gap_vs_cosine"].get<double>(), out["digits"]["pairs"].get<std::size_t>());
+            std::printf("  digits    Spearman(|i-j|, cos) = %.3f over %zu pairs of %s\n",
+                        out["digits"]["spearman_gap_vs_cosine"].get<double>(), out["digits"]["pairs"].get<std::size_t>(),
+                        out["digits"]["as"].get<std::string>().c_str());
         if (out.contains("categories"))
             for (const auto& c : out["categories"])
                 std::printf("  %-10s intra-cosine %.3f (random pairs %.3f) over %d words\n",

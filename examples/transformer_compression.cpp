@@ -71,7 +71,7 @@ int main(int argc, char** argv)
         auto is_ffn = [](const std::string& m) {  // layers.<l>.w1, .w2, .w3
             return m.size() > 3 && m.compare(m.size() - 3, 2, ".w") == 0 && m.back() >= '1' && m.back() <= '3';
         };
-        std::vector<config> configs{{"uncompressed", [](auto&) { return false; }, nullptr}};
+        std::vector<config> configs{{"uncompressed", [](const std::string&) { return false; }, nullptr}};
         for (std::size_t r : ranks)
             configs.push_back({"embedding svd rank=" + std::to_string(r), [](auto& m) { return m == "token_embedding"; },
                                [r](auto& W) { return example::svd(W, r); }});
