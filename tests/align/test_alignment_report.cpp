@@ -5,6 +5,8 @@
 #include <tessera/align/alignment_report.hpp>
 #include <tessera/core/blas.hpp>
 #include <tessera/core/random.hpp>
+#include <tessera/simplex/batch.hpp>
+#include <tessera/stats/correlation.hpp>
 #include <tessera/stats/pairwise.hpp>
 
 #include "align_fixtures.hpp"
@@ -92,27 +94,27 @@ TEST_CASE_TEMPLATE("alignment_report metrics equal direct computations on noisy 
     CHECK(r.volume_pearson < 0.99);
 }
 
-TEST_CASE("pentachoron volumes: unit 4-simplex has volume 1/24, scaling by s multiplies by s^4")
+TEST_CASE("alignment_report volume correlation equals simplex volumes of the same sampled pentachora")
 {
-    xt::xtensor<double, 2> X = xt::zeros<double>({6, 5});
-    for (std::size_t i = 1; i <= 4; ++i)
-        X(i, i - 1) = 1.0;
-    X(5, 4) = 7.0;  // a sixth point off the simplex
-    const std::vector<std::uint64_t> idx{0, 1, 2, 3, 4, 1, 2, 3, 4, 1};
-    const auto v = tessera::align::detail::pentachoron_volumes(X, idx);
-    CHECK(v[0] == doctest::Approx(1.0 / 24.0));
-    CHECK(v[1] == 0.0);  // repeated vertex: flat
-    const xt::xtensor<double, 2> X3 = 3.0 * X;
-    CHECK(tessera::align::detail::pentachoron_volumes(X3, idx)[0] == doctest::Approx(81.0 / 24.0));
-    const auto s = tessera::align::detail::sample_pentachora(20, 50, 9);
-    for (std::size_t k = 0; k < 50; ++k)
-        for (std::size_t a = 0; a < 5; ++a)
-        {
-            CHECK(s[k * 5 + a] < 20);
-            for (std::size_t b = 0; b < a; ++b)
-                CHECK(s[k * 5 + a] != s[k * 5 + b]);
-        }
-    CHECK(s == tessera::align::detail::sample_pentachora(20, 50, 9));
+    const auto A = tessera::random_normal<double>(120, 6, 21);
+    const xt::xtensor<double, 2> B = A + tessera::random_normal<double>(120, 6, 22, 0, 0.5);
+    const auto t = procrustes(A, B);
+    alignment_report_options o;
+    o.pentachora = 500;
+    o.seed = 4;
+    const auto r = alignment_report(t, A, B, o);
+    const auto idx = tessera::simplex::sample_simplices(120, 4, 500, 4);
+    const auto vy = tessera::simplex::simplex_volumes(t.apply(A), idx).volume;
+    const auto vb = tessera::simplex::simplex_volumes(B, idx).volume;
+    CHECK(r.volume_pearson == doctest::Approx(tessera::stats::pearson(vy, vb)).epsilon(1e-12));
+    CHECK(r.volume_spearman == doctest::Approx(tessera::stats::spearman(vy, vb)).epsilon(1e-12));
+    CHECK(r.pentachora == 500);
+    // Scaling the map by s multiplies every volume by s^4: correlations unchanged.
+    auto t2 = t;
+    t2.s = 2.0;
+    t2.mean_b = xt::zeros<double>({6});
+    const auto r2 = alignment_report(t2, A, B, o);
+    CHECK(r2.volume_spearman == doctest::Approx(r.volume_spearman).epsilon(1e-12));
 }
 
 TEST_CASE("alignment_report rejects mismatched shapes")
@@ -131,4 +133,7 @@ TEST_CASE("alignment_report rejects mismatched shapes")
     const auto r = alignment_report(t, four, four);
     CHECK(r.status.code == tessera::status_code::degenerate);
     CHECK(r.pentachora == 0);
+    const xt::xtensor<double, 2> flat = xt::view(A, xt::all(), xt::range(0, 3));
+    const auto r3 = alignment_report(procrustes(flat, flat), flat, flat);
+    CHECK(r3.status.message == "pentachoron volumes need >= 5 rows and >= 4 dimensions, got [20, 3]");
 }

@@ -23,7 +23,7 @@
 #include "../core/traits.hpp"
 #include "../stats/correlation.hpp"
 #include "../stats/pairwise.hpp"
-#include "detail/pentachoron.hpp"
+#include "../simplex/batch.hpp"
 #include "procrustes.hpp"
 #include "retrieval.hpp"
 #include "similarity_transform.hpp"
@@ -104,9 +104,9 @@ namespace tessera::align
         /// \return alignment_metrics (doubles).
         /// \throws tessera::invalid_argument for shape mismatches, m < 2 or non-finite entries.
         /// \note Cost: one GEMM for the map (2 m p q), retrieval 2 m^2 q, pairs 6 q per pair, pentachora
-        ///   8 q flops per simplex plus O(1), and one Procrustes fit on [m, q] for the disparity.
-        template <class T, class EA, class EB,
-                  requires_t<is_real_expression_v<EA> && is_real_expression_v<EB>> = true>
+        ///   (tessera::simplex::simplex_volumes, QR of the 4 edges) 32 q flops per simplex, and one
+        ///   Procrustes fit on [m, q] for the disparity.
+        template <class T, class EA, class EB, requires_t<is_real_expression_v<EA> && is_real_expression_v<EB>> = true>
         alignment_metrics alignment_report(const similarity_transform<T>& transform, const xt::xexpression<EA>& A_test,
                                            const xt::xexpression<EB>& B_test,
                                            const alignment_report_options& opts = {})
@@ -178,20 +178,19 @@ namespace tessera::align
                 ro.ks = opts.ks;
                 r.retrieval = retrieval_precision(mapped, b, ro);
             }
-            if (opts.pentachora > 0 && m >= 5)
+            if (opts.pentachora > 0 && m >= 5 && q >= 4)
             {
-                const auto idx = sample_pentachora(m, opts.pentachora, opts.seed);
-                const auto vy = pentachoron_volumes(Y, idx);
-                const auto vb = pentachoron_volumes(Bd, idx);
-                xt::xtensor<double, 1> vyt = xt::zeros<double>({vy.size()}), vbt = xt::zeros<double>({vb.size()});
-                std::copy(vy.begin(), vy.end(), vyt.begin());
-                std::copy(vb.begin(), vb.end(), vbt.begin());
-                r.volume_pearson = tessera::stats::pearson(vyt, vbt);
-                r.volume_spearman = tessera::stats::spearman(vyt, vbt);
+                // The same 4-simplices (5 rows each) in mapped and in target coordinates.
+                const auto idx = tessera::simplex::sample_simplices(m, 4, opts.pentachora, opts.seed);
+                const auto vy = tessera::simplex::simplex_volumes(Y, idx);
+                const auto vb = tessera::simplex::simplex_volumes(Bd, idx);
+                r.volume_pearson = tessera::stats::pearson(vy.volume, vb.volume);
+                r.volume_spearman = tessera::stats::spearman(vy.volume, vb.volume);
                 r.pentachora = opts.pentachora;
             }
             else if (opts.pentachora > 0)
-                add_status(r.status, status_code::degenerate, concat("only ", m, " rows: no pentachoron volumes"));
+                add_status(r.status, status_code::degenerate,
+                           concat("pentachoron volumes need >= 5 rows and >= 4 dimensions, got [", m, ", ", q, "]"));
             return r;
         }
     }  // namespace detail

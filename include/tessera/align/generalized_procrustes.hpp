@@ -106,11 +106,11 @@ namespace tessera::align
             po.scale = opts.scale;
             po.allow_reflection = opts.allow_reflection;
             std::vector<xt::xtensor<T, 2>> aligned(k);
+            r.transforms.resize(k);
             double previous = -1.0;
             bool converged = false;
             for (std::size_t it = 0; it < opts.max_iterations && !converged; ++it)
             {
-                r.transforms.assign(k, similarity_transform<T>{});
                 xt::xtensor<double, 2> acc = xt::zeros<double>({n, d});
                 for (std::size_t i = 0; i < k; ++i)
                 {

@@ -77,8 +77,7 @@ namespace tessera::align
         /// \note Unlike procrustes() with p != q (which searches all semi-orthogonal maps), the bridge
         ///   restricts the map to A's top-k principal subspace: it discards the low-variance
         ///   directions first, the route of the Qwen 2560 -> 1024 seed.
-        template <class EA, class EB,
-                  requires_t<is_real_expression_v<EA> && is_real_expression_v<EB>> = true>
+        template <class EA, class EB, requires_t<is_real_expression_v<EA> && is_real_expression_v<EB>> = true>
         auto pca_bridge(const xt::xexpression<EA>& A, const xt::xexpression<EB>& B, const pca_bridge_options& opts = {})
         {
             using T = std::common_type_t<value_type_t<EA>, value_type_t<EB>>;

@@ -155,8 +155,7 @@ namespace tessera::align
         ///   in double by passing double matrices.
         /// \note scipy.linalg.orthogonal_procrustes(A, B) == procrustes(A, B, {center=false,
         ///   allow_reflection=true}).R (scipy returns tr(Sigma), not the optimal scale).
-        template <class EA, class EB,
-                  requires_t<is_real_expression_v<EA> && is_real_expression_v<EB>> = true>
+        template <class EA, class EB, requires_t<is_real_expression_v<EA> && is_real_expression_v<EB>> = true>
         auto procrustes(const xt::xexpression<EA>& A, const xt::xexpression<EB>& B,
                         const procrustes_options& opts = {})
         {
@@ -181,8 +180,7 @@ namespace tessera::align
         /// \param A [n, p], B [n, q] finite, same n (scipy also requires p == q).
         /// \throws tessera::invalid_argument as procrustes(); also when A or B is constant (scipy
         ///   raises too: the standardisation divides by zero).
-        template <class EA, class EB,
-                  requires_t<is_real_expression_v<EA> && is_real_expression_v<EB>> = true>
+        template <class EA, class EB, requires_t<is_real_expression_v<EA> && is_real_expression_v<EB>> = true>
         double procrustes_disparity(const xt::xexpression<EA>& A, const xt::xexpression<EB>& B)
         {
             using T = std::common_type_t<value_type_t<EA>, value_type_t<EB>>;

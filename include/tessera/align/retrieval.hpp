@@ -136,8 +136,7 @@ namespace tessera::align
         /// \throws tessera::invalid_argument when shapes disagree, t < m, some k is 0 or an entry is
         ///   not finite.
         /// \note Cost 2 m t d flops plus m t comparisons; memory max_block_values scores.
-        template <class EQ, class ET,
-                  requires_t<is_real_expression_v<EQ> && is_real_expression_v<ET>> = true>
+        template <class EQ, class ET, requires_t<is_real_expression_v<EQ> && is_real_expression_v<ET>> = true>
         retrieval_result retrieval_precision(const xt::xexpression<EQ>& queries, const xt::xexpression<ET>& targets,
                                              const retrieval_options& opts = {})
         {
@@ -150,8 +149,7 @@ namespace tessera::align
         /// As above, with query i's partner at row partners[i] of targets (any t >= 1): e.g. held-out
         /// words retrieved among all shared words.
         /// \throws tessera::invalid_argument also when partners.size() != m or an index is >= t.
-        template <class EQ, class ET,
-                  requires_t<is_real_expression_v<EQ> && is_real_expression_v<ET>> = true>
+        template <class EQ, class ET, requires_t<is_real_expression_v<EQ> && is_real_expression_v<ET>> = true>
         retrieval_result retrieval_precision(const xt::xexpression<EQ>& queries, const xt::xexpression<ET>& targets,
                                              const std::vector<std::size_t>& partners,
                                              const retrieval_options& opts = {})
