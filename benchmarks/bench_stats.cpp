@@ -5,6 +5,7 @@
 #include <vector>
 
 #include <benchmark/benchmark.h>
+#include <xtensor/xview.hpp>
 #include <tessera/core.hpp>
 #include <tessera/stats.hpp>
 

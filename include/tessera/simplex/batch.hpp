@@ -112,11 +112,14 @@ namespace tessera::simplex
             }
         }
 
-        /// Normalized volume V / V_regular(mean edge) (0 when the mean edge is 0).
-        inline double normalized_volume(double volume_squared, double mean_edge, std::size_t k)
+        /// Normalized volume V / V_regular(mean edge) (0 when the mean edge is 0); `unit` is
+        /// regular_simplex_volume(k, 1), hoisted out of the per-simplex loop.
+        inline double normalized_volume(double volume_squared, double mean_edge, std::size_t k, double unit) noexcept
         {
-            const double vr = regular_simplex_volume(k, mean_edge);
-            return vr > 0.0 ? std::sqrt(std::max(volume_squared, 0.0)) / vr : 0.0;
+            double vr = unit;
+            for (std::size_t i = 0; i < k; ++i)
+                vr *= mean_edge;
+            return vr > 0.0 && std::isfinite(vr) ? std::sqrt(std::max(volume_squared, 0.0)) / vr : 0.0;
         }
 
         /// Converts an integer index expression [B, k+1] to uint64, checking range.
@@ -173,10 +176,11 @@ namespace tessera::simplex
             r.normalized_volume = xt::xtensor<double, 1>::from_shape({B});
             r.degenerate = xt::xtensor<std::uint8_t, 1>::from_shape({B});
             r.mean_edge = xt::xtensor<double, 1>::from_shape({B});
+            const double unit = regular_simplex_volume(k, 1.0);
             for_each_simplex(A, idx.data(), B, k, options.method, [&](std::size_t s, double v2, double me) {
                 r.volume(s) = options.squared ? v2 : std::sqrt(std::max(v2, 0.0));
                 r.mean_edge(s) = me;
-                const double nu = normalized_volume(v2, me, k);
+                const double nu = normalized_volume(v2, me, k, unit);
                 r.normalized_volume(s) = nu;
                 r.degenerate(s) = nu <= options.degenerate_threshold ? 1 : 0;
             });

@@ -144,9 +144,10 @@ namespace tessera::simplex
             const auto idx = sample_simplices(n, k, count, seed);
             std::vector<double> vol(count), nu(count);
             std::vector<std::uint8_t> flag(count);
+            const double unit = regular_simplex_volume(k, 1.0);
             for_each_simplex(A, idx.data(), count, k, options.method, [&](std::size_t s, double v2, double me) {
                 vol[s] = std::sqrt(std::max(v2, 0.0));
-                nu[s] = normalized_volume(v2, me, k);
+                nu[s] = normalized_volume(v2, me, k, unit);
                 flag[s] = nu[s] <= options.degenerate_threshold ? 1 : 0;
             });
             std::size_t deg = 0;
@@ -180,7 +181,7 @@ namespace tessera::simplex
                 for (std::size_t s = 0; s < bc; ++s)
                 {
                     gv[s] = std::sqrt(std::max(gv2[s], 0.0));
-                    gnu[s] = normalized_volume(gv2[s], gme[s], k);
+                    gnu[s] = normalized_volume(gv2[s], gme[s], k, unit);
                     gdeg += gnu[s] <= options.degenerate_threshold ? 1u : 0u;
                 }
                 r.gaussian = summarize_volumes(gv, gnu, gdeg, options.quantile_levels);

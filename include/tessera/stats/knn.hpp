@@ -258,8 +258,7 @@ namespace tessera::stats
         /// is among the k nearest rows of base to queries(i) (queries [n, d] already mapped into
         /// base's space, base [n, d], row i of each describing the same item).
         /// \throws tessera::invalid_argument if shapes differ or k is not in [1, n].
-        template <class E1, class E2,
-                  requires_t<is_real_expression_v<E1> && std::is_same_v<value_type_t<E1>, value_type_t<E2>>> = true>
+        template <class E1, class E2, requires_t<is_real_v<value_type_t<E1>> && std::is_same_v<value_type_t<E1>, value_type_t<E2>>> = true>
         double precision_at_k(const xt::xexpression<E1>& queries, const xt::xexpression<E2>& base, std::size_t k = 1,
                               knn_metric metric = knn_metric::cosine)
         {

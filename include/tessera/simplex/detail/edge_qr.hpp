@@ -18,7 +18,6 @@ namespace tessera::simplex::detail
     inline double scale_edges(double* E, std::size_t count) noexcept
     {
         double m = 0.0;
-#pragma omp simd reduction(max : m)
         for (std::size_t i = 0; i < count; ++i)
             m = std::max(m, std::fabs(E[i]));
         if (m == 0.0 || !std::isfinite(m))

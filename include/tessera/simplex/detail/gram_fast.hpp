@@ -66,12 +66,13 @@ namespace tessera::simplex::detail
     inline void gram_group(const T* p0, const std::array<const T*, K>& r, std::size_t d, double* g) noexcept
     {
         constexpr pair_table<K> pt{};
-        std::size_t i = 0;
+        const std::size_t d4 = d - d % 4;
+        std::size_t i0 = 0;  // start of the scalar tail
 #if defined(__GNUC__) || defined(__clang__)
         v4d acc[NP];
         for (std::size_t t = 0; t < NP; ++t)
             acc[t] = v4d{0.0, 0.0, 0.0, 0.0};
-        for (; i + 4 <= d; i += 4)
+        for (std::size_t i = 0; i < d4; i += 4)
         {
             const v4d b = load4(p0 + i);
             v4d e[K];
@@ -82,11 +83,12 @@ namespace tessera::simplex::detail
         }
         for (std::size_t t = 0; t < NP; ++t)
             g[P0 + t] = (acc[t][0] + acc[t][1]) + (acc[t][2] + acc[t][3]);
+        i0 = d4;
 #else
         for (std::size_t t = 0; t < NP; ++t)
             g[P0 + t] = 0.0;
 #endif
-        for (; i < d; ++i)
+        for (std::size_t i = i0; i < d; ++i)
         {
             const double b = static_cast<double>(p0[i]);
             double e[K];
@@ -137,6 +139,7 @@ namespace tessera::simplex::detail
             return false;
         // Cholesky G = R^T R (R upper), in place in the upper triangle
         double R[K][K] = {};
+        double inv_diag[K] = {};
         double prod = 1.0;
         for (std::size_t j = 0; j < K; ++j)
         {
@@ -147,13 +150,14 @@ namespace tessera::simplex::detail
                 return false;
             const double rjj = std::sqrt(s);
             R[j][j] = rjj;
+            inv_diag[j] = 1.0 / rjj;
             prod *= s;
             for (std::size_t c = j + 1; c < K; ++c)
             {
                 double t = G[j][c];
                 for (std::size_t p = 0; p < j; ++p)
                     t -= R[p][j] * R[p][c];
-                R[j][c] = t / rjj;
+                R[j][c] = t * inv_diag[j];
             }
         }
         // ||R^{-1}||_F^2 by back substitution, column by column of the inverse
@@ -166,7 +170,7 @@ namespace tessera::simplex::detail
                 double s = i == c ? 1.0 : 0.0;
                 for (std::size_t p = i + 1; p <= c; ++p)
                     s -= R[i][p] * x[p];
-                x[i] = s / R[i][i];
+                x[i] = s * inv_diag[i];
                 inv2 += x[i] * x[i];
             }
         }
