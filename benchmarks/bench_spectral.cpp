@@ -16,8 +16,7 @@
 #include <cmath>
 #include <cstdint>
 #include <cstdlib>
-#include <cstring>
-#include <fstream>
+#include <filesystem>
 #include <iostream>
 #include <map>
 #include <memory>
@@ -26,6 +25,7 @@
 
 #include <benchmark/benchmark.h>
 #include <tessera/core.hpp>
+#include <tessera/io/npy.hpp>
 #include <tessera/spectral.hpp>
 
 namespace
@@ -72,28 +72,6 @@ namespace
         return A;
     }
 
-    // Minimal .npy reader for '<f4' C-order 2-D arrays (the io module's read_npy is not on main yet).
-    bool read_npy_f32(const std::string& path, xt::xtensor<float, 2>& out)
-    {
-        std::ifstream in(path, std::ios::binary);
-        char magic[8];
-        if (!in.read(magic, 8) || std::memcmp(magic, "\x93NUMPY", 6) != 0)
-            return false;
-        std::uint32_t hlen = 0;
-        unsigned char b[4] = {0, 0, 0, 0};
-        in.read(reinterpret_cast<char*>(b), magic[6] == 1 ? 2 : 4);
-        hlen = b[0] | (b[1] << 8) | (magic[6] == 1 ? 0u : (std::uint32_t(b[2]) << 16 | std::uint32_t(b[3]) << 24));
-        std::string header(hlen, ' ');
-        in.read(header.data(), hlen);
-        if (header.find("'<f4'") == std::string::npos || header.find("'fortran_order': False") == std::string::npos)
-            return false;
-        const auto lp = header.find('('), comma = header.find(',', lp), rp = header.find(')', lp);
-        const std::size_t rows = std::stoull(header.substr(lp + 1, comma - lp - 1));
-        const std::size_t cols = std::stoull(header.substr(comma + 1, rp - comma - 1));
-        out = xt::xtensor<float, 2>::from_shape({rows, cols});
-        return static_cast<bool>(in.read(reinterpret_cast<char*>(out.data()), std::streamsize(out.size() * 4)));
-    }
-
     std::string glove_path()
     {
         const char* env = std::getenv("TESSERA_DATA_DIR");
@@ -108,7 +86,10 @@ namespace
         {
             slot = std::make_unique<xt::xtensor<float, 2>>();
             if (name == "glove_341479x100")
-                read_npy_f32(glove_path(), *slot);
+            {
+                if (std::filesystem::exists(glove_path()))
+                    *slot = tessera::io::read_npy<float>(glove_path());
+            }
             else
             {
                 const auto x = name.find('x');
