@@ -198,7 +198,8 @@ namespace
     /// the same at any n >> d, to the third decimal).
     void BM_error_curve_isotropic(benchmark::State& state)
     {
-        static const xt::xtensor<float, 2> W = xt::view(isotropic(), xt::range(0, std::min<std::size_t>(32768, n_rows())), xt::all());
+        static const std::size_t rows = std::min<std::size_t>(32768, n_rows());
+        static const xt::xtensor<float, 2> W = xt::view(isotropic(), xt::range(0, rows), xt::all());
         static const auto svd_err = svd_tail_errors(W);
         error_curve(state, W, svd_err);
     }
