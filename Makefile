@@ -6,9 +6,13 @@
 BUILD ?= build
 JOBS ?= $(shell nproc)
 CMAKE_FLAGS ?= -DCMAKE_BUILD_TYPE=Release
+# Debian's interpreter (it has python3-numpy & co.); a pyenv or venv python3 earlier on PATH may not.
+PYTHON ?= /usr/bin/python3
+export PYTHON
 
 
 .PHONY: all demo test bench docs configure bootstrap clean
+MAKEFLAGS += --no-print-directory
 
 all: test
 
@@ -19,7 +23,7 @@ configure: bootstrap
 	@cmake -S . -B $(BUILD) $(CMAKE_FLAGS) >/dev/null
 
 demo: configure
-	@cmake --build $(BUILD) -j $(JOBS) --target tessera_info $(DEMO_TARGETS)
+	@cmake --build $(BUILD) -j $(JOBS) --target tessera_info embedding_terrain compression_sweep
 	@scripts/demo.sh $(BUILD)
 
 test: configure
@@ -34,7 +38,7 @@ bench:
 
 docs: configure
 	@scripts/bootstrap.sh --docs
-	@python3 scripts/check_docs.py --build $(BUILD)
+	@$(PYTHON) scripts/check_docs.py --build $(BUILD)
 
 clean:
 	rm -rf $(BUILD)

@@ -4,6 +4,7 @@
 #   scripts/bootstrap.sh --peers    also numpy/scipy/scikit-learn/torch for benchmark peer scripts
 #   scripts/bootstrap.sh --fuzz     also clang-14 and its sanitizer/fuzzer runtime
 #   scripts/bootstrap.sh --docs     also what the docs checker needs
+#   scripts/bootstrap.sh --render   also chromium, for the test that renders the demo's HTML report
 # As root, missing packages are installed with apt-get; otherwise the exact command is printed
 # and the script exits non-zero.
 set -euo pipefail
@@ -15,6 +16,7 @@ for arg in "$@"; do
     --peers) packages+=(python3-scipy python3-sklearn python3-torch) ;;
     --fuzz) packages+=(clang-14 libclang-rt-14-dev) ;;
     --docs) packages+=(python3-scipy) ;;
+    --render) packages+=(chromium) ;;
     --node)  ;;  # node/npm: checked below (the machine may carry a non-Debian node build)
     *) echo "bootstrap.sh: unknown option '$arg'" >&2; exit 2 ;;
   esac

@@ -4,3 +4,12 @@
 /// (tessera/<module>.hpp) and each concept its own header, for finer-grained includes.
 
 #include "core.hpp"
+#include "io.hpp"
+#include "stats.hpp"
+#include "simplex.hpp"
+#include "spectral.hpp"
+#include "projection.hpp"
+#include "tt.hpp"
+#include "ternary.hpp"
+#include "align.hpp"
+#include "compress.hpp"

@@ -96,6 +96,7 @@ namespace tessera
 
     namespace detail
     {
+        /// Formats any range of integers as `[32128, 512]`.
         template <class Shape>
         auto shape_to_string(const Shape& shape) -> decltype(std::begin(shape), std::string())
         {
@@ -113,6 +114,7 @@ namespace tessera
             return os.str();
         }
 
+        /// Streams every argument into one string.
         template <class... Args>
         std::string concat(const Args&... args)
         {

@@ -1,0 +1,216 @@
+#pragma once
+// Inline SVG line/scatter plots and a self-contained HTML page for the example reports.
+// No JavaScript, no external resources: the page renders offline in any browser.
+#include <algorithm>
+#include <cmath>
+#include <cstdio>
+#include <limits>
+#include <sstream>
+#include <string>
+#include <vector>
+
+namespace example
+{
+    inline std::string html_escape(const std::string& s)
+    {
+        std::string o;
+        for (char c : s)
+            switch (c)
+            {
+                case '&': o += "&amp;"; break;
+                case '<': o += "&lt;"; break;
+                case '>': o += "&gt;"; break;
+                case '"': o += "&quot;"; break;
+                default: o += c;
+            }
+        return o;
+    }
+
+    inline std::string fmt(double v, int digits = 3)
+    {
+        char buf[64];
+        std::snprintf(buf, sizeof buf, "%.*g", digits, v);
+        return buf;
+    }
+
+    struct series
+    {
+        std::string name;
+        std::vector<double> x, y;
+        bool markers = true;  ///< draw points as well as the line
+        bool dashed = false;
+        std::string color;    ///< CSS colour; empty: the plot's palette by series index
+    };
+
+    /// A fixed palette, so callers can colour one method alike across plots.
+    inline const char* palette(std::size_t i)
+    {
+        static const char* colors[] = {"#1f77b4", "#d62728", "#2ca02c", "#ff7f0e", "#9467bd",
+                                       "#8c564b", "#e377c2", "#7f7f7f", "#bcbd22", "#17becf"};
+        return colors[i % 10];
+    }
+
+    /// Tick positions (in axis units: log10 for log axes) covering [lo, hi]: powers of ten on a
+    /// log axis spanning a decade or more, else 1-2-5 steps.
+    inline std::vector<double> ticks(double lo, double hi, bool log)
+    {
+        std::vector<double> t;
+        if (log && hi - lo >= 0.5)
+        {
+            const bool dense = hi - lo < 2.5;  // few decades: 1-2-5 in every decade
+            for (double k = std::floor(lo); k <= hi; k += 1.0)
+                for (double m : {1.0, 2.0, 5.0})
+                {
+                    const double v = k + std::log10(m);
+                    if ((m == 1.0 || dense) && v >= lo - 1e-9 && v <= hi + 1e-9)
+                        t.push_back(v);
+                }
+            return t;
+        }
+        const double raw = (hi - lo) / 5, mag = std::pow(10.0, std::floor(std::log10(raw)));
+        const double step = raw / mag < 1.5 ? mag : raw / mag < 3.5 ? 2 * mag : raw / mag < 7.5 ? 5 * mag : 10 * mag;
+        for (double v = std::ceil(lo / step) * step; v <= hi + 1e-9 * step; v += step)
+            t.push_back(std::abs(v) < 1e-12 * step ? 0.0 : v);
+        return t;
+    }
+
+    /// A plot: x and y axes (linear or log10), several series, a legend. `svg()` renders it.
+    struct plot
+    {
+        std::string title, xlabel, ylabel, id;
+        bool logx = false, logy = false;
+        std::vector<series> lines;
+        int width = 580, height = 360;
+
+        plot(std::string t, std::string xl, std::string yl, std::string ident, bool lx = false, bool ly = false)
+            : title(std::move(t)), xlabel(std::move(xl)), ylabel(std::move(yl)), id(std::move(ident)), logx(lx), logy(ly)
+        {
+        }
+
+        std::string svg() const
+        {
+            const double L = 64, R = 172, T = 34, B = 44;
+            double x0 = std::numeric_limits<double>::infinity(), x1 = -x0, y0 = x0, y1 = -x0;
+            auto tx = [&](double v) { return logx ? std::log10(v) : v; };
+            auto ty = [&](double v) { return logy ? std::log10(v) : v; };
+            auto usable = [&](double x, double y) {
+                return std::isfinite(x) && std::isfinite(y) && (!logx || x > 0) && (!logy || y > 0);
+            };
+            for (const auto& s : lines)
+                for (std::size_t i = 0; i < s.x.size() && i < s.y.size(); ++i)
+                    if (usable(s.x[i], s.y[i]))
+                    {
+                        x0 = std::min(x0, tx(s.x[i]));
+                        x1 = std::max(x1, tx(s.x[i]));
+                        y0 = std::min(y0, ty(s.y[i]));
+                        y1 = std::max(y1, ty(s.y[i]));
+                    }
+            if (!(x0 <= x1))
+                x0 = 0, x1 = 1, y0 = 0, y1 = 1;
+            if (x1 - x0 < 1e-12)
+                x0 -= 0.5, x1 += 0.5;
+            if (y1 - y0 < 1e-12)
+                y0 -= 0.5, y1 += 0.5;
+            const double padx = 0.03 * (x1 - x0), pady = 0.05 * (y1 - y0);
+            x0 -= padx, x1 += padx, y0 -= pady, y1 += pady;
+            const double W = width - L - R, H = height - T - B;
+            auto px = [&](double v) { return L + (tx(v) - x0) / (x1 - x0) * W; };
+            auto py = [&](double v) { return T + H - (ty(v) - y0) / (y1 - y0) * H; };
+            std::ostringstream o;
+            o << "<svg xmlns=\"http://www.w3.org/2000/svg\" class=\"plot\" id=\"" << html_escape(id) << "\" width=\""
+              << width << "\" height=\"" << height << "\" viewBox=\"0 0 " << width << " " << height
+              << "\" font-family=\"sans-serif\" font-size=\"12\">\n";
+            o << "<rect x=\"0\" y=\"0\" width=\"" << width << "\" height=\"" << height << "\" fill=\"white\"/>\n";
+            o << "<text x=\"" << L << "\" y=\"20\" font-size=\"14\" font-weight=\"bold\">" << html_escape(title)
+              << "</text>\n";
+            o << "<rect x=\"" << L << "\" y=\"" << T << "\" width=\"" << W << "\" height=\"" << H
+              << "\" fill=\"none\" stroke=\"#444\"/>\n";
+            for (double fx : ticks(x0, x1, logx))
+            {
+                const double gx = L + (fx - x0) / (x1 - x0) * W;
+                o << "<line x1=\"" << gx << "\" y1=\"" << T << "\" x2=\"" << gx << "\" y2=\"" << T + H
+                  << "\" stroke=\"#eee\"/><text x=\"" << gx << "\" y=\"" << T + H + 16
+                  << "\" text-anchor=\"middle\">" << fmt(logx ? std::pow(10.0, fx) : fx) << "</text>\n";
+            }
+            for (double fy : ticks(y0, y1, logy))
+            {
+                const double gy = T + H - (fy - y0) / (y1 - y0) * H;
+                o << "<line x1=\"" << L << "\" y1=\"" << gy << "\" x2=\"" << L + W << "\" y2=\"" << gy
+                  << "\" stroke=\"#eee\"/><text x=\"" << L - 6 << "\" y=\"" << gy + 4
+                  << "\" text-anchor=\"end\">" << fmt(logy ? std::pow(10.0, fy) : fy) << "</text>\n";
+            }
+            o << "<text x=\"" << L + W / 2 << "\" y=\"" << height - 10 << "\" text-anchor=\"middle\">"
+              << html_escape(xlabel) << (logx ? " (log)" : "") << "</text>\n";
+            o << "<text transform=\"translate(16," << T + H / 2 << ") rotate(-90)\" text-anchor=\"middle\">"
+              << html_escape(ylabel) << (logy ? " (log)" : "") << "</text>\n";
+            for (std::size_t si = 0; si < lines.size(); ++si)
+            {
+                const auto& s = lines[si];
+                const std::string c = s.color.empty() ? palette(si) : s.color;
+                std::ostringstream pts;
+                std::size_t count = 0;
+                for (std::size_t i = 0; i < s.x.size() && i < s.y.size(); ++i)
+                    if (usable(s.x[i], s.y[i]))
+                    {
+                        pts << px(s.x[i]) << "," << py(s.y[i]) << " ";
+                        ++count;
+                    }
+                o << "<g class=\"series\" data-name=\"" << html_escape(s.name) << "\" data-points=\"" << count << "\">";
+                o << "<polyline fill=\"none\" stroke=\"" << c << "\" stroke-width=\"1.8\""
+                  << (s.dashed ? " stroke-dasharray=\"5,4\"" : "") << " points=\"" << pts.str() << "\"/>";
+                if (s.markers)
+                    for (std::size_t i = 0; i < s.x.size() && i < s.y.size(); ++i)
+                        if (usable(s.x[i], s.y[i]))
+                            o << "<circle cx=\"" << px(s.x[i]) << "\" cy=\"" << py(s.y[i]) << "\" r=\"3\" fill=\"" << c
+                              << "\"><title>" << html_escape(s.name) << ": " << fmt(s.x[i], 5) << ", "
+                              << fmt(s.y[i], 5) << "</title></circle>";
+                o << "</g>\n";
+                const double ly = T + 8 + 16.0 * static_cast<double>(si);
+                o << "<line x1=\"" << L + W + 10 << "\" y1=\"" << ly << "\" x2=\"" << L + W + 28 << "\" y2=\"" << ly
+                  << "\" stroke=\"" << c << "\" stroke-width=\"2\"" << (s.dashed ? " stroke-dasharray=\"5,4\"" : "")
+                  << "/><text x=\"" << L + W + 32 << "\" y=\"" << ly + 4 << "\">" << html_escape(s.name)
+                  << "</text>\n";
+            }
+            o << "</svg>\n";
+            return o.str();
+        }
+    };
+
+    /// A self-contained HTML page: headings, paragraphs, tables and inline SVG plots.
+    class html_page
+    {
+    public:
+        explicit html_page(std::string title) : m_title(std::move(title)) {}
+        void heading(const std::string& text) { m_body << "<h2>" << html_escape(text) << "</h2>\n"; }
+        void paragraph(const std::string& text) { m_body << "<p>" << html_escape(text) << "</p>\n"; }
+        void add(const plot& p) { m_body << "<figure>" << p.svg() << "</figure>\n"; }
+        void table(const std::vector<std::string>& header, const std::vector<std::vector<std::string>>& rows)
+        {
+            m_body << "<table><tr>";
+            for (const auto& h : header)
+                m_body << "<th>" << html_escape(h) << "</th>";
+            m_body << "</tr>\n";
+            for (const auto& r : rows)
+            {
+                m_body << "<tr>";
+                for (const auto& c : r)
+                    m_body << "<td>" << html_escape(c) << "</td>";
+                m_body << "</tr>\n";
+            }
+            m_body << "</table>\n";
+        }
+        std::string str() const
+        {
+            return "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><title>" + html_escape(m_title) +
+                   "</title>\n<style>body{font-family:sans-serif;max-width:1200px;margin:2em auto;color:#222}"
+                   "table{border-collapse:collapse;font-size:13px}td,th{border:1px solid #ccc;padding:3px 8px;"
+                   "text-align:right}th{background:#f3f3f3}figure{display:inline-block;margin:8px}</style>"
+                   "</head><body>\n<h1>" +
+                   html_escape(m_title) + "</h1>\n" + m_body.str() + "</body></html>\n";
+        }
+
+    private:
+        std::string m_title;
+        std::ostringstream m_body;
+    };
+}  // namespace example

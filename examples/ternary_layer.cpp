@@ -1,0 +1,132 @@
+// Quantize a real transformer FFN (layer 0 of Karpathy's stories260K, SwiGLU: W2 (silu(W1 x) * W3 x))
+// to ternary weights with int8 activations, run it with the packed kernels, and compare with fp32.
+// Usage: ternary_layer [path/to/stories260K.bin]   (default ../shared/data/stories260K/stories260K.bin)
+#include <cmath>
+#include <cstdint>
+#include <cstdio>
+#include <fstream>
+#include <iostream>
+#include <string>
+#include <vector>
+
+#include <tessera/core/blas.hpp>
+#include <tessera/ternary.hpp>
+
+namespace tt = tessera::ternary;
+
+// rows x cols float32 matrix starting at `offset` floats into the checkpoint's weights.
+static xt::xtensor<float, 2> slice(const std::vector<float>& w, std::size_t offset, std::size_t rows, std::size_t cols)
+{
+    xt::xtensor<float, 2> m = xt::xtensor<float, 2>::from_shape({rows, cols});
+    std::copy(w.begin() + static_cast<std::ptrdiff_t>(offset),
+              w.begin() + static_cast<std::ptrdiff_t>(offset + rows * cols), m.begin());
+    return m;
+}
+
+// Y [tokens, out] = X [tokens, in] W^T in fp32 (BLAS).
+static xt::xtensor<float, 2> dense(const xt::xtensor<float, 2>& X, const xt::xtensor<float, 2>& W)
+{
+    xt::xtensor<float, 2> Y = xt::zeros<float>({X.shape(0), W.shape(0)});
+    tessera::blas::gemm(tessera::blas::op::none, tessera::blas::op::transpose, 1.0f, X, W, 0.0f, Y);
+    return Y;
+}
+
+// The same product with ternary weights (packed 2-bit) and int8 activations (per block of 64).
+static xt::xtensor<float, 2> ternary(const xt::xtensor<float, 2>& X, const tt::packed_ternary& P)
+{
+    return tt::gemm(P, tt::quantize_activations_int8(X));
+}
+
+static xt::xtensor<float, 2> swiglu(const xt::xtensor<float, 2>& a, const xt::xtensor<float, 2>& b)
+{
+    xt::xtensor<float, 2> h = a;
+    for (std::size_t i = 0; i < h.size(); ++i)
+        h.data()[i] = a.data()[i] / (1.0f + std::exp(-a.data()[i])) * b.data()[i];
+    return h;
+}
+
+int main(int argc, char** argv)
+{
+    try
+    {
+        const std::string path = argc > 1 ? argv[1] : "../shared/data/stories260K/stories260K.bin";
+        std::ifstream f(path, std::ios::binary);
+        if (!f)
+            throw std::runtime_error("cannot open " + path);
+        std::int32_t cfg[7];  // dim, hidden_dim, n_layers, n_heads, n_kv_heads, vocab_size, seq_len
+        f.read(reinterpret_cast<char*>(cfg), sizeof(cfg));
+        const auto dim = static_cast<std::size_t>(cfg[0]), hidden = static_cast<std::size_t>(cfg[1]);
+        const auto layers = static_cast<std::size_t>(cfg[2]), vocab = static_cast<std::size_t>(cfg[5]);
+        const std::size_t kv_dim = dim * static_cast<std::size_t>(cfg[4]) / static_cast<std::size_t>(cfg[3]);
+        std::vector<float> w(264128);
+        f.read(reinterpret_cast<char*>(w.data()), static_cast<std::streamsize>(w.size() * sizeof(float)));
+        if (!f)
+            throw std::runtime_error(path + ": truncated checkpoint");
+        // offsets of the llama2.c v0 layout (see ../shared/data/README.md)
+        const std::size_t emb = 0, rms_att = emb + vocab * dim, wq = rms_att + layers * dim;
+        const std::size_t wk = wq + layers * dim * dim, wv = wk + layers * kv_dim * dim, wo = wv + layers * kv_dim * dim;
+        const std::size_t rms_ffn = wo + layers * dim * dim, w1 = rms_ffn + layers * dim;
+        const std::size_t w2 = w1 + layers * hidden * dim, w3 = w2 + layers * dim * hidden;
+
+        // Inputs: every token embedding through layer 0's FFN RMSNorm (real activations).
+        xt::xtensor<float, 2> X = slice(w, emb, vocab, dim);
+        for (std::size_t t = 0; t < vocab; ++t)
+        {
+            double ss = 0;
+            for (std::size_t k = 0; k < dim; ++k)
+                ss += double(X(t, k)) * X(t, k);
+            const auto inv = static_cast<float>(1.0 / std::sqrt(ss / double(dim) + 1e-5));
+            for (std::size_t k = 0; k < dim; ++k)
+                X(t, k) *= inv * w[rms_ffn + k];
+        }
+        const auto W1 = slice(w, w1, hidden, dim), W3 = slice(w, w3, hidden, dim), W2 = slice(w, w2, dim, hidden);
+
+        tt::quantize_options opts;
+        opts.group_size = 64;
+        std::printf("%-4s %-10s %10s %8s %10s %9s\n", "W", "shape", "rel.err", "zeros", "row cos", "ratio");
+        for (const auto& [name, W] : {std::pair{"W1", &W1}, std::pair{"W3", &W3}, std::pair{"W2", &W2}})
+        {
+            const auto q = tt::quantize_absmean(*W, opts);
+            const auto r = q.error_report(*W);
+            std::printf("%-4s %4zux%-5zu %10.4f %8.3f %10.4f %8.1fx\n", name, W->shape(0), W->shape(1),
+                        r.relative_frobenius, r.zero_fraction, r.mean_row_cosine, q.compression_ratio());
+        }
+        const auto P1 = tt::quantize_pack_2bit(W1, opts), P3 = tt::quantize_pack_2bit(W3, opts);
+        const auto P2 = tt::quantize_pack_2bit(W2, opts);
+
+        const auto Y = dense(swiglu(dense(X, W1), dense(X, W3)), W2);         // fp32 FFN
+        const auto Yq = ternary(swiglu(ternary(X, P1), ternary(X, P3)), P2);  // ternary weights, int8 activations
+        const auto D1 = tt::quantize_absmean(W1, opts).dequantize(), D3 = tt::quantize_absmean(W3, opts).dequantize();
+        const auto D2 = tt::quantize_absmean(W2, opts).dequantize();
+        const auto Yd = dense(swiglu(dense(X, D1), dense(X, D3)), D2);        // ternary weights, fp32 activations
+        auto compare = [&](const char* what, const xt::xtensor<float, 2>& A, const xt::xtensor<float, 2>& B) {
+            double num = 0, den = 0, cos_sum = 0;
+            for (std::size_t t = 0; t < vocab; ++t)
+            {
+                double d = 0, a = 0, b = 0;
+                for (std::size_t k = 0; k < dim; ++k)
+                {
+                    num += (double(A(t, k)) - B(t, k)) * (double(A(t, k)) - B(t, k));
+                    den += double(A(t, k)) * A(t, k);
+                    d += double(A(t, k)) * B(t, k);
+                    a += double(A(t, k)) * A(t, k);
+                    b += double(B(t, k)) * B(t, k);
+                }
+                cos_sum += d / std::sqrt(a * b);
+            }
+            std::printf("%-44s relative error %.4f, mean cosine %.4f\n", what, std::sqrt(num / den), cos_sum / double(vocab));
+        };
+        std::printf("FFN outputs over %zu tokens:\n", vocab);
+        compare("  ternary W + int8 x   vs fp32", Y, Yq);
+        compare("  ternary W + fp32 x   vs fp32", Y, Yd);
+        compare("  ternary W + int8 x   vs ternary W + fp32 x", Yd, Yq);
+        std::printf("weights: fp32 %zu bytes -> ternary %zu bytes\n", (W1.size() + W2.size() + W3.size()) * 4,
+                    P1.storage_bytes() + P2.storage_bytes() + P3.storage_bytes());
+        return 0;
+    }
+    catch (const std::exception& e)
+    {
+        std::cerr << "ternary_layer: " << e.what() << "\n";
+        return 1;
+    }
+}

@@ -1,0 +1,14 @@
+#pragma once
+/// \file io.hpp
+/// The io module: .npy (read, write, memory-mapped view), float16/bfloat16 conversion,
+/// safetensors, word-vector text/binary formats, and the importers for the fetched datasets.
+
+#include "io/dtype.hpp"
+#include "io/half.hpp"
+#include "io/mapped_file.hpp"
+#include "io/npy.hpp"
+#include "io/npy_header.hpp"
+#include "io/safetensors.hpp"
+#include "io/tfjs.hpp"
+#include "io/wink.hpp"
+#include "io/word_vectors.hpp"

@@ -1,0 +1,189 @@
+#pragma once
+/// \file half.hpp
+/// IEEE 754 binary16 ("float16", numpy `<f2`) and bfloat16 (the upper 16 bits of a binary32)
+/// conversions to and from float and double, rounding to nearest, ties to even.
+///
+/// Conventions: a 16-bit value is carried as its bit pattern in a `std::uint16_t`. Widening
+/// (16 -> 32 bits) is exact for every pattern: subnormals become normal floats, infinities
+/// stay infinite, and NaNs stay NaN with sign and payload preserved (shifted into the high
+/// mantissa bits). Narrowing rounds to nearest, ties to even, overflows to +-infinity, keeps
+/// signed zeros, flushes nothing (float16 subnormals are produced), and maps every NaN to a
+/// quiet NaN of the same sign that keeps the top payload bits.
+
+#include <cmath>
+#include <cstddef>
+#include <cstdint>
+#include <cstring>
+#include <limits>
+#include <type_traits>
+
+namespace tessera::io
+{
+    namespace detail
+    {
+        inline std::uint32_t float_bits(float f) noexcept
+        {
+            std::uint32_t u = 0;
+            std::memcpy(&u, &f, sizeof u);
+            return u;
+        }
+        inline float bits_float(std::uint32_t u) noexcept
+        {
+            float f = 0.0f;
+            std::memcpy(&f, &u, sizeof f);
+            return f;
+        }
+
+        /// binary16 bits -> float, exact for all 65,536 patterns.
+        inline float half_to_float(std::uint16_t h) noexcept
+        {
+            const std::uint32_t sign = static_cast<std::uint32_t>(h & 0x8000u) << 16;
+            const std::uint32_t exp = (h >> 10) & 0x1fu;
+            std::uint32_t mant = h & 0x3ffu;
+            if (exp == 0x1fu)  // infinity or NaN: payload kept in the high mantissa bits
+                return bits_float(sign | 0x7f800000u | (mant << 13));
+            if (exp != 0)  // normal: rebias 15 -> 127
+                return bits_float(sign | ((exp + 112u) << 23) | (mant << 13));
+            if (mant == 0)
+                return bits_float(sign);  // signed zero
+            // subnormal: mant * 2^-24; normalise so the leading one becomes implicit
+            std::uint32_t e = 113u;  // exponent field of 2^-14
+            while ((mant & 0x400u) == 0)
+            {
+                mant <<= 1;
+                --e;
+            }
+            return bits_float(sign | (e << 23) | ((mant & 0x3ffu) << 13));
+        }
+
+        /// float -> binary16 bits, round to nearest, ties to even.
+        inline std::uint16_t float_to_half(float f) noexcept
+        {
+            std::uint32_t x = float_bits(f);
+            const auto sign = static_cast<std::uint16_t>((x >> 16) & 0x8000u);
+            x &= 0x7fffffffu;
+            if (x >= 0x7f800000u)  // inf or NaN
+            {
+                if (x == 0x7f800000u)
+                    return static_cast<std::uint16_t>(sign | 0x7c00u);
+                return static_cast<std::uint16_t>(sign | 0x7e00u | ((x >> 13) & 0x3ffu));  // quiet NaN
+            }
+            if (x >= 0x477ff000u)  // >= 65520 = halfway between 65504 (odd) and 2^16: infinity
+                return static_cast<std::uint16_t>(sign | 0x7c00u);
+            if (x >= 0x38800000u)  // normal binary16 range (>= 2^-14)
+            {
+                x += 0xfffu + ((x >> 13) & 1u);  // round to nearest even on the 13 dropped bits
+                return static_cast<std::uint16_t>(sign | ((x - 0x38000000u) >> 13));
+            }
+            if (x <= 0x33000000u)  // <= 2^-25: rounds to (signed) zero, 2^-25 is a tie to even 0
+                return sign;
+            // binary16 subnormal: round(value * 2^24) with ties to even
+            const std::uint32_t m = (x & 0x7fffffu) | 0x800000u;
+            const std::uint32_t shift = 126u - (x >> 23);  // in [14, 24]
+            std::uint32_t q = m >> shift;
+            const std::uint32_t rem = m & ((1u << shift) - 1u);
+            const std::uint32_t halfway = 1u << (shift - 1u);
+            if (rem > halfway || (rem == halfway && (q & 1u)))
+                ++q;
+            return static_cast<std::uint16_t>(sign | q);
+        }
+
+        /// double -> float rounded to odd (truncate, then set the last bit if inexact). A value
+        /// rounded to odd in 24 bits, then to nearest-even in <= 22 bits, equals a direct
+        /// nearest-even rounding of the double: no double-rounding error.
+        inline float round_to_odd_float(double d) noexcept
+        {
+            float f = static_cast<float>(d);
+            if (std::isnan(d) || static_cast<double>(f) == d)
+                return f;
+            if (std::fabs(static_cast<double>(f)) > std::fabs(d))  // rounded away from zero: step back
+                f = std::nextafter(f, 0.0f);
+            return bits_float(float_bits(f) | 1u);
+        }
+
+        /// double -> binary16 bits, a single correct rounding (nearest, ties to even).
+        inline std::uint16_t double_to_half(double d) noexcept { return float_to_half(round_to_odd_float(d)); }
+
+        /// bfloat16 bits -> float (exact: the bits are the high half of a binary32).
+        inline float bfloat16_to_float(std::uint16_t b) noexcept
+        {
+            return bits_float(static_cast<std::uint32_t>(b) << 16);
+        }
+
+        /// float -> bfloat16 bits, round to nearest, ties to even; NaN stays a quiet NaN.
+        inline std::uint16_t float_to_bfloat16(float f) noexcept
+        {
+            const std::uint32_t x = float_bits(f);
+            if ((x & 0x7fffffffu) > 0x7f800000u)
+                return static_cast<std::uint16_t>((x >> 16) | 0x40u);
+            return static_cast<std::uint16_t>((x + 0x7fffu + ((x >> 16) & 1u)) >> 16);
+        }
+
+        /// double -> bfloat16 bits, a single correct rounding (nearest, ties to even).
+        inline std::uint16_t double_to_bfloat16(double d) noexcept { return float_to_bfloat16(round_to_odd_float(d)); }
+
+        /// Converts `n` binary16 patterns to T (float or double).
+        template <class T>
+        void half_to(const std::uint16_t* src, T* dst, std::size_t n) noexcept
+        {
+            for (std::size_t i = 0; i < n; ++i)
+                dst[i] = static_cast<T>(half_to_float(src[i]));
+        }
+
+        /// Converts `n` bfloat16 patterns to T (float or double).
+        template <class T>
+        void bfloat16_to(const std::uint16_t* src, T* dst, std::size_t n) noexcept
+        {
+            for (std::size_t i = 0; i < n; ++i)
+                dst[i] = static_cast<T>(bfloat16_to_float(src[i]));
+        }
+
+        /// Rounds `n` values of T (float or double) to binary16, nearest-even.
+        template <class T>
+        void to_half(const T* src, std::uint16_t* dst, std::size_t n) noexcept
+        {
+            for (std::size_t i = 0; i < n; ++i)
+            {
+                if constexpr (std::is_same_v<T, float>)
+                    dst[i] = float_to_half(src[i]);
+                else
+                    dst[i] = double_to_half(static_cast<double>(src[i]));
+            }
+        }
+
+        /// Rounds `n` values of T (float or double) to bfloat16, nearest-even.
+        template <class T>
+        void to_bfloat16(const T* src, std::uint16_t* dst, std::size_t n) noexcept
+        {
+            for (std::size_t i = 0; i < n; ++i)
+            {
+                if constexpr (std::is_same_v<T, float>)
+                    dst[i] = float_to_bfloat16(src[i]);
+                else
+                    dst[i] = double_to_bfloat16(static_cast<double>(src[i]));
+            }
+        }
+    }  // namespace detail
+
+    /// \fn half_to_float
+    /// Widens a binary16 bit pattern to float, exactly. \f$(-1)^s 2^{e-15}(1+m/2^{10})\f$ for
+    /// normals, \f$(-1)^s 2^{-24} m\f$ for subnormals; infinities and NaNs (payload kept) map over.
+    using detail::half_to_float;
+    /// Rounds a float to the nearest binary16 (ties to even); |x| >= 65520 becomes infinity,
+    /// values below 2^-14 become subnormals, NaN becomes a quiet NaN of the same sign.
+    using detail::float_to_half;
+    /// Rounds a double to the nearest binary16 in one correct rounding (via round-to-odd).
+    using detail::double_to_half;
+    /// Widens a bfloat16 bit pattern to float, exactly (the pattern is the high half of the float).
+    using detail::bfloat16_to_float;
+    /// Rounds a float to the nearest bfloat16 (ties to even); NaN stays a quiet NaN.
+    using detail::float_to_bfloat16;
+    /// Rounds a double to the nearest bfloat16 in one correct rounding (via round-to-odd).
+    using detail::double_to_bfloat16;
+    /// Bulk conversions: `half_to(src, dst, n)`, `bfloat16_to`, `to_half`, `to_bfloat16`
+    /// over float or double arrays; O(n), no allocation.
+    using detail::bfloat16_to;
+    using detail::half_to;
+    using detail::to_bfloat16;
+    using detail::to_half;
+}  // namespace tessera::io

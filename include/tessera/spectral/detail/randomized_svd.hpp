@@ -1,0 +1,118 @@
+#pragma once
+/// \file detail/randomized_svd.hpp
+/// The randomized path of truncated_svd (Halko, Martinsson & Tropp 2011, Alg. 4.4 with
+/// re-normalized subspace iteration). Internal: call tessera::spectral::truncated_svd with
+/// svd_method::randomized.
+
+#include <algorithm>
+#include <cstddef>
+#include <type_traits>
+
+#include <xtensor/xtensor.hpp>
+
+#include "../../core/blas.hpp"
+#include "../../core/lapack.hpp"
+#include "../../core/random.hpp"
+#include "../svd_result.hpp"
+#include "orthonormalize.hpp"
+
+namespace tessera::spectral::detail
+{
+    /// A basis of range(Y) that keeps the power iteration well conditioned.
+    template <class W>
+    xt::xtensor<W, 2> renormalize(const xt::xtensor<W, 2>& Y, power_normalizer how)
+    {
+        if (how == power_normalizer::lu)
+            return tessera::lapack::lu_permuted_lower(Y);
+        return orthonormal_basis(Y);
+    }
+
+    /// Orthonormal Q [m, l] whose range approximates the dominant l-dimensional left singular
+    /// subspace of A [m, n]: Y = A Omega, then q times (renormalize, Z = A^T Y, renormalize,
+    /// Y = A Z), then Q = orthonormal_basis(Y) (LU + CholQR2). Omega [n, l] is N(0, 1) from counter_rng(seed, stream).
+    /// Cost (2 q + 1) 2 m n l flops in W plus O((m + n) l^2) for the normalizations.
+    template <class W>
+    xt::xtensor<W, 2> randomized_range(const xt::xtensor<W, 2>& A, std::size_t l, std::size_t q,
+                                       power_normalizer how, std::uint64_t seed, std::uint64_t stream = 0)
+    {
+        using tessera::blas::op;
+        const std::size_t m = A.shape(0), n = A.shape(1);
+        const auto omega = tessera::random_normal<W>(n, l, seed, stream);
+        xt::xtensor<W, 2> Y = xt::xtensor<W, 2>::from_shape({m, l});
+        tessera::blas::gemm(op::none, op::none, W(1), A, omega, W(0), Y);
+        xt::xtensor<W, 2> Z = xt::xtensor<W, 2>::from_shape({n, l});
+        for (std::size_t it = 0; it < q; ++it)
+        {
+            Y = renormalize(Y, how);
+            tessera::blas::gemm(op::transpose, op::none, W(1), A, Y, W(0), Z);
+            Z = renormalize(Z, how);
+            tessera::blas::gemm(op::none, op::none, W(1), A, Z, W(0), Y);
+        }
+        return orthonormal_basis(Y);
+    }
+
+    /// Given an orthonormal Q [m, l] and B = Q^T A [l, n] (in W), the rank-r factors
+    /// U = Q Ub_r, S, Vt from the SVD of B computed in double.
+    template <class T, class W>
+    svd_result<T> svd_from_projection(const xt::xtensor<W, 2>& Q, const xt::xtensor<W, 2>& B, std::size_t r)
+    {
+        const std::size_t l = B.shape(0), n = B.shape(1), m = Q.shape(0);
+        xt::xtensor<double, 2> Bd = xt::xtensor<double, 2>::from_shape({l, n});
+        std::copy(B.begin(), B.end(), Bd.begin());
+        auto f = tessera::lapack::svd<double>(std::move(Bd));
+        const std::size_t kb = f.S.size();
+        svd_result<T> out;
+        out.status = f.status;
+        out.S = xt::xtensor<T, 1>::from_shape({r});
+        out.Vt = xt::xtensor<T, 2>::from_shape({r, n});
+        xt::xtensor<W, 2> Ub = xt::xtensor<W, 2>::from_shape({l, r});
+        for (std::size_t j = 0; j < r; ++j)
+        {
+            const bool have = j < kb;
+            out.S(j) = have ? static_cast<T>(f.S(j)) : T(0);
+            for (std::size_t c = 0; c < n; ++c)
+                out.Vt(j, c) = have ? static_cast<T>(f.Vt(j, c)) : T(0);
+            for (std::size_t i = 0; i < l; ++i)
+                Ub(i, j) = have && i < f.U.shape(0) ? static_cast<W>(f.U(i, j)) : W(0);
+        }
+        xt::xtensor<W, 2> UW = xt::xtensor<W, 2>::from_shape({m, r});
+        tessera::blas::gemm(tessera::blas::op::none, tessera::blas::op::none, W(1), Q, Ub, W(0), UW);
+        if constexpr (std::is_same_v<T, W>)
+            out.U = std::move(UW);
+        else
+        {
+            out.U = xt::xtensor<T, 2>::from_shape({m, r});
+            std::copy(UW.begin(), UW.end(), out.U.begin());
+        }
+        return out;
+    }
+
+    /// Randomized truncated SVD of A [m, n] already converted to the working precision W.
+    template <class T, class W>
+    svd_result<T> randomized_svd_work(const xt::xtensor<W, 2>& A, std::size_t r, const truncated_svd_options& o)
+    {
+        const std::size_t m = A.shape(0), n = A.shape(1);
+        const std::size_t l = std::min(r + o.oversampling, std::min(m, n));
+        auto Q = randomized_range(A, l, o.power_iterations, o.normalizer, o.seed);
+        xt::xtensor<W, 2> B = xt::xtensor<W, 2>::from_shape({Q.shape(1), n});
+        tessera::blas::gemm(tessera::blas::op::transpose, tessera::blas::op::none, W(1), Q, A, W(0), B);
+        auto out = svd_from_projection<T, W>(Q, B, r);
+        out.method = svd_method::randomized;
+        return out;
+    }
+
+    /// Randomized truncated SVD of A [m, n]: the GEMMs run in float32 when
+    /// o.float32_products (A is converted once when T is double), else in T.
+    template <class T>
+    svd_result<T> randomized_svd(const xt::xtensor<T, 2>& A, std::size_t r, const truncated_svd_options& o)
+    {
+        if constexpr (std::is_same_v<T, double>)
+            if (o.float32_products)
+            {
+                xt::xtensor<float, 2> Af = xt::xtensor<float, 2>::from_shape({A.shape(0), A.shape(1)});
+                std::transform(A.begin(), A.end(), Af.begin(), [](double v) { return static_cast<float>(v); });
+                return randomized_svd_work<T, float>(Af, r, o);
+            }
+        return randomized_svd_work<T, T>(A, r, o);
+    }
+}  // namespace tessera::spectral::detail

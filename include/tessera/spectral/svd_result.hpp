@@ -1,0 +1,173 @@
+#pragma once
+/// \file svd_result.hpp
+/// The result and options of tessera::spectral::truncated_svd, the method selector, and the
+/// deterministic sign convention (svd_flip) shared by every SVD path of the module.
+
+#include <cmath>
+#include <cstddef>
+#include <cstdint>
+#include <limits>
+#include <string>
+#include <type_traits>
+
+#include <xtensor/xtensor.hpp>
+
+#include "../core/errors.hpp"
+#include "../core/status.hpp"
+#include "../core/traits.hpp"
+
+namespace tessera::spectral
+{
+    namespace detail
+    {
+        using tessera::detail::concat;
+        using tessera::detail::require;
+
+        /// How truncated_svd computes the factors.
+        enum class svd_method
+        {
+            /// Picks by shape and rank (choose_svd_method): with k = min(m, n) and
+            /// l = min(rank + oversampling, k): gram when k <= 4096 and k <= 8 l, else
+            /// randomized when 4 l <= k, else exact.
+            automatic,
+            /// LAPACK gesdd on the thin problem (gesvd when gesdd fails; status fallback_used).
+            exact,
+            /// Eigendecomposition of A^T A (accumulated in double), U = A V S^-1. Relative error
+            /// of sigma_i ~ eps_double (sigma_1 / sigma_i)^2; falls back to exact (or reports
+            /// accuracy_limited) when the requested tail is below that accuracy.
+            gram,
+            /// Halko-Martinsson-Tropp randomized range finder with power iterations.
+            randomized
+        };
+
+        /// Re-normalization of the sample block between power iterations (randomized path).
+        enum class power_normalizer
+        {
+            lu,  ///< permuted unit-lower LU factor (getrf): cheap, well-conditioned (sklearn's default)
+            qr   ///< orthonormal basis (LU then Cholesky QR twice, Householder QR if that fails): about 2x lu
+        };
+
+        /// Options of truncated_svd. Members carry their defaults; set only what you need.
+        struct truncated_svd_options
+        {
+            svd_method method = svd_method::automatic;  ///< which algorithm (see svd_method)
+            std::size_t oversampling = 10;              ///< randomized: extra sample columns p
+            std::size_t power_iterations = 4;           ///< randomized: subspace iterations q
+            power_normalizer normalizer = power_normalizer::lu;  ///< randomized: between iterations
+            bool float32_products = true;  ///< randomized: run the big GEMMs in float32 (also for double A)
+            std::uint64_t seed = 0x7e55e7a5eedULL;  ///< randomized: Gaussian test matrix seed
+            /// gram: largest acceptable estimated relative error eps_double (sigma_1 / sigma_r)^2
+            /// of the smallest requested singular value; 0 means the default for T
+            /// (1e-4 for float, 1e-8 for double).
+            double gram_tolerance = 0.0;
+            /// gram: when the tolerance is not met, rerun with exact (status fallback_used);
+            /// when false, return the gram result with status accuracy_limited.
+            bool gram_fallback = true;
+            bool flip_signs = true;  ///< apply svd_flip (largest-|.| entry of each U column positive)
+        };
+
+        /// A (truncated) singular value decomposition A ~ U diag(S) Vt.
+        template <class T>
+        struct svd_result
+        {
+            static_assert(is_real_v<T>, "tessera::spectral::svd_result<T>: T must be float or double");
+            xt::xtensor<T, 2> U;    ///< [m, r], orthonormal columns (left singular vectors)
+            xt::xtensor<T, 1> S;    ///< [r], singular values, descending, non-negative
+            xt::xtensor<T, 2> Vt;   ///< [r, n], orthonormal rows (right singular vectors)
+            tessera::status status;  ///< ok, fallback_used, accuracy_limited or not_converged
+            svd_method method = svd_method::exact;  ///< the method that produced the factors
+
+            /// Number of singular triplets r.
+            std::size_t rank() const noexcept { return S.size(); }
+        };
+
+        /// Name of a method, e.g. "gram".
+        inline const char* to_string(svd_method m) noexcept
+        {
+            switch (m)
+            {
+                case svd_method::automatic: return "automatic";
+                case svd_method::exact: return "exact";
+                case svd_method::gram: return "gram";
+                case svd_method::randomized: return "randomized";
+            }
+            return "unknown";
+        }
+
+        /// Makes signs deterministic: for each column j of U, the entry of largest |U(i, j)|
+        /// (the first one on ties) is made positive; row j of Vt flips with it, so U S Vt is
+        /// unchanged. This is sklearn.utils.extmath.svd_flip(u, v, u_based_decision=True).
+        /// Cost O(m r + r n). \throws tessera::invalid_argument if U and Vt disagree on r.
+        template <class T>
+        void svd_flip(xt::xtensor<T, 2>& U, xt::xtensor<T, 2>& Vt)
+        {
+            const std::size_t m = U.shape(0), r = U.shape(1), n = Vt.shape(1);
+            require(Vt.shape(0) == r, "svd_flip", "U is ", shape_to_string(U.shape()), " and Vt is ",
+                    shape_to_string(Vt.shape()), ": Vt must have ", r, " rows");
+            for (std::size_t j = 0; j < r; ++j)
+            {
+                std::size_t best = 0;
+                T best_abs = T(-1);
+                for (std::size_t i = 0; i < m; ++i)
+                {
+                    const T a = std::abs(U(i, j));
+                    if (a > best_abs)
+                    {
+                        best_abs = a;
+                        best = i;
+                    }
+                }
+                if (m == 0 || U(best, j) >= T(0))
+                    continue;
+                for (std::size_t i = 0; i < m; ++i)
+                    U(i, j) = -U(i, j);
+                for (std::size_t c = 0; c < n; ++c)
+                    Vt(j, c) = -Vt(j, c);
+            }
+        }
+
+        /// Throws unless A is a non-empty matrix of finite values (the module's NaN policy:
+        /// non-finite input is rejected, with the position of the first offending entry).
+        template <class T>
+        void require_finite_nonempty(const xt::xtensor<T, 2>& A, const char* fn, const char* param = "A")
+        {
+            require(A.shape(0) > 0 && A.shape(1) > 0, fn, param, " must be a non-empty matrix, got shape ",
+                    shape_to_string(A.shape()));
+            const T* p = A.data();
+            const std::size_t count = A.size();
+            std::size_t bad = count;
+            for (std::size_t i = 0; i < count; ++i)
+                if (!std::isfinite(p[i]))
+                {
+                    bad = i;
+                    break;
+                }
+            require(bad == count, fn, param, " must be finite, got ", count == bad ? T(0) : p[bad], " at (",
+                    bad / A.shape(1), ", ", bad % A.shape(1), ") of ", param, " ", shape_to_string(A.shape()));
+        }
+
+        /// Checks 1 <= rank <= min(m, n).
+        inline void require_rank(std::size_t rank, std::size_t m, std::size_t n, const char* fn)
+        {
+            require(rank >= 1, fn, "rank=", rank, " must be at least 1");
+            require(rank <= std::min(m, n), fn, "rank=", rank, " exceeds min(rows, cols)=", std::min(m, n),
+                    " of A [", m, ", ", n, "]");
+        }
+
+        /// The gram tolerance actually used for T.
+        template <class T>
+        double gram_tolerance_for(const truncated_svd_options& o) noexcept
+        {
+            if (o.gram_tolerance > 0.0)
+                return o.gram_tolerance;
+            return std::is_same_v<T, float> ? 1e-4 : 1e-8;
+        }
+    }  // namespace detail
+
+    using detail::power_normalizer;
+    using detail::svd_flip;
+    using detail::svd_method;
+    using detail::svd_result;
+    using detail::to_string;
+    using detail::truncated_svd_options;
+}  // namespace tessera::spectral

@@ -1,0 +1,10 @@
+#pragma once
+/// \file stats.hpp
+/// The stats module: row norms, correlations, sampled pairwise distributions, covariance
+/// spectrum, exact k-nearest neighbours and neighbour recall.
+
+#include "stats/correlation.hpp"
+#include "stats/knn.hpp"
+#include "stats/norms.hpp"
+#include "stats/pairwise.hpp"
+#include "stats/spectrum.hpp"

@@ -1,0 +1,259 @@
+#pragma once
+/// \file pairwise.hpp
+/// Sampled pairwise cosine-similarity and Euclidean-distance distributions, distribution
+/// summaries (mean, std, min, max, percentiles 1..99), the fraction of values near given
+/// constants, and the relational correlation of two spaces over the same rows.
+
+#include <algorithm>
+#include <cmath>
+#include <cstddef>
+#include <cstdint>
+#include <vector>
+
+#include <xtensor/xtensor.hpp>
+
+#include "../core/errors.hpp"
+#include "../core/parallel.hpp"
+#include "../core/random.hpp"
+#include "../core/traits.hpp"
+#include "correlation.hpp"
+#include "norms.hpp"
+
+namespace tessera::stats
+{
+    /// Mean, spread and percentiles of a sample of values.
+    struct distribution_summary
+    {
+        std::size_t count = 0;             ///< number of values
+        double mean = 0.0;                 ///< arithmetic mean
+        double stddev = 0.0;                 ///< population standard deviation (numpy ddof=0)
+        double min = 0.0;                  ///< smallest value
+        double max = 0.0;                  ///< largest value
+        xt::xtensor<double, 1> percentiles = xt::xtensor<double, 1>::from_shape({99});  ///< [99]: entry p-1 is the p-th percentile (numpy "linear")
+
+        /// The p-th percentile, p in 1..99. \throws tessera::invalid_argument otherwise.
+        double percentile(int p) const
+        {
+            require(p >= 1 && p <= 99, "distribution_summary::percentile", "p must be in 1..99, got ", p);
+            return percentiles(static_cast<std::size_t>(p - 1));
+        }
+    };
+
+    /// Sampled pairwise values: the row pairs, one value per pair, and their summary.
+    struct pairwise_sample
+    {
+        xt::xtensor<std::uint64_t, 2> pairs;  ///< [count, 2] row indices, pairs(s, 0) != pairs(s, 1)
+        xt::xtensor<double, 1> values;        ///< [count] cosine similarity or Euclidean distance
+        distribution_summary summary;         ///< summary of `values`
+    };
+
+    /// Pearson and Spearman correlation of the pairwise cosines of the same rows in two spaces.
+    struct relational_result
+    {
+        double pearson = 0.0;   ///< Pearson r of cos_A(i, j) vs cos_B(i, j)
+        double spearman = 0.0;  ///< Spearman rho of the same
+        std::size_t pairs = 0;  ///< number of pairs used
+    };
+
+    namespace detail
+    {
+        inline distribution_summary summarize_raw(std::vector<double> v)
+        {
+            distribution_summary s;
+            s.count = v.size();
+            if (v.empty())
+                return s;
+            std::sort(v.begin(), v.end());
+            double sum = 0.0;
+            for (double x : v)
+                sum += x;
+            s.mean = sum / static_cast<double>(v.size());
+            double ss = 0.0;
+            for (double x : v)
+                ss += (x - s.mean) * (x - s.mean);
+            s.stddev = std::sqrt(ss / static_cast<double>(v.size()));
+            s.min = v.front();
+            s.max = v.back();
+            for (int p = 1; p <= 99; ++p)
+            {
+                const double h = static_cast<double>(v.size() - 1) * static_cast<double>(p) / 100.0;
+                const auto lo = static_cast<std::size_t>(std::floor(h));
+                const std::size_t hi = std::min(lo + 1, v.size() - 1);
+                s.percentiles(static_cast<std::size_t>(p - 1)) = v[lo] + (h - static_cast<double>(lo)) * (v[hi] - v[lo]);
+            }
+            return s;
+        }
+
+        /// Summary of a 1-D sample: count, mean, population std, min, max and the percentiles
+        /// 1..99 with numpy's default "linear" interpolation. Cost O(n log n).
+        /// \throws tessera::invalid_argument if x is not 1-D or holds NaN.
+        template <class E, requires_t<is_real_expression_v<E>> = true>
+        distribution_summary summarize(const xt::xexpression<E>& x)
+        {
+            auto v = to_double_vector(x, "stats::summarize", "x");
+            for (std::size_t i = 0; i < v.size(); ++i)
+                require(!std::isnan(v[i]), "stats::summarize", "x must not hold NaN, got NaN at index ", i);
+            return summarize_raw(std::move(v));
+        }
+
+        /// `count` random pairs of distinct rows of an n-row matrix: pair s is
+        /// sample_without_replacement(n, 2) at counter positions 2s, 2s+1 of counter_rng(seed, 1),
+        /// so the result is identical at any thread count.
+        /// \return [count, 2] row indices. \throws tessera::invalid_argument if n < 2 or count == 0.
+        inline xt::xtensor<std::uint64_t, 2> sample_pairs(std::uint64_t n, std::size_t count, std::uint64_t seed = 0)
+        {
+            require(n >= 2, "stats::sample_pairs", "n must be at least 2, got ", n);
+            require(count > 0, "stats::sample_pairs", "count must be positive, got 0");
+            xt::xtensor<std::uint64_t, 2> out = xt::xtensor<std::uint64_t, 2>::from_shape({count, std::size_t(2)});
+            const counter_rng rng(seed, 1);
+            tessera::parallel_for(0, static_cast<std::ptrdiff_t>(count), [&](std::ptrdiff_t s) {
+                const auto u = static_cast<std::uint64_t>(s);
+                tessera::sample_without_replacement(n, 2, rng, 2 * u, out.data() + 2 * u);
+            }, 4096);
+            return out;
+        }
+
+        inline void check_pairs(const xt::xtensor<std::uint64_t, 2>& pairs, std::size_t n, const char* fn)
+        {
+            require(pairs.dimension() == 2 && pairs.shape(1) == 2, fn, "pairs must have shape [count, 2], got ",
+                    shape_to_string(pairs.shape()));
+            require(pairs.shape(0) > 0, fn, "pairs must hold at least one pair, got 0");
+            for (std::size_t s = 0; s < pairs.shape(0); ++s)
+                require(pairs(s, 0) < n && pairs(s, 1) < n, fn, "pairs(", s, ") = (", pairs(s, 0), ", ", pairs(s, 1),
+                        ") out of range for ", n, " rows");
+        }
+
+        template <class T, class F>
+        xt::xtensor<double, 1> pair_values(const xt::xtensor<T, 2>& A, const xt::xtensor<std::uint64_t, 2>& pairs, F f)
+        {
+            const std::size_t d = A.shape(1), count = pairs.shape(0);
+            xt::xtensor<double, 1> v = xt::xtensor<double, 1>::from_shape({count});
+            tessera::parallel_for(0, static_cast<std::ptrdiff_t>(count), [&](std::ptrdiff_t s) {
+                const auto u = static_cast<std::size_t>(s);
+                v(u) = f(A.data() + pairs(u, 0) * d, A.data() + pairs(u, 1) * d, d);
+            }, 1024);
+            return v;
+        }
+
+        template <class T>
+        pairwise_sample make_sample(const xt::xtensor<T, 2>& A, xt::xtensor<std::uint64_t, 2> pairs, bool cosine_metric)
+        {
+            pairwise_sample out;
+            out.values = cosine_metric ? pair_values(A, pairs, [](const T* a, const T* b, std::size_t d) { return cosine(a, b, d); })
+                                       : pair_values(A, pairs, [](const T* a, const T* b, std::size_t d) {
+                                             return std::sqrt(distance2(a, b, d));
+                                         });
+            out.summary = summarize_raw(std::vector<double>(out.values.begin(), out.values.end()));
+            out.pairs = std::move(pairs);
+            return out;
+        }
+
+        /// Cosine similarities \f$x_i\cdot x_j/(\|x_i\|\|x_j\|)\f$ of `count` random pairs of distinct
+        /// rows of X [n, d] (pairs from sample_pairs(n, count, seed)), computed in double (a zero row
+        /// has cosine 0 with everything), with their summary. Cost 6 d count flops.
+        /// \throws tessera::invalid_argument if X is not a matrix, n < 2 or count == 0.
+        template <class E, requires_t<is_real_expression_v<E>> = true>
+        pairwise_sample pairwise_cosine(const xt::xexpression<E>& X, std::size_t count = 100000, std::uint64_t seed = 0)
+        {
+            const auto ev = tessera::detail::evaluate<value_type_t<E>, 2>(X, "stats::pairwise_cosine", "X");
+            return make_sample(ev.get(), sample_pairs(ev.get().shape(0), count, seed), true);
+        }
+
+        /// Euclidean distances \f$\|x_i - x_j\|_2\f$ (in double) of `count` random pairs of distinct
+        /// rows of X [n, d], with their summary. Same pairs as pairwise_cosine for the same seed.
+        /// \throws tessera::invalid_argument if X is not a matrix, n < 2 or count == 0.
+        template <class E, requires_t<is_real_expression_v<E>> = true>
+        pairwise_sample pairwise_distance(const xt::xexpression<E>& X, std::size_t count = 100000,
+                                          std::uint64_t seed = 0)
+        {
+            const auto ev = tessera::detail::evaluate<value_type_t<E>, 2>(X, "stats::pairwise_distance", "X");
+            return make_sample(ev.get(), sample_pairs(ev.get().shape(0), count, seed), false);
+        }
+
+        /// Cosine similarities of the given row pairs ([count, 2]) of X.
+        /// \throws tessera::invalid_argument if a pair index is out of range.
+        template <class E, requires_t<is_real_expression_v<E>> = true>
+        pairwise_sample pairwise_cosine(const xt::xexpression<E>& X, xt::xtensor<std::uint64_t, 2> pairs)
+        {
+            const auto ev = tessera::detail::evaluate<value_type_t<E>, 2>(X, "stats::pairwise_cosine", "X");
+            check_pairs(pairs, ev.get().shape(0), "stats::pairwise_cosine");
+            return make_sample(ev.get(), std::move(pairs), true);
+        }
+
+        /// Euclidean distances of the given row pairs ([count, 2]) of X.
+        /// \throws tessera::invalid_argument if a pair index is out of range.
+        template <class E, requires_t<is_real_expression_v<E>> = true>
+        pairwise_sample pairwise_distance(const xt::xexpression<E>& X, xt::xtensor<std::uint64_t, 2> pairs)
+        {
+            const auto ev = tessera::detail::evaluate<value_type_t<E>, 2>(X, "stats::pairwise_distance", "X");
+            check_pairs(pairs, ev.get().shape(0), "stats::pairwise_distance");
+            return make_sample(ev.get(), std::move(pairs), false);
+        }
+
+        /// For each target t, the fraction of values v with \f$|v - t| \le \delta\f$ (the seeds look
+        /// for pairwise cosines piling up near constants).
+        /// \return [targets.size()] fractions in [0, 1].
+        /// \throws tessera::invalid_argument if values is empty or not 1-D, or delta < 0 or NaN.
+        template <class E, requires_t<is_real_expression_v<E>> = true>
+        xt::xtensor<double, 1> fraction_near(const xt::xexpression<E>& values, const std::vector<double>& targets,
+                                             double delta)
+        {
+            const auto v = to_double_vector(values, "stats::fraction_near", "values");
+            require(!v.empty(), "stats::fraction_near", "values must not be empty");
+            require(delta >= 0.0, "stats::fraction_near", "delta must be >= 0, got ", delta);
+            xt::xtensor<double, 1> out = xt::zeros<double>({targets.size()});
+            for (std::size_t t = 0; t < targets.size(); ++t)
+            {
+                std::size_t hits = 0;
+                for (double x : v)
+                    hits += std::fabs(x - targets[t]) <= delta ? 1u : 0u;
+                out(t) = static_cast<double>(hits) / static_cast<double>(v.size());
+            }
+            return out;
+        }
+
+        /// Relational correlation of two spaces over the same rows: Pearson and Spearman between
+        /// \f$\cos_A(i,j)\f$ and \f$\cos_B(i,j)\f$ for the given row pairs. A [n, dA], B [n, dB].
+        /// \throws tessera::invalid_argument if A and B have different row counts or a pair is out of range.
+        template <class E1, class E2, requires_t<is_real_expression_v<E1> && is_real_expression_v<E2>> = true>
+        relational_result relational_correlation(const xt::xexpression<E1>& A, const xt::xexpression<E2>& B,
+                                                 const xt::xtensor<std::uint64_t, 2>& pairs)
+        {
+            const char* fn = "stats::relational_correlation";
+            const auto ea = tessera::detail::evaluate<value_type_t<E1>, 2>(A, fn, "A");
+            const auto eb = tessera::detail::evaluate<value_type_t<E2>, 2>(B, fn, "B");
+            require(ea.get().shape(0) == eb.get().shape(0), fn, "A and B must have the same number of rows, got ",
+                    shape_to_string(ea.get().shape()), " and ", shape_to_string(eb.get().shape()));
+            check_pairs(pairs, ea.get().shape(0), fn);
+            using TA = value_type_t<E1>;
+            using TB = value_type_t<E2>;
+            const auto ca = pair_values(ea.get(), pairs, [](const TA* a, const TA* b, std::size_t d) { return cosine(a, b, d); });
+            const auto cb = pair_values(eb.get(), pairs, [](const TB* a, const TB* b, std::size_t d) { return cosine(a, b, d); });
+            relational_result r;
+            r.pairs = pairs.shape(0);
+            r.pearson = pearson(ca, cb);
+            r.spearman = spearman(ca, cb);
+            return r;
+        }
+
+        /// Relational correlation over `sample` random row pairs (sample_pairs(n, sample, seed)).
+        /// \throws tessera::invalid_argument if row counts differ, n < 2 or sample < 2.
+        template <class E1, class E2, requires_t<is_real_expression_v<E1> && is_real_expression_v<E2>> = true>
+        relational_result relational_correlation(const xt::xexpression<E1>& A, const xt::xexpression<E2>& B,
+                                                 std::size_t sample = 100000, std::uint64_t seed = 0)
+        {
+            const auto& a = A.derived_cast();
+            require(a.dimension() == 2, "stats::relational_correlation", "A must be a matrix, got shape ",
+                    shape_to_string(a.shape()));
+            require(sample >= 2, "stats::relational_correlation", "sample must be at least 2, got ", sample);
+            return relational_correlation(A, B, sample_pairs(a.shape(0), sample, seed));
+        }
+    }  // namespace detail
+
+    using detail::fraction_near;
+    using detail::pairwise_cosine;
+    using detail::pairwise_distance;
+    using detail::relational_correlation;
+    using detail::sample_pairs;
+    using detail::summarize;
+}  // namespace tessera::stats

@@ -1,0 +1,324 @@
+#pragma once
+/// \file matmul.hpp
+/// Packed ternary matrix-vector and matrix-matrix products: int8 activations with exact int32
+/// unit sums and float scales (gemv, gemm, on the 2-bit and base-3 layouts), and a
+/// float-activation GEMV that dequantizes on the fly (gemv_float). Kernels: a scalar reference,
+/// AVX2 and AVX-512 VNNI, chosen at compile time (kernel::automatic) or by the caller; all give
+/// bit-identical results (accumulation contract in detail/plan.hpp). OpenMP over rows.
+
+#include <cstddef>
+#include <algorithm>
+#include <cstdint>
+#include <vector>
+
+#include <xtensor/xbuilder.hpp>
+#include <xtensor/xtensor.hpp>
+
+#include "../core/errors.hpp"
+#include "../core/parallel.hpp"
+#include "activations.hpp"
+#include "detail/kernels_avx2.hpp"
+#include "detail/kernels_avx512.hpp"
+#include "detail/plan.hpp"
+#include "pack.hpp"
+
+namespace tessera::ternary
+{
+    /// Which implementation runs a packed product.
+    enum class kernel
+    {
+        automatic,  ///< the widest compiled in: avx512, else avx2, else scalar
+        scalar,     ///< portable reference, always available
+        avx2,       ///< AVX2 + FMA (2-bit int8 products only)
+        avx512      ///< AVX-512 BW/DQ/VL + VNNI
+    };
+
+    /// Options of the packed products.
+    struct matmul_options
+    {
+        kernel use = kernel::automatic;  ///< implementation; an unavailable one throws
+    };
+
+    namespace detail
+    {
+        /// True if kernel k was compiled in (scalar and automatic always are).
+        inline bool kernel_available(kernel k) noexcept
+        {
+            switch (k)
+            {
+            case kernel::avx512:
+#if defined(TESSERA_TERNARY_HAVE_AVX512)
+                return true;
+#else
+                return false;
+#endif
+            case kernel::avx2:
+#if defined(TESSERA_TERNARY_HAVE_AVX2)
+                return true;
+#else
+                return false;
+#endif
+            default:
+                return true;
+            }
+        }
+
+        /// The kernel that kernel::automatic selects for `layout` / float activations.
+        inline kernel resolve_kernel(kernel k, packed_layout layout, bool float_act, const char* fn)
+        {
+            if (k == kernel::automatic)
+            {
+                if (kernel_available(kernel::avx512))
+                    return kernel::avx512;
+                if (kernel_available(kernel::avx2) && layout == packed_layout::two_bit && !float_act)
+                    return kernel::avx2;
+                return kernel::scalar;
+            }
+            require(kernel_available(k), fn, "kernel ", k == kernel::avx2 ? "avx2" : "avx512",
+                    " was not compiled in (compile with -mavx2 -mfma / -mavx512bw -mavx512vnni, or use kernel::automatic)");
+            require(!(k == kernel::avx2 && (layout != packed_layout::two_bit || float_act)), fn,
+                    "kernel avx2 supports only int8 products on the 2-bit layout");
+            return k;
+        }
+
+        inline void check_packed(const packed_ternary& W, const char* fn)
+        {
+            const std::size_t want = W.layout == packed_layout::two_bit ? stride_2bit(W.cols) : stride_base3(W.cols);
+            require(W.rows > 0 && W.cols > 0, fn, "W must be non-empty, got shape [", W.rows, ", ", W.cols, "]");
+            require(W.row_stride == want && W.bytes.size() == W.rows * want, fn, "W buffer of ", W.bytes.size(),
+                    " bytes (row_stride=", W.row_stride, ") does not match shape [", W.rows, ", ", W.cols, "]: expected ",
+                    W.rows * want, " bytes");
+            require(W.has_scales() && W.group_size > 0 && W.n_groups == (W.cols + W.group_size - 1) / W.group_size &&
+                        W.scales.size() == W.rows * W.scale_stride && W.scale_stride == W.n_groups + 16,
+                    fn, "W needs scales: pack a ternary_matrix (pack_2bit(quantize_absmean(...)))");
+            require(W.group_size % unit_size == 0 || W.group_size >= W.cols, fn, "group_size=", W.group_size,
+                    " must be a multiple of 64 or >= cols=", W.cols, " for the packed kernels");
+        }
+
+        inline void check_acts(const packed_ternary& W, const int8_activations& X, const char* fn)
+        {
+            require(X.batch() > 0 && X.cols() == W.cols, fn, "activations must have ", W.cols, " columns, got shape ",
+                    shape_to_string(X.values.shape()));
+            require(X.block_size > 0 && X.scales.shape(0) == X.batch() &&
+                        X.scales.shape(1) == (X.cols() + X.block_size - 1) / X.block_size,
+                    fn, "activation scales have shape ", shape_to_string(X.scales.shape()), ", expected [", X.batch(),
+                    ", ", (X.cols() + X.block_size - 1) / std::max<std::size_t>(X.block_size, 1), "]");
+            require(X.block_size % unit_size == 0 || X.block_size >= X.cols(), fn, "activation block_size=",
+                    X.block_size, " must be a multiple of 64 or >= cols=", X.cols(), " (per token)");
+        }
+
+        inline plan_order order_for(kernel k, packed_layout layout) noexcept
+        {
+            if (layout == packed_layout::base3 || k == kernel::scalar)
+                return plan_order::natural;
+            return k == kernel::avx512 ? plan_order::planes64 : plan_order::planes32;
+        }
+
+#if defined(TESSERA_TERNARY_HAVE_AVX512)
+        /// Rows [i, i+R) of W through the AVX-512 2-bit tile kernel (codes_buf: unpacked tile from row i0).
+        template <int R>
+        void tile_rows(const packed_ternary& W, std::size_t i, std::size_t i0, const act_plan& p, const unit_tables& t,
+                       float* y, std::int32_t* units, const std::uint8_t* codes_buf)
+        {
+            const std::uint8_t* rows[R];
+            const std::uint8_t* cb[R];
+            const float* ws[R];
+            std::int32_t* us[R];
+            for (int r = 0; r < R; ++r)
+            {
+                const std::size_t ir = i + static_cast<std::size_t>(r);
+                rows[r] = W.row(ir);
+                cb[r] = codes_buf ? codes_buf + (ir - i0) * t.n_chunks * 256 : nullptr;
+                ws[r] = W.row_scales(ir);
+                us[r] = units ? units + ir * t.n_units_pad : nullptr;
+            }
+            avx512::tile_2bit<R>(rows, codes_buf ? cb : nullptr, ws, p, t, y + i, units ? us : nullptr,
+                                 codes_buf ? 0 : avx512::prefetch_bytes);
+        }
+#endif
+
+        /// Rows [i0, i0+n) of W against plan p (activation row b): y[i] and optional unit sums.
+        inline void rows_product(const packed_ternary& W, std::size_t i0, std::size_t n, const int8_activations& X,
+                                 std::size_t b, const act_plan& p, const unit_tables& t, kernel k, float* y,
+                                 std::int32_t* units, std::uint8_t* codes_buf)
+        {
+            const std::size_t nu = t.n_units_pad;
+#if defined(TESSERA_TERNARY_HAVE_AVX512)
+            if (k == kernel::avx512 && W.layout == packed_layout::two_bit)
+            {
+                std::size_t i = i0;
+                // GEMV streams one row at a time with a software prefetch 2 KB ahead (measured here:
+                // interleaving 2 or 4 rows halves the streaming rate from DRAM); GEMM on an unpacked
+                // tile (in cache) shares each activation load across four rows.
+                if (codes_buf)
+                    for (; i + 4 <= i0 + n; i += 4)
+                        tile_rows<4>(W, i, i0, p, t, y, units, codes_buf);
+                for (; i < i0 + n; ++i)
+                    tile_rows<1>(W, i, i0, p, t, y, units, codes_buf);
+                return;
+            }
+            if (k == kernel::avx512)
+            {
+                for (std::size_t i = i0; i < i0 + n; ++i)
+                    y[i] = avx512::row_base3(W.row(i), W.row_scales(i), p, t, units ? units + i * nu : nullptr);
+                return;
+            }
+#endif
+#if defined(TESSERA_TERNARY_HAVE_AVX2)
+            if (k == kernel::avx2)
+            {
+                for (std::size_t i = i0; i < i0 + n; ++i)
+                    y[i] = avx2::row_2bit(W.row(i), W.row_scales(i), p, t, units ? units + i * nu : nullptr);
+                return;
+            }
+#endif
+            (void)codes_buf;
+            (void)k;
+            std::vector<std::int32_t> local(nu, 0);
+            for (std::size_t i = i0; i < i0 + n; ++i)
+            {
+                std::int32_t* u = units ? units + i * nu : local.data();
+                unit_sums_scalar(W, i, X, b, t, u);
+                y[i] = combine_scalar(u, W.row_scales(i), p, t);
+            }
+        }
+
+        /// All rows of W against every activation row; out [batch, rows]; units optional.
+        inline xt::xtensor<float, 2> product(const packed_ternary& W, const int8_activations& X, kernel k,
+                                             std::int32_t* units, const char* fn)
+        {
+            check_packed(W, fn);
+            check_acts(W, X, fn);
+            k = resolve_kernel(k, W.layout, false, fn);
+            const unit_tables t = make_tables(W);
+            const plan_order order = order_for(k, W.layout);
+            const std::size_t padded = W.layout == packed_layout::base3 ? W.row_stride * 5 : t.n_chunks * 256;
+            std::vector<act_plan> plans(X.batch());
+            for (std::size_t b = 0; b < X.batch(); ++b)
+                plans[b] = make_plan(X, b, t, order, padded);
+            xt::xtensor<float, 2> out = xt::xtensor<float, 2>::from_shape({X.batch(), W.rows});
+            constexpr std::size_t tile = 16;
+            const auto n_tiles = static_cast<std::ptrdiff_t>((W.rows + tile - 1) / tile);
+            const bool reuse = k == kernel::avx512 && W.layout == packed_layout::two_bit && X.batch() > 1;
+            // Dynamic scheduling of 16-row tiles: on a shared machine a descheduled thread does not
+            // hold back half of the rows (results do not depend on the schedule).
+            tessera::detail::parallel_for_dynamic(0, n_tiles, 1, [&](std::ptrdiff_t ti) {
+                const std::size_t i0 = static_cast<std::size_t>(ti) * tile, n = std::min(tile, W.rows - i0);
+                aligned_bytes codes;
+#if defined(TESSERA_TERNARY_HAVE_AVX512)
+                if (reuse)  // unpack this tile once, reuse it for the whole batch
+                {
+                    codes = aligned_bytes(n * t.n_chunks * 256);
+                    for (std::size_t r = 0; r < n; ++r)
+                        avx512::unpack_row_planes(W.row(i0 + r), t.n_chunks, codes.data() + r * t.n_chunks * 256);
+                }
+#else
+                (void)reuse;
+#endif
+                for (std::size_t b = 0; b < X.batch(); ++b)
+                    rows_product(W, i0, n, X, b, plans[b], t, k, out.data() + b * W.rows,
+                                 units && b == 0 ? units : nullptr, codes.size() ? codes.data() : nullptr);
+            });
+            return out;
+        }
+
+        /// \f$y_i = \sum_u \mathrm{fma}\text{-accumulated } I_{iu} s_{i,g(u)} a_{b(u)}\f$: the product of
+        /// packed W [rows, cols] (2-bit or base-3 layout, with scales) and one int8 activation row,
+        /// with exact int32 sums over units of 64 weights (|I| <= 8128: int32 cannot overflow for
+        /// any cols) and the float combination of detail/plan.hpp. O(rows*cols), OpenMP over rows.
+        /// \param x int8 activations with batch 1 and cols = W.cols; blocks a multiple of 64 or per token.
+        /// \return y [rows] (float).
+        /// \throws tessera::invalid_argument on shape/buffer mismatch, missing scales, group or block
+        ///         sizes that are not multiples of 64 (nor whole rows), or an unavailable kernel.
+        inline xt::xtensor<float, 1> gemv(const packed_ternary& W, const int8_activations& x, const matmul_options& o = {})
+        {
+            require(x.batch() == 1, "gemv", "x must hold one activation row, got batch=", x.batch(), " (use gemm)");
+            auto y = product(W, x, o.use, nullptr, "gemv");
+            xt::xtensor<float, 1> out = xt::xtensor<float, 1>::from_shape({W.rows});
+            std::copy(y.begin(), y.end(), out.begin());
+            return out;
+        }
+        /// gemv restricted to the base-3 layout (pack_base3): bit-identical to gemv on the 2-bit
+        /// packing of the same codes and scales.
+        inline xt::xtensor<float, 1> gemv_base3(const packed_ternary& W, const int8_activations& x,
+                                                const matmul_options& o = {})
+        {
+            require(W.layout == packed_layout::base3, "gemv_base3", "W must have the base-3 layout (pack_base3)");
+            return gemv(W, x, o);
+        }
+        /// \f$Y = X W^T\f$ for int8 activations X [batch, cols]: row b of Y equals gemv(W, X_b) bit
+        /// for bit. The AVX-512 kernel unpacks each tile of 16 weight rows once and reuses it across
+        /// the whole batch. \return Y [batch, rows]. \throws as gemv.
+        inline xt::xtensor<float, 2> gemm(const packed_ternary& W, const int8_activations& X, const matmul_options& o = {})
+        {
+            return product(W, X, o.use, nullptr, "gemm");
+        }
+        /// Exact int32 unit sums \f$I_{iu} = \sum_{k \in u} w_{ik} x_k\f$ [rows, n_units padded to 16]
+        /// computed by kernel k for activation row 0 (testing the integer path of each kernel).
+        inline xt::xtensor<std::int32_t, 2> unit_sums(const packed_ternary& W, const int8_activations& X, kernel k)
+        {
+            check_packed(W, "unit_sums");
+            const unit_tables t = make_tables(W);
+            xt::xtensor<std::int32_t, 2> u = xt::zeros<std::int32_t>({W.rows, t.n_units_pad});
+            require(X.batch() >= 1, "unit_sums", "X must hold at least one activation row");
+            int8_activations x1;
+            x1.block_size = X.block_size;
+            x1.values = xt::xtensor<std::int8_t, 2>::from_shape({std::size_t(1), X.cols()});
+            x1.scales = xt::xtensor<float, 2>::from_shape({std::size_t(1), X.scales.shape(1)});
+            std::copy(X.values.data(), X.values.data() + X.cols(), x1.values.data());
+            std::copy(X.scales.data(), X.scales.data() + X.scales.shape(1), x1.scales.data());
+            product(W, x1, k, u.data(), "unit_sums");
+            return u;
+        }
+
+        /// \f$y = \hat W x\f$ for float activations, dequantizing W on the fly (no activation
+        /// quantization): per unit of 64 weights, sixteen lanes add or subtract x (exact sign
+        /// selection), then are scaled by the group scale with one fma (order in
+        /// gemv_float_row_scalar; all kernels bit-identical). 2-bit layout. O(rows*cols).
+        /// \param x real vector of length cols (converted to float). \return y [rows].
+        /// \throws tessera::invalid_argument on a length or layout mismatch.
+        template <class E>
+        xt::xtensor<float, 1> gemv_float(const packed_ternary& W, const xt::xexpression<E>& xe, const matmul_options& o = {})
+        {
+            const char* fn = "gemv_float";
+            const auto& xd = xe.derived_cast();
+            check_packed(W, fn);
+            require(W.layout == packed_layout::two_bit, fn, "W must have the 2-bit layout (pack_2bit)");
+            require(xd.dimension() == 1 && xd.size() == W.cols, fn, "x must be a vector of length ", W.cols,
+                    ", got shape ", shape_to_string(xd.shape()));
+            const kernel k = resolve_kernel(o.use, W.layout, true, fn);
+            const unit_tables t = make_tables(W);
+            std::vector<float> x(W.cols);
+            std::size_t idx = 0;
+            for (auto v : xd)
+                x[idx++] = static_cast<float>(v);
+            xt::xtensor<float, 1> y = xt::xtensor<float, 1>::from_shape({W.rows});
+#if defined(TESSERA_TERNARY_HAVE_AVX512)
+            if (k == kernel::avx512)
+            {
+                std::vector<float> xf(t.n_chunks * 256 + 16, 0.0f);
+                float* xa = xf.data() + (16 - reinterpret_cast<std::uintptr_t>(xf.data()) / 4 % 16) % 16;
+                for (std::size_t c = 0; c < W.cols; ++c)
+                    xa[(c / 256) * 256 + (c % 4) * 64 + (c % 256) / 4] = x[c];
+                tessera::detail::parallel_for_dynamic(0, static_cast<std::ptrdiff_t>(W.rows), 16, [&](std::ptrdiff_t i) {
+                    const auto r = static_cast<std::size_t>(i);
+                    y(r) = avx512::row_float(W.row(r), W.row_scales(r), xa, t);
+                });
+                return y;
+            }
+#endif
+            (void)k;
+            tessera::detail::parallel_for(0, static_cast<std::ptrdiff_t>(W.rows), [&](std::ptrdiff_t i) {
+                const auto r = static_cast<std::size_t>(i);
+                y(r) = gemv_float_row_scalar(W, r, x.data(), t);
+            });
+            return y;
+        }
+    }  // namespace detail
+
+    using detail::gemm;
+    using detail::gemv;
+    using detail::gemv_base3;
+    using detail::gemv_float;
+    using detail::kernel_available;
+}  // namespace tessera::ternary

@@ -1,0 +1,138 @@
+#!/usr/bin/env python3
+"""Runs tessera's benchmarks and the numpy/scipy/sklearn/torch peers, writes docs/performance.md.
+
+For each module M with build/benchmarks/bench_M: run it (Google Benchmark JSON, repeated, medians),
+then `python3 benchmarks/peers/M.py --bench-json <json> --limits <limits.json> [--quick]`, which
+runs the same workloads in the peers and prints the module's Markdown section. The machine's own
+limits (sgemm GFLOP/s, read bandwidth) come from bench_core and head the page.
+"""
+import argparse
+import datetime
+import json
+import os
+import platform
+import subprocess
+import sys
+import time
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+MODULES = ["io", "stats", "simplex", "spectral", "projection", "tt", "ternary", "align", "compress"]
+
+
+def run_bench(binary, out_json, quick, extra=()):
+    args = [binary, "--benchmark_format=json", f"--benchmark_out={out_json}", "--benchmark_out_format=json",
+            "--benchmark_repetitions=" + ("1" if quick else "5"), "--benchmark_report_aggregates_only=" + ("false" if quick else "true")]
+    if quick:
+        args.append("--benchmark_min_time=0.05")
+    args += list(extra)
+    subprocess.run(args, check=True, stdout=subprocess.DEVNULL)
+    with open(out_json) as f:
+        return json.load(f)
+
+
+def median_of(data, name):
+    """Median real time (in the benchmark's unit) and counters of benchmark `name`."""
+    rows = [b for b in data["benchmarks"] if b.get("run_name", b["name"]) == name]
+    med = [b for b in rows if b.get("aggregate_name") == "median"]
+    return (med or rows or [None])[0]
+
+
+def machine_limits(build, out, quick):
+    data = run_bench(os.path.join(build, "benchmarks", "bench_core"), os.path.join(out, "core.json"), quick)
+    sg = median_of(data, "BM_machine_sgemm/2048/real_time")
+    bw = median_of(data, "BM_machine_read_bandwidth/real_time")
+    ctx = data.get("context", {})
+    try:
+        cpu = [l.split(":", 1)[1].strip() for l in open("/proc/cpuinfo") if l.startswith("model name")][0]
+    except Exception:
+        cpu = platform.processor()
+    try:
+        commit = subprocess.run(["git", "-C", ROOT, "rev-parse", "--short", "HEAD"], capture_output=True, text=True).stdout.strip()
+    except Exception:
+        commit = "unknown"
+    return {
+        "sgemm_gflops": sg["GFLOPs"] / 1e9 if sg and sg.get("GFLOPs", 0) > 1e6 else (sg or {}).get("GFLOPs"),
+        "read_bandwidth_gbs": bw["bytes_per_second"] / 1e9 if bw else None,
+        "openblas_core": ctx.get("openblas_core"),
+        "openblas_threads": ctx.get("openblas_threads"),
+        "omp_threads": ctx.get("omp_threads"),
+        "openblas_coretype_env": os.environ.get("OPENBLAS_CORETYPE", "(unset)"),
+        "openblas_l2_size_env": os.environ.get("OPENBLAS_L2_SIZE", "(unset)"),
+        "cpu": cpu,
+        "cores": os.cpu_count(),
+        "date": datetime.datetime.utcnow().strftime("%Y-%m-%d %H:%M UTC"),
+        "commit": commit,
+        "quick": quick,
+    }
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("build", nargs="?", default="build")
+    ap.add_argument("--quick", action="store_true")
+    ap.add_argument("--only", nargs="*", default=None, help="modules to run (default: all)")
+    ap.add_argument("--output", default=os.path.join(ROOT, "docs", "performance.md"))
+    a = ap.parse_args()
+    out = os.path.join(a.build, "bench")
+    os.makedirs(out, exist_ok=True)
+    t0 = time.time()
+    limits = machine_limits(a.build, out, a.quick)
+    with open(os.path.join(out, "limits.json"), "w") as f:
+        json.dump(limits, f, indent=1)
+    sections = []
+    for m in MODULES:
+        if a.only is not None and m not in a.only:
+            continue
+        binary = os.path.join(a.build, "benchmarks", f"bench_{m}")
+        peer = os.path.join(ROOT, "benchmarks", "peers", f"{m}.py")
+        if not os.path.exists(binary):
+            continue
+        print(f"[{time.time() - t0:6.0f}s] bench_{m}", file=sys.stderr, flush=True)
+        jpath = os.path.join(out, f"{m}.json")
+        try:
+            run_bench(binary, jpath, a.quick)
+        except subprocess.CalledProcessError as e:
+            sections.append(f"## {m}\n\nbench_{m} failed (exit {e.returncode}); no figures this run.\n")
+            continue
+        if not os.path.exists(peer):
+            sections.append(f"## {m}\n\nNo peer script yet; raw results in `{jpath}`.\n")
+            continue
+        print(f"[{time.time() - t0:6.0f}s] peers/{m}.py", file=sys.stderr, flush=True)
+        cmd = [sys.executable, peer, "--bench-json", jpath, "--limits", os.path.join(out, "limits.json")]
+        if a.quick:
+            cmd.append("--quick")
+        r = subprocess.run(cmd, capture_output=True, text=True)
+        if r.returncode != 0:
+            sections.append(f"## {m}\n\nPeer script failed (exit {r.returncode}):\n\n```\n{r.stderr[-2000:]}\n```\n")
+        else:
+            sections.append(r.stdout.strip() + "\n")
+    L = limits
+    fmt = lambda v, p=1: "n/a" if v is None else f"{v:.{p}f}"
+    head = f"""# Performance
+
+Generated by `make bench{' QUICK=1' if a.quick else ''}` ({'quick run: short timings, indicative only' if a.quick else 'full run'}) on
+{L['date']}, commit `{L['commit']}`. Every ratio compares tessera with a peer measured in the same run on
+the same machine; medians of repeated runs. Timings on shared machines are noisy: read ratios, not
+absolute times.
+
+## The machine and its limits
+
+| | |
+|---|---|
+| CPU | {L['cpu']}, {L['cores']} cores, 24 GiB |
+| OpenBLAS kernel | {L['openblas_core']} (OPENBLAS_CORETYPE={L['openblas_coretype_env']}, OPENBLAS_L2_SIZE={L['openblas_l2_size_env']}), {L['openblas_threads']} threads |
+| OpenMP threads | {L['omp_threads']} |
+| sgemm 2048^3 (the compute ceiling) | {fmt(L['sgemm_gflops'])} GFLOP/s |
+| streaming read (the bandwidth ceiling) | {fmt(L['read_bandwidth_gbs'])} GB/s |
+
+The peers (numpy, scipy, scikit-learn, torch from Debian's packages) link the same OpenBLAS
+build and run under the same environment, so both sides use the same kernel.
+
+"""
+    with open(a.output, "w") as f:
+        f.write(head + "\n".join(sections))
+    print(f"wrote {a.output} in {time.time() - t0:.0f}s", file=sys.stderr)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,119 @@
+#include <algorithm>
+#include <numeric>
+#include <vector>
+
+#include <doctest/doctest.h>
+#include <tessera/align/retrieval.hpp>
+#include <tessera/core/random.hpp>
+
+#include "test_support.hpp"
+
+using tessera::align::retrieval_options;
+using tessera::align::retrieval_precision;
+
+namespace
+{
+    // Brute-force reference: sort every query's cosine scores (double) and find the partner.
+    template <class T>
+    std::vector<std::size_t> brute_ranks(const xt::xtensor<T, 2>& Q, const xt::xtensor<T, 2>& Tg)
+    {
+        const std::size_t m = Q.shape(0), t = Tg.shape(0), d = Q.shape(1);
+        auto cosine = [&](std::size_t i, std::size_t j) {
+            double dot = 0, nq = 0, nt = 0;
+            for (std::size_t c = 0; c < d; ++c)
+            {
+                dot += double(Q(i, c)) * double(Tg(j, c));
+                nq += double(Q(i, c)) * double(Q(i, c));
+                nt += double(Tg(j, c)) * double(Tg(j, c));
+            }
+            return dot / std::sqrt(nq * nt);
+        };
+        std::vector<std::size_t> ranks(m);
+        for (std::size_t i = 0; i < m; ++i)
+        {
+            std::vector<std::size_t> order(t);
+            std::iota(order.begin(), order.end(), 0);
+            std::vector<double> s(t);
+            for (std::size_t j = 0; j < t; ++j)
+                s[j] = cosine(i, j);
+            std::stable_sort(order.begin(), order.end(), [&](std::size_t a, std::size_t b) { return s[a] > s[b]; });
+            ranks[i] = std::size_t(std::find(order.begin(), order.end(), i) - order.begin());
+        }
+        return ranks;
+    }
+}  // namespace
+
+TEST_CASE_TEMPLATE("retrieval ranks equal a brute-force sort; P@k and MRR follow from them", T, float, double)
+{
+    const std::size_t m = 300, t = 420, d = 16;
+    const auto Tg = tessera::random_normal<T>(t, d, 5);
+    // Queries: noisy copies of their partners (noise 0.9 gives a spread of ranks).
+    xt::xtensor<T, 2> Q = xt::view(Tg, xt::range(0, m), xt::all());
+    Q += tessera::random_normal<T>(m, d, 6, 0, T(0.9));
+    retrieval_options o;
+    o.ks = {1, 5, 10, 50};
+    o.max_block_values = 37 * t;  // several blocks, the last one partial
+    const auto r = retrieval_precision(Q, Tg, o);
+    const auto ref = brute_ranks(Q, Tg);
+    REQUIRE(r.rank.size() == m);
+    std::size_t mismatches = 0;
+    for (std::size_t i = 0; i < m; ++i)
+        mismatches += r.rank[i] != ref[i];
+    CHECK(mismatches == 0);
+    for (std::size_t j = 0; j < o.ks.size(); ++j)
+    {
+        const auto hits = std::count_if(ref.begin(), ref.end(), [&](std::size_t x) { return x < o.ks[j]; });
+        CHECK(r.precision[j] == doctest::Approx(double(hits) / double(m)));
+    }
+    CHECK(r.at(1) > 0.2);
+    CHECK(r.at(1) < r.at(50));
+    double mrr = 0;
+    for (auto x : ref)
+        mrr += 1.0 / double(x + 1);
+    CHECK(r.mean_reciprocal_rank == doctest::Approx(mrr / double(m)));
+    CHECK_THROWS_WITH_AS(r.at(3), "retrieval_result::at: k=3 was not among the requested ks",
+                         tessera::invalid_argument);
+}
+
+TEST_CASE("retrieval: identical spaces give P@1 = 1, a random map ~ chance; bad input")
+{
+    const auto X = tessera::random_normal<double>(200, 8, 1);
+    CHECK(retrieval_precision(X, X).at(1) == 1.0);
+    const auto Y = tessera::random_normal<double>(200, 8, 2);
+    CHECK(retrieval_precision(Y, X).at(10) < 0.15);  // chance is 10/200
+    CHECK_THROWS_WITH_AS(retrieval_precision(X, xt::xtensor<double, 2>(xt::zeros<double>({100, 8}))),
+                         "retrieval_precision: targets must have at least as many rows as queries (200), got 100",
+                         tessera::invalid_argument);
+    CHECK_THROWS_WITH_AS(retrieval_precision(X, xt::xtensor<double, 2>(xt::zeros<double>({200, 7}))),
+                         "retrieval_precision: queries and targets must have the same number of columns, got [200, 8] "
+                         "and [200, 7]",
+                         tessera::invalid_argument);
+    retrieval_options o;
+    o.ks = {0};
+    CHECK_THROWS_WITH_AS(retrieval_precision(X, X, o), "retrieval_precision: options.ks must be >= 1, got 0",
+                         tessera::invalid_argument);
+}
+
+TEST_CASE_TEMPLATE("retrieval with explicit partners equals the permuted problem", T, float, double)
+{
+    const std::size_t t = 150, m = 40, d = 10;
+    const auto Tg = tessera::random_normal<T>(t, d, 11);
+    std::vector<std::size_t> partners;
+    for (std::size_t i = 0; i < m; ++i)
+        partners.push_back((7 * i + 3) % t);
+    xt::xtensor<T, 2> Q = xt::view(Tg, xt::keep(partners), xt::all());
+    Q += tessera::random_normal<T>(m, d, 12, 0, T(0.8));
+    const auto r = retrieval_precision(Q, Tg, partners);
+    // Reorder the targets so partner i sits at row i, then use the implicit form.
+    std::vector<std::size_t> order = partners;
+    for (std::size_t j = 0; j < t; ++j)
+        if (std::find(partners.begin(), partners.end(), j) == partners.end())
+            order.push_back(j);
+    xt::xtensor<T, 2> Tp = xt::view(Tg, xt::keep(order), xt::all());
+    const auto ref = retrieval_precision(Q, Tp);
+    CHECK(r.rank == ref.rank);
+    CHECK(r.at(10) == ref.at(10));
+    CHECK_THROWS_WITH_AS(retrieval_precision(Q, Tg, std::vector<std::size_t>(m, t)),
+                         "retrieval_precision: partners[0]=150 is out of range for targets [150, 10]",
+                         tessera::invalid_argument);
+}

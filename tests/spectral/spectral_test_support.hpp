@@ -1,0 +1,154 @@
+#pragma once
+// Helpers for the spectral tests: the text fixtures written by tests/fixtures/generate_spectral.py
+// (first line: the shape; then one value per line) and a few matrix checks.
+#include <cmath>
+#include <fstream>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+#include <tessera/core/blas.hpp>
+#include <tessera/core/lapack.hpp>
+#include <tessera/core/random.hpp>
+#include <xtensor/xtensor.hpp>
+
+#include "test_support.hpp"
+
+namespace spectral_test
+{
+    /// Reads tests/fixtures/spectral/<name>.txt as a matrix (a vector becomes [n, 1]).
+    template <class T>
+    xt::xtensor<T, 2> load_matrix(const std::string& name)
+    {
+        const auto path = tessera_test::fixture("spectral/" + name + ".txt");
+        std::ifstream in(path);
+        if (!in)
+            throw std::runtime_error("missing fixture " + path.string());
+        std::string header;
+        std::getline(in, header);
+        std::size_t rows = 0, cols = 1;
+        std::size_t pos = 0;
+        rows = std::stoul(header, &pos);
+        if (pos < header.size() && header.find_first_not_of(' ', pos) != std::string::npos)
+            cols = std::stoul(header.substr(pos));
+        xt::xtensor<T, 2> out = xt::xtensor<T, 2>::from_shape({rows, cols});
+        for (auto& v : out)
+        {
+            double d = 0;
+            if (!(in >> d))
+                throw std::runtime_error("short fixture " + path.string());
+            v = static_cast<T>(d);
+        }
+        return out;
+    }
+
+    template <class T>
+    xt::xtensor<T, 1> load_vector(const std::string& name)
+    {
+        auto m = load_matrix<T>(name);
+        xt::xtensor<T, 1> v = xt::xtensor<T, 1>::from_shape({m.size()});
+        std::copy(m.begin(), m.end(), v.begin());
+        return v;
+    }
+
+    template <class T>
+    double max_abs_diff(const xt::xtensor<T, 2>& a, const xt::xtensor<T, 2>& b)
+    {
+        double d = 0;
+        for (std::size_t i = 0; i < a.size(); ++i)
+            d = std::max(d, std::abs(double(a.data()[i]) - double(b.data()[i])));
+        return d;
+    }
+
+    /// || Q^T Q - I ||_max for the columns of Q, computed in double.
+    template <class T>
+    double orthonormality_error(const xt::xtensor<T, 2>& Q)
+    {
+        const std::size_t m = Q.shape(0), k = Q.shape(1);
+        double worst = 0;
+        for (std::size_t a = 0; a < k; ++a)
+            for (std::size_t b = a; b < k; ++b)
+            {
+                double s = 0;
+                for (std::size_t i = 0; i < m; ++i)
+                    s += double(Q(i, a)) * double(Q(i, b));
+                worst = std::max(worst, std::abs(s - (a == b ? 1.0 : 0.0)));
+            }
+        return worst;
+    }
+
+    /// Max over columns of min(|a_j - b_j|, |a_j + b_j|)_max: equality up to the sign of each column.
+    template <class T, class U>
+    double column_diff_up_to_sign(const xt::xtensor<T, 2>& a, const xt::xtensor<U, 2>& b, std::size_t cols)
+    {
+        double worst = 0;
+        for (std::size_t j = 0; j < cols; ++j)
+        {
+            double plus = 0, minus = 0;
+            for (std::size_t i = 0; i < a.shape(0); ++i)
+            {
+                plus = std::max(plus, std::abs(double(a(i, j)) - double(b(i, j))));
+                minus = std::max(minus, std::abs(double(a(i, j)) + double(b(i, j))));
+            }
+            worst = std::max(worst, std::min(plus, minus));
+        }
+        return worst;
+    }
+
+    /// ||A - U diag(S) Vt||_F in double.
+    template <class T>
+    double reconstruction_error(const xt::xtensor<T, 2>& A, const xt::xtensor<T, 2>& U, const xt::xtensor<T, 1>& S,
+                                const xt::xtensor<T, 2>& Vt)
+    {
+        const std::size_t m = A.shape(0), n = A.shape(1), r = S.size();
+        double e = 0;
+        for (std::size_t i = 0; i < m; ++i)
+            for (std::size_t j = 0; j < n; ++j)
+            {
+                double s = double(A(i, j));
+                for (std::size_t t = 0; t < r; ++t)
+                    s -= double(U(i, t)) * double(S(t)) * double(Vt(t, j));
+                e += s * s;
+            }
+        return std::sqrt(e);
+    }
+
+    /// Q [m, k] with orthonormal columns (from a seeded Gaussian), in double.
+    inline xt::xtensor<double, 2> random_orthonormal(std::size_t m, std::size_t k, std::uint64_t seed)
+    {
+        return tessera::lapack::qr<double>(tessera::random_normal<double>(m, k, seed)).Q;
+    }
+
+    /// A [m, n] = Q1 diag(s) Q2^T with the given singular values (length min(m, n)), cast to T.
+    template <class T>
+    xt::xtensor<T, 2> with_spectrum(std::size_t m, std::size_t n, const std::vector<double>& s, std::uint64_t seed)
+    {
+        const std::size_t k = s.size();
+        auto Q1 = random_orthonormal(m, k, seed);
+        auto Q2 = random_orthonormal(n, k, seed + 1);
+        for (std::size_t i = 0; i < m; ++i)
+            for (std::size_t j = 0; j < k; ++j)
+                Q1(i, j) *= s[j];
+        auto A = tessera::blas::matmul(Q1, Q2, tessera::blas::op::none, tessera::blas::op::transpose);
+        xt::xtensor<T, 2> out = xt::xtensor<T, 2>::from_shape({m, n});
+        std::copy(A.begin(), A.end(), out.begin());
+        return out;
+    }
+
+    /// Checks that evaluating `expr` throws tessera::invalid_argument whose message contains `needle`.
+#define SPECTRAL_CHECK_THROWS_WITH_SUBSTR(expr, needle)                                              \
+    do                                                                                               \
+    {                                                                                                \
+        std::string _msg;                                                                            \
+        try                                                                                          \
+        {                                                                                            \
+            (void)(expr);                                                                            \
+        }                                                                                            \
+        catch (const tessera::invalid_argument& _e)                                                  \
+        {                                                                                            \
+            _msg = _e.what();                                                                        \
+        }                                                                                            \
+        INFO("message: " << _msg);                                                                   \
+        CHECK(_msg.find(needle) != std::string::npos);                                               \
+    } while (0)
+}  // namespace spectral_test
