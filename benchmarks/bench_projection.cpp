@@ -4,7 +4,8 @@
 // SVD pseudoinverse (numpy.linalg.pinv's algorithm) beside the structured Cholesky one.
 // Error curves (projection + pinv vs truncated SVD) and distortion statistics are reported
 // as counters of single-iteration benchmarks, on isotropic data and on real trained
-// embeddings (stories260K token embedding, ../shared/data; skipped when absent).
+// embeddings (GloVe 100d from $TESSERA_DATA_DIR/glove100d.npy and the stories260K token
+// embedding from ../shared/data; each skipped when absent).
 //
 // TESSERA_BENCH_QUICK=1 runs everything on 16384 rows instead of 151936.
 #include <cmath>
@@ -17,6 +18,7 @@
 #include <benchmark/benchmark.h>
 #include <xtensor/xview.hpp>
 #include <tessera/core.hpp>
+#include <tessera/io/npy.hpp>
 #include <tessera/projection.hpp>
 
 namespace
@@ -78,6 +80,20 @@ namespace
         in.seekg(7 * 4);
         in.read(reinterpret_cast<char*>(E.data()), static_cast<std::streamsize>(E.size() * sizeof(float)));
         return E;
+    }
+
+    /// GloVe 100d (341,479 x 100) from $TESSERA_DATA_DIR/glove100d.npy (else data/ in the
+    /// source tree), or an empty matrix when absent.
+    const xt::xtensor<float, 2>& glove()
+    {
+        static const xt::xtensor<float, 2> G = [] {
+            const char* env = std::getenv("TESSERA_DATA_DIR");
+            const std::string path = std::string(env && *env ? env : TESSERA_SOURCE_DIR "/data") + "/glove100d.npy";
+            if (!std::ifstream(path).good())
+                return xt::xtensor<float, 2>(xt::xtensor<float, 2>::from_shape({0, 100}));
+            return tessera::io::read_npy<float>(path);
+        }();
+        return G;
     }
 
     void set_rate_counters(benchmark::State& state, std::size_t n, double flops)
@@ -216,6 +232,17 @@ namespace
         error_curve(state, E, svd_err);
     }
 
+    void BM_error_curve_glove100d(benchmark::State& state)
+    {
+        if (glove().shape(0) == 0)
+        {
+            state.SkipWithError("glove100d.npy not present ($TESSERA_DATA_DIR)");
+            return;
+        }
+        static const auto svd_err = svd_tail_errors(glove());
+        error_curve(state, glove(), svd_err);
+    }
+
     /// Distortion of squared distances over 20000 sampled pairs of rows.
     void distortion(benchmark::State& state, const xt::xtensor<float, 2>& W)
     {
@@ -240,6 +267,15 @@ namespace
         state.SetLabel(tessera::projection::to_string(kind));
     }
     void BM_distortion_isotropic(benchmark::State& state) { distortion(state, isotropic()); }
+    void BM_distortion_glove100d(benchmark::State& state)
+    {
+        if (glove().shape(0) == 0)
+        {
+            state.SkipWithError("glove100d.npy not present ($TESSERA_DATA_DIR)");
+            return;
+        }
+        distortion(state, glove());
+    }
     void BM_distortion_stories260K(benchmark::State& state)
     {
         static const auto E = stories_embedding();
@@ -269,9 +305,15 @@ namespace
     BENCHMARK(BM_reconstruct<true>)->Apply(timing_args);
     BENCHMARK(BM_error_curve_isotropic)->Arg(64)->Arg(128)->Arg(256)->Arg(448)->Arg(600)->Arg(800)->Iterations(1)
         ->Unit(benchmark::kSecond);
+    BENCHMARK(BM_error_curve_glove100d)->Arg(10)->Arg(25)->Arg(50)->Arg(75)->Arg(90)->Iterations(1)
+        ->Unit(benchmark::kMillisecond);
     BENCHMARK(BM_error_curve_stories260K)->Arg(4)->Arg(8)->Arg(16)->Arg(32)->Arg(48)->Arg(56)->Iterations(1);
     BENCHMARK(BM_distortion_isotropic)
         ->ArgsProduct({{128, 600}, {int(projection_kind::gaussian), int(projection_kind::very_sparse)}})
+        ->Iterations(1)
+        ->Unit(benchmark::kMillisecond);
+    BENCHMARK(BM_distortion_glove100d)
+        ->ArgsProduct({{25, 75}, {int(projection_kind::gaussian), int(projection_kind::very_sparse)}})
         ->Iterations(1)
         ->Unit(benchmark::kMillisecond);
     BENCHMARK(BM_distortion_stories260K)
