@@ -7,7 +7,9 @@
 // embeddings (GloVe 100d from $TESSERA_DATA_DIR/glove100d.npy and the stories260K token
 // embedding from ../shared/data; each skipped when absent).
 //
-// TESSERA_BENCH_QUICK=1 runs everything on 16384 rows instead of 151936.
+// TESSERA_BENCH_QUICK=1 (or scripts/bench.py --quick) runs everything on 16384 rows instead of
+// 151936; the row count is reported as the `rows` counter of BM_project so the peer script
+// runs the same size.
 #include <cmath>
 #include <cstdint>
 #include <cstdlib>
@@ -28,10 +30,22 @@ namespace
     using tessera::projection::reconstruct_options;
 
     constexpr std::size_t d = 896;
+    /// Quick mode: TESSERA_BENCH_QUICK=1, or the short --benchmark_min_time that
+    /// `scripts/bench.py --quick` passes (read from /proc/self/cmdline, as the shared main owns argv).
     bool quick()
     {
-        const char* q = std::getenv("TESSERA_BENCH_QUICK");
-        return q && *q && std::string(q) != "0";
+        static const bool q = [] {
+            const char* env = std::getenv("TESSERA_BENCH_QUICK");
+            if (env && *env)
+                return std::string(env) != "0";
+            std::ifstream in("/proc/self/cmdline", std::ios::binary);
+            std::string arg;
+            while (std::getline(in, arg, '\0'))
+                if (arg.rfind("--benchmark_min_time=", 0) == 0 && std::atof(arg.c_str() + 21) < 0.1)
+                    return true;
+            return false;
+        }();
+        return q;
     }
     std::size_t n_rows() { return quick() ? 16384 : 151936; }
 
@@ -117,6 +131,7 @@ namespace
         const double n = double(W.shape(0));
         set_rate_counters(state, W.shape(0), 2.0 * n * double(d) * double(k));  // dense-equivalent flops
         state.counters["nnz_per_col"] = double(proj.nnz()) / double(k);
+        state.counters["rows"] = n;
     }
 
     /// Raw baseline: OpenBLAS sgemm of the same shapes ([n, 896] x [896, k]).
@@ -304,20 +319,23 @@ namespace
     BENCHMARK(BM_reconstruct<false>)->Apply(timing_args);
     BENCHMARK(BM_reconstruct<true>)->Apply(timing_args);
     BENCHMARK(BM_error_curve_isotropic)->Arg(64)->Arg(128)->Arg(256)->Arg(448)->Arg(600)->Arg(800)->Iterations(1)
-        ->Unit(benchmark::kSecond);
+        ->Repetitions(1)->Unit(benchmark::kSecond);
     BENCHMARK(BM_error_curve_glove100d)->Arg(10)->Arg(25)->Arg(50)->Arg(75)->Arg(90)->Iterations(1)
-        ->Unit(benchmark::kMillisecond);
-    BENCHMARK(BM_error_curve_stories260K)->Arg(4)->Arg(8)->Arg(16)->Arg(32)->Arg(48)->Arg(56)->Iterations(1);
+        ->Repetitions(1)->Unit(benchmark::kMillisecond);
+    BENCHMARK(BM_error_curve_stories260K)->Arg(4)->Arg(8)->Arg(16)->Arg(32)->Arg(48)->Arg(56)->Iterations(1)->Repetitions(1);
     BENCHMARK(BM_distortion_isotropic)
         ->ArgsProduct({{128, 600}, {int(projection_kind::gaussian), int(projection_kind::very_sparse)}})
         ->Iterations(1)
+        ->Repetitions(1)
         ->Unit(benchmark::kMillisecond);
     BENCHMARK(BM_distortion_glove100d)
         ->ArgsProduct({{25, 75}, {int(projection_kind::gaussian), int(projection_kind::very_sparse)}})
         ->Iterations(1)
+        ->Repetitions(1)
         ->Unit(benchmark::kMillisecond);
     BENCHMARK(BM_distortion_stories260K)
         ->ArgsProduct({{16, 48}, {int(projection_kind::gaussian), int(projection_kind::very_sparse)}})
         ->Iterations(1)
+        ->Repetitions(1)
         ->Unit(benchmark::kMillisecond);
 }  // namespace
