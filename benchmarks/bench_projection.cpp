@@ -4,9 +4,12 @@
 // SVD pseudoinverse (numpy.linalg.pinv's algorithm) beside the structured Cholesky one.
 // Error curves (projection + pinv vs truncated SVD) and distortion statistics are reported
 // as counters of single-iteration benchmarks, on isotropic data and on real trained
-// embeddings (stories260K token embedding, ../shared/data; skipped when absent).
+// embeddings (GloVe 100d from $TESSERA_DATA_DIR/glove100d.npy and the stories260K token
+// embedding from ../shared/data; each skipped when absent).
 //
-// TESSERA_BENCH_QUICK=1 runs everything on 16384 rows instead of 151936.
+// TESSERA_BENCH_QUICK=1 (or scripts/bench.py --quick) runs everything on 16384 rows instead of
+// 151936; the row count is reported as the `rows` counter of BM_project so the peer script
+// runs the same size.
 #include <cmath>
 #include <cstdint>
 #include <cstdlib>
@@ -17,6 +20,7 @@
 #include <benchmark/benchmark.h>
 #include <xtensor/xview.hpp>
 #include <tessera/core.hpp>
+#include <tessera/io/npy.hpp>
 #include <tessera/projection.hpp>
 
 namespace
@@ -26,10 +30,22 @@ namespace
     using tessera::projection::reconstruct_options;
 
     constexpr std::size_t d = 896;
+    /// Quick mode: TESSERA_BENCH_QUICK=1, or the short --benchmark_min_time that
+    /// `scripts/bench.py --quick` passes (read from /proc/self/cmdline, as the shared main owns argv).
     bool quick()
     {
-        const char* q = std::getenv("TESSERA_BENCH_QUICK");
-        return q && *q && std::string(q) != "0";
+        static const bool q = [] {
+            const char* env = std::getenv("TESSERA_BENCH_QUICK");
+            if (env && *env)
+                return std::string(env) != "0";
+            std::ifstream in("/proc/self/cmdline", std::ios::binary);
+            std::string arg;
+            while (std::getline(in, arg, '\0'))
+                if (arg.rfind("--benchmark_min_time=", 0) == 0 && std::atof(arg.c_str() + 21) < 0.1)
+                    return true;
+            return false;
+        }();
+        return q;
     }
     std::size_t n_rows() { return quick() ? 16384 : 151936; }
 
@@ -80,6 +96,20 @@ namespace
         return E;
     }
 
+    /// GloVe 100d (341,479 x 100) from $TESSERA_DATA_DIR/glove100d.npy (else data/ in the
+    /// source tree), or an empty matrix when absent.
+    const xt::xtensor<float, 2>& glove()
+    {
+        static const xt::xtensor<float, 2> G = [] {
+            const char* env = std::getenv("TESSERA_DATA_DIR");
+            const std::string path = std::string(env && *env ? env : TESSERA_SOURCE_DIR "/data") + "/glove100d.npy";
+            if (!std::ifstream(path).good())
+                return xt::xtensor<float, 2>(xt::xtensor<float, 2>::from_shape({0, 100}));
+            return tessera::io::read_npy<float>(path);
+        }();
+        return G;
+    }
+
     void set_rate_counters(benchmark::State& state, std::size_t n, double flops)
     {
         state.SetItemsProcessed(static_cast<int64_t>(state.iterations()) * static_cast<int64_t>(n));
@@ -101,6 +131,7 @@ namespace
         const double n = double(W.shape(0));
         set_rate_counters(state, W.shape(0), 2.0 * n * double(d) * double(k));  // dense-equivalent flops
         state.counters["nnz_per_col"] = double(proj.nnz()) / double(k);
+        state.counters["rows"] = n;
     }
 
     /// Raw baseline: OpenBLAS sgemm of the same shapes ([n, 896] x [896, k]).
@@ -198,7 +229,8 @@ namespace
     /// the same at any n >> d, to the third decimal).
     void BM_error_curve_isotropic(benchmark::State& state)
     {
-        static const xt::xtensor<float, 2> W = xt::view(isotropic(), xt::range(0, std::min<std::size_t>(32768, n_rows())), xt::all());
+        static const std::size_t rows = std::min<std::size_t>(32768, n_rows());
+        static const xt::xtensor<float, 2> W = xt::view(isotropic(), xt::range(0, rows), xt::all());
         static const auto svd_err = svd_tail_errors(W);
         error_curve(state, W, svd_err);
     }
@@ -213,6 +245,17 @@ namespace
         }
         static const auto svd_err = svd_tail_errors(E);
         error_curve(state, E, svd_err);
+    }
+
+    void BM_error_curve_glove100d(benchmark::State& state)
+    {
+        if (glove().shape(0) == 0)
+        {
+            state.SkipWithError("glove100d.npy not present ($TESSERA_DATA_DIR)");
+            return;
+        }
+        static const auto svd_err = svd_tail_errors(glove());
+        error_curve(state, glove(), svd_err);
     }
 
     /// Distortion of squared distances over 20000 sampled pairs of rows.
@@ -239,6 +282,15 @@ namespace
         state.SetLabel(tessera::projection::to_string(kind));
     }
     void BM_distortion_isotropic(benchmark::State& state) { distortion(state, isotropic()); }
+    void BM_distortion_glove100d(benchmark::State& state)
+    {
+        if (glove().shape(0) == 0)
+        {
+            state.SkipWithError("glove100d.npy not present ($TESSERA_DATA_DIR)");
+            return;
+        }
+        distortion(state, glove());
+    }
     void BM_distortion_stories260K(benchmark::State& state)
     {
         static const auto E = stories_embedding();
@@ -267,14 +319,23 @@ namespace
     BENCHMARK(BM_reconstruct<false>)->Apply(timing_args);
     BENCHMARK(BM_reconstruct<true>)->Apply(timing_args);
     BENCHMARK(BM_error_curve_isotropic)->Arg(64)->Arg(128)->Arg(256)->Arg(448)->Arg(600)->Arg(800)->Iterations(1)
-        ->Unit(benchmark::kSecond);
-    BENCHMARK(BM_error_curve_stories260K)->Arg(4)->Arg(8)->Arg(16)->Arg(32)->Arg(48)->Arg(56)->Iterations(1);
+        ->Repetitions(1)->Unit(benchmark::kSecond);
+    BENCHMARK(BM_error_curve_glove100d)->Arg(10)->Arg(25)->Arg(50)->Arg(75)->Arg(90)->Iterations(1)
+        ->Repetitions(1)->Unit(benchmark::kMillisecond);
+    BENCHMARK(BM_error_curve_stories260K)->Arg(4)->Arg(8)->Arg(16)->Arg(32)->Arg(48)->Arg(56)->Iterations(1)->Repetitions(1);
     BENCHMARK(BM_distortion_isotropic)
         ->ArgsProduct({{128, 600}, {int(projection_kind::gaussian), int(projection_kind::very_sparse)}})
         ->Iterations(1)
+        ->Repetitions(1)
+        ->Unit(benchmark::kMillisecond);
+    BENCHMARK(BM_distortion_glove100d)
+        ->ArgsProduct({{25, 75}, {int(projection_kind::gaussian), int(projection_kind::very_sparse)}})
+        ->Iterations(1)
+        ->Repetitions(1)
         ->Unit(benchmark::kMillisecond);
     BENCHMARK(BM_distortion_stories260K)
         ->ArgsProduct({{16, 48}, {int(projection_kind::gaussian), int(projection_kind::very_sparse)}})
         ->Iterations(1)
+        ->Repetitions(1)
         ->Unit(benchmark::kMillisecond);
 }  // namespace

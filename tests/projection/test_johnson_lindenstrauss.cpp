@@ -85,10 +85,10 @@ TEST_CASE("johnson_lindenstrauss_eps inverts the bound (scipy brentq reference)"
 TEST_CASE("johnson_lindenstrauss bad input names the function, parameter and value")
 {
     using tessera::invalid_argument;
-    CHECK_THROWS_WITH_AS(johnson_lindenstrauss_min_dim(100, 0.0), "johnson_lindenstrauss_min_dim: eps=0 must be in (0, 1)",
-                         invalid_argument);
-    CHECK_THROWS_WITH_AS(johnson_lindenstrauss_min_dim(100, 1.0), "johnson_lindenstrauss_min_dim: eps=1 must be in (0, 1)",
-                         invalid_argument);
+    CHECK_THROWS_WITH_AS(johnson_lindenstrauss_min_dim(100, 0.0),
+                         "johnson_lindenstrauss_min_dim: eps=0 must be in (0, 1)", invalid_argument);
+    CHECK_THROWS_WITH_AS(johnson_lindenstrauss_min_dim(100, 1.0),
+                         "johnson_lindenstrauss_min_dim: eps=1 must be in (0, 1)", invalid_argument);
     CHECK_THROWS_AS(johnson_lindenstrauss_min_dim(100, std::nan("")), invalid_argument);
     CHECK_THROWS_WITH_AS(johnson_lindenstrauss_min_dim(0, 0.1), "johnson_lindenstrauss_min_dim: n=0 must be at least 1",
                          invalid_argument);

@@ -15,7 +15,10 @@ namespace tessera::projection
     namespace detail
     {
         // pow as numpy/Python evaluate eps**2 / 2 - eps**3 / 3, so truncation matches sklearn bit for bit.
-        inline double jl_denominator(double eps) noexcept { return std::pow(eps, 2.0) / 2.0 - std::pow(eps, 3.0) / 3.0; }
+        inline double jl_denominator(double eps) noexcept
+        {
+            return std::pow(eps, 2.0) / 2.0 - std::pow(eps, 3.0) / 3.0;
+        }
 
         /// Minimum k for n points and distortion eps:
         /// \f$ k = \lfloor 4 \ln n / (\epsilon^2/2 - \epsilon^3/3) \rfloor \f$, truncated to an integer

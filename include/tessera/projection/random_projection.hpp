@@ -110,6 +110,10 @@ namespace tessera::projection
             static_assert(is_real_v<T>, "tessera::projection::random_projection<T>: T must be float or double");
 
         public:
+            /// Draws P [d, k] of the given kind from `seed` (see the public alias).
+            /// \param d input dimension, > 0 and < 2^32. \param k output dimension, > 0 (<= d for
+            /// orthonormal). Cost: d k draws (+ a QR of [d, k] in double for orthonormal).
+            /// \throws tessera::invalid_argument on d == 0, k == 0, or k > d for orthonormal.
             random_projection(std::size_t d, std::size_t k, projection_kind kind = projection_kind::gaussian,
                               std::uint64_t seed = 0)
                 : m_d(d), m_k(k), m_kind(kind), m_seed(seed)
@@ -195,8 +199,8 @@ namespace tessera::projection
             {
                 auto ev = tessera::detail::evaluate<T, 2>(W, "random_projection::project", "W");
                 const auto& w = ev.get();
-                require(w.shape(1) == m_d, "random_projection::project", "W must have ", m_d, " columns (d), got shape ",
-                        shape_to_string(w.shape()));
+                require(w.shape(1) == m_d, "random_projection::project", "W must have ", m_d,
+                        " columns (d), got shape ", shape_to_string(w.shape()));
                 const std::size_t n = w.shape(0);
                 if (!is_sparse())
                     return blas::matmul(w, m_dense);
