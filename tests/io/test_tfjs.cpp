@@ -5,6 +5,7 @@
 #include <doctest/doctest.h>
 #include <tessera/io/npy.hpp>
 #include <tessera/io/tfjs.hpp>
+#include <tessera/io/word_vectors.hpp>
 
 #include "io_test_util.hpp"
 
@@ -73,4 +74,21 @@ TEST_CASE("quantized uint8 weights dequantize as min + scale * q")
     CHECK(ts[0].values(1) == -0.5);
     CHECK(ts[0].values(2) == 126.5);
     tessera_test::fs::remove_all(dir);
+}
+
+TEST_CASE("the fetched USE-lite conversion: manifest tensors, embedding .npy and vocabulary agree")
+{
+    const auto vocab_path = tessera_test::fetched_data("use_lite.vocab");
+    const auto npy = tessera_test::fetched_data("use_lite_embeddings.npy");
+    TESSERA_SKIP_IF_MISSING(vocab_path, "use_lite.vocab (scripts/fetch_data.sh)");
+    TESSERA_SKIP_IF_MISSING(npy, "use_lite_embeddings.npy (scripts/fetch_data.sh)");
+    const auto vocab = io::read_words(vocab_path.string());
+    const auto e = io::read_npy<float>(npy.string());
+    CHECK(e.shape()[0] == 8002);
+    CHECK(e.shape()[1] == 256);
+    REQUIRE(vocab.size() == 8002);
+    CHECK(vocab.words[1] == "<s>");
+    CHECK(vocab.row("\xe2\x96\x81the") == 9);  // "▁the"
+    CHECK(vocab.words[8001] == "<oov_bucket_8001>");
+    CHECK(vocab.contains("\xe2\x80\x9d" "5#238"));
 }
