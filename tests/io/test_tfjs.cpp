@@ -47,6 +47,8 @@ TEST_CASE("TF.js manifest errors name the file and the byte offset")
     CHECK(io::read_tfjs_weights<float>(write("ok.json", manifest_ok)).size() == 1);
     const std::string syntax = write("syntax.json", R"({"weightsManifest": [)");
     io_test::check_io_error([&] { io::read_tfjs_weights<float>(syntax); }, syntax, "byte 21", "malformed JSON");
+    const std::string bignum = write("bignum.json", R"({"weightsManifest": 1e999999})");
+    io_test::check_io_error([&] { io::read_tfjs_weights<float>(bignum); }, bignum, "byte 0", "number overflow");
     const std::string nomf = write("nomf.json", R"({"modelTopology": {}})");
     io_test::check_io_error([&] { io::read_tfjs_weights<float>(nomf); }, nomf, "byte 0", "weightsManifest: missing");
     const std::string big = write("big.json", R"({"weightsManifest": [{"paths": ["s1"], "weights": [{"name": "w", "shape": [3], "dtype": "float32"}]}]})");
