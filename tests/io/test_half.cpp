@@ -4,6 +4,7 @@
 #include <cstdint>
 #include <cstring>
 #include <limits>
+#include <vector>
 
 #include <doctest/doctest.h>
 #include <tessera/io/half.hpp>
@@ -175,3 +176,46 @@ TEST_CASE("float_to_half agrees with the F16C hardware conversion on 2^24 spread
     CHECK(bits(io::half_to_float(0x3555)) == bits(_cvtsh_ss(0x3555)));
 }
 #endif
+
+TEST_CASE("bulk conversions (SIMD where available, scalar tails) equal the scalar functions")
+{
+    // all 65,536 patterns plus 5 more so that the tail loop runs
+    std::vector<std::uint16_t> h(65536 + 5);
+    for (std::size_t i = 0; i < h.size(); ++i)
+        h[i] = static_cast<std::uint16_t>(i * 40503u);
+    std::vector<float> f(h.size());
+    std::vector<double> d(h.size());
+    io::half_to(h.data(), f.data(), h.size());
+    io::half_to(h.data(), d.data(), h.size());
+    int mismatches = 0;
+    for (std::size_t i = 0; i < h.size(); ++i)
+    {
+        const float s = io::half_to_float(h[i]);
+        if (std::isnan(s))
+            mismatches += !std::isnan(f[i]) || !std::isnan(d[i]) || std::signbit(f[i]) != std::signbit(s);
+        else
+            mismatches += bits(f[i]) != bits(s) || d[i] != static_cast<double>(s);
+    }
+    CHECK(mismatches == 0);
+    // float -> half over 2^22 + 3 floats spread over every exponent, NaNs included
+    std::vector<float> src((1u << 22) + 3);
+    for (std::size_t i = 0; i < src.size(); ++i)
+    {
+        const auto u = static_cast<std::uint32_t>(i * 1024u + (i % 1021u));
+        std::memcpy(&src[i], &u, 4);
+    }
+    std::vector<std::uint16_t> out(src.size()), outb(src.size());
+    io::to_half(src.data(), out.data(), src.size());
+    io::to_bfloat16(src.data(), outb.data(), src.size());
+    mismatches = 0;
+    for (std::size_t i = 0; i < src.size(); ++i)
+        mismatches += out[i] != io::float_to_half(src[i]) || outb[i] != io::float_to_bfloat16(src[i]);
+    CHECK(mismatches == 0);
+    std::vector<double> srcd(src.begin(), src.begin() + 100003);
+    std::vector<std::uint16_t> outd(srcd.size());
+    io::to_half(srcd.data(), outd.data(), srcd.size());
+    mismatches = 0;
+    for (std::size_t i = 0; i < srcd.size(); ++i)
+        mismatches += outd[i] != io::double_to_half(srcd[i]);
+    CHECK(mismatches == 0);
+}

@@ -80,10 +80,13 @@ TEST_CASE_TEMPLATE("write -> read round trip for every stored dtype", T, float, 
     const auto same = io::read_npy<T>(p);
     CHECK(same == a);
     CHECK(io::read_npy_header(p).type == io::dtype_of<T>());
+    for (io::npy_order order : {io::npy_order::c, io::npy_order::fortran})
     for (io::dtype t : {io::dtype::float16, io::dtype::bfloat16, io::dtype::float32, io::dtype::float64})
     {
         CAPTURE(io::to_string(t));
-        io::write_npy(p, a, t);
+        CAPTURE(order == io::npy_order::fortran);
+        io::write_npy(p, a, t, order);
+        CHECK(io::read_npy_header(p).fortran_order == (order == io::npy_order::fortran));
         const auto back = io::read_npy<T>(p);
         REQUIRE(back.shape() == a.shape());
         int mismatches = 0;
@@ -102,6 +105,12 @@ TEST_CASE_TEMPLATE("write -> read round trip for every stored dtype", T, float, 
         }
         CHECK(mismatches == 0);
     }
+    // 3-D in Fortran order
+    xt::xtensor<T, 3> c3 = xt::xtensor<T, 3>::from_shape({2, 3, 4});
+    for (std::size_t i = 0; i < c3.size(); ++i)
+        c3.data()[i] = static_cast<T>(i);
+    io::write_npy(p, c3, io::dtype_of<T>(), io::npy_order::fortran);
+    CHECK(io::read_npy<T, 3>(p) == c3);
     // a non-contiguous expression is evaluated before writing
     io::write_npy(p, xt::transpose(a));
     const auto t = io::read_npy<T>(p);

@@ -5,6 +5,7 @@
 #include <doctest/doctest.h>
 #include <tessera/io/npy.hpp>
 #include <tessera/io/tfjs.hpp>
+#include <tessera/io/word_vectors.hpp>
 
 #include "io_test_util.hpp"
 
@@ -46,6 +47,8 @@ TEST_CASE("TF.js manifest errors name the file and the byte offset")
     CHECK(io::read_tfjs_weights<float>(write("ok.json", manifest_ok)).size() == 1);
     const std::string syntax = write("syntax.json", R"({"weightsManifest": [)");
     io_test::check_io_error([&] { io::read_tfjs_weights<float>(syntax); }, syntax, "byte 21", "malformed JSON");
+    const std::string bignum = write("bignum.json", R"({"weightsManifest": 1e999999})");
+    io_test::check_io_error([&] { io::read_tfjs_weights<float>(bignum); }, bignum, "byte 0", "number overflow");
     const std::string nomf = write("nomf.json", R"({"modelTopology": {}})");
     io_test::check_io_error([&] { io::read_tfjs_weights<float>(nomf); }, nomf, "byte 0", "weightsManifest: missing");
     const std::string big = write("big.json", R"({"weightsManifest": [{"paths": ["s1"], "weights": [{"name": "w", "shape": [3], "dtype": "float32"}]}]})");
@@ -73,4 +76,21 @@ TEST_CASE("quantized uint8 weights dequantize as min + scale * q")
     CHECK(ts[0].values(1) == -0.5);
     CHECK(ts[0].values(2) == 126.5);
     tessera_test::fs::remove_all(dir);
+}
+
+TEST_CASE("the fetched USE-lite conversion: manifest tensors, embedding .npy and vocabulary agree")
+{
+    const auto vocab_path = tessera_test::fetched_data("use_lite.vocab");
+    const auto npy = tessera_test::fetched_data("use_lite_embeddings.npy");
+    TESSERA_SKIP_IF_MISSING(vocab_path, "use_lite.vocab (scripts/fetch_data.sh)");
+    TESSERA_SKIP_IF_MISSING(npy, "use_lite_embeddings.npy (scripts/fetch_data.sh)");
+    const auto vocab = io::read_words(vocab_path.string());
+    const auto e = io::read_npy<float>(npy.string());
+    CHECK(e.shape()[0] == 8002);
+    CHECK(e.shape()[1] == 256);
+    REQUIRE(vocab.size() == 8002);
+    CHECK(vocab.words[1] == "<s>");
+    CHECK(vocab.row("\xe2\x96\x81the") == 9);  // "▁the"
+    CHECK(vocab.words[8001] == "<oov_bucket_8001>");
+    CHECK(vocab.contains("\xe2\x80\x9d" "5#238"));
 }

@@ -85,6 +85,11 @@ namespace tessera::io
             switch (t)
             {
                 case dtype::float16:
+                    if (!swap)  // bulk path, SIMD where available
+                    {
+                        half_bytes_to(src, dst, n);
+                        break;
+                    }
                     for (std::size_t i = 0; i < n; ++i)
                         dst[i] = static_cast<T>(half_to_float(load_elem<std::uint16_t>(src + 2 * i, swap)));
                     break;
@@ -117,17 +122,17 @@ namespace tessera::io
                 std::memcpy(dst, src, n * sizeof(T));
                 return;
             }
+            if (t == dtype::float16)  // bulk path, SIMD where available
+            {
+                to_half_bytes(src, dst, n);
+                return;
+            }
             for (std::size_t i = 0; i < n; ++i)
             {
                 switch (t)
                 {
                     case dtype::float16:
-                    {
-                        const std::uint16_t h = std::is_same_v<T, float> ? float_to_half(static_cast<float>(src[i]))
-                                                                         : double_to_half(static_cast<double>(src[i]));
-                        std::memcpy(dst + 2 * i, &h, 2);
-                        break;
-                    }
+                        break;  // handled above
                     case dtype::bfloat16:
                     {
                         const std::uint16_t b = std::is_same_v<T, float>

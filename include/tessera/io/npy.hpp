@@ -34,6 +34,13 @@ static_assert(__BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__, "tessera::io assumes a 
 
 namespace tessera::io
 {
+    /// Memory order of a written `.npy`: C (row-major) or Fortran (column-major).
+    enum class npy_order
+    {
+        c,       ///< row-major, `fortran_order: False` (numpy's default)
+        fortran  ///< column-major, `fortran_order: True`
+    };
+
     namespace detail
     {
         template <std::size_t N>
@@ -111,14 +118,15 @@ namespace tessera::io
             return parse_npy_header(f.data(), f.size(), path);
         }
 
-        /// Writes `e` to `path` as a C-order `.npy` (v1.0 header, v2.0 when larger than 64 KiB)
-        /// with element type `type` (narrowing rounds to nearest even; bfloat16 is stored as
-        /// `<u2` bits). The file is written to `path + ".tmp"` and renamed, so a failed write
-        /// never leaves a partial file under `path`.
+        /// Writes `e` to `path` as a `.npy` (v1.0 header, v2.0 when larger than 64 KiB) with element
+        /// type `type` (narrowing rounds to nearest even; bfloat16 is stored as `<u2` bits), in C
+        /// order or, with `order == npy_order::fortran`, column-major with `fortran_order: True`
+        /// (numpy reads both as the same array). The file is written to `path + ".tmp"` and
+        /// renamed, so a failed write never leaves a partial file under `path`.
         /// \param e any xtensor expression of float or double, any dimension (0-d included).
         /// \throws tessera::io_error naming the file and the byte offset where writing failed.
         template <class E>
-        void write_npy(const std::string& path, const xt::xexpression<E>& e, dtype type)
+        void write_npy(const std::string& path, const xt::xexpression<E>& e, dtype type, npy_order order = npy_order::c)
         {
             using V = std::decay_t<typename E::value_type>;
             static_assert(is_real_v<V>, "tessera::io::write_npy: the expression's value_type must be float or double");
@@ -126,7 +134,12 @@ namespace tessera::io
             std::vector<std::size_t> shape(d.shape().begin(), d.shape().end());
             const V* src = nullptr;
             xt::xarray<V> copy;
-            if constexpr (std::is_base_of_v<xt::xcontainer<E>, E> && E::static_layout == xt::layout_type::row_major)
+            if (order == npy_order::fortran && shape.size() > 1)
+            {
+                copy = xt::transpose(xt::xarray<V>(d));  // column-major data = C order of the full transpose
+                src = copy.data();
+            }
+            else if constexpr (std::is_base_of_v<xt::xcontainer<E>, E> && E::static_layout == xt::layout_type::row_major)
                 src = d.data();
             else
             {
@@ -136,7 +149,7 @@ namespace tessera::io
             std::size_t count = 1;
             for (auto s : shape)
                 count *= s;
-            const std::string header = format_npy_header(type, shape, false);
+            const std::string header = format_npy_header(type, shape, order == npy_order::fortran);
             const std::string tmp = path + ".tmp";
             std::FILE* fp = std::fopen(tmp.c_str(), "wb");
             if (!fp)

@@ -95,6 +95,10 @@ namespace tessera::io
             {
                 throw io_error(file, 8 + (e.byte > 0 ? e.byte - 1 : 0), concat("malformed JSON header: ", e.what()));
             }
+            catch (const nlohmann::json::exception& e)  // e.g. out_of_range 406: a number overflows
+            {
+                throw io_error(file, 8, concat("malformed JSON header: ", e.what()));
+            }
             if (!j.is_object())
                 throw io_error(file, 8, "malformed header: the JSON is not an object");
             const std::size_t buffer = size - h.data_offset;

@@ -45,6 +45,10 @@ namespace tessera::io
             {
                 throw io_error(model_json, e.byte > 0 ? e.byte - 1 : 0, concat("malformed JSON: ", e.what()));
             }
+            catch (const nlohmann::json::exception& e)  // e.g. out_of_range 406: a number overflows
+            {
+                throw io_error(model_json, 0, concat("malformed JSON: ", e.what()));
+            }
             auto bad = [&](const std::string& what) { return io_error(model_json, 0, concat("weightsManifest: ", what)); };
             if (!j.is_object() || !j.contains("weightsManifest") || !j["weightsManifest"].is_array())
                 throw bad("missing or not an array");
