@@ -164,6 +164,23 @@ namespace tessera::blas
         return G;
     }
 
+    /// Row-major transpose copy of A [m, n] -> [n, m] (cache-blocked, 64 x 64 tiles).
+    template <class T>
+    xt::xtensor<T, 2> transposed(const xt::xtensor<T, 2>& A)
+    {
+        const std::size_t m = A.shape(0), n = A.shape(1);
+        xt::xtensor<T, 2> out = xt::xtensor<T, 2>::from_shape({n, m});
+        constexpr std::size_t b = 64;
+        const T* src = A.data();
+        T* dst = out.data();
+        for (std::size_t i0 = 0; i0 < m; i0 += b)
+            for (std::size_t j0 = 0; j0 < n; j0 += b)
+                for (std::size_t i = i0; i < std::min(m, i0 + b); ++i)
+                    for (std::size_t j = j0; j < std::min(n, j0 + b); ++j)
+                        dst[j * m + i] = src[i * n + j];
+        return out;
+    }
+
     /// OpenBLAS's kernel name (e.g. "Haswell"), or "unknown" when not linked to OpenBLAS.
     inline const char* core_name() { return openblas_get_corename(); }
     /// OpenBLAS's thread count.

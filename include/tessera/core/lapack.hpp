@@ -18,6 +18,7 @@
 #include <xtensor/xbuilder.hpp>
 #include <xtensor/xtensor.hpp>
 
+#include "blas.hpp"
 #include "detail/lapack_prototypes.hpp"
 #include "errors.hpp"
 #include "status.hpp"
@@ -123,9 +124,41 @@ namespace tessera::lapack
             check_info<T>("gesvd", info, "lapack::svd");
             return info;
         }
+        /// QR of a tall A [m, n] (m > n): geqrf/orgqr on a column-major copy (LAPACK's blocked
+        /// Householder QR; gelqf on the wide transpose is several times slower for tall A).
+        template <class T>
+        qr_factors<T> qr_tall(const xt::xtensor<T, 2>& A)
+        {
+            const std::size_t m = A.shape(0), n = A.shape(1);
+            qr_factors<T> r{{}, xt::zeros<T>({n, n})};
+            xt::xtensor<T, 2> C = blas::transposed(A);  // row-major [n, m] == column-major [m, n], ld m
+            const int mi = to_int(m, "lapack::qr"), ni = to_int(n, "lapack::qr");
+            std::vector<T> tau(n);
+            int info = 0, lwork = -1;
+            T wq{};
+            tessera::detail::geqrf(&mi, &ni, C.data(), &mi, tau.data(), &wq, &lwork, &info);
+            check_info<T>("geqrf", info, "lapack::qr");
+            lwork = workspace_size(wq);
+            std::vector<T> work(static_cast<std::size_t>(lwork));
+            tessera::detail::geqrf(&mi, &ni, C.data(), &mi, tau.data(), work.data(), &lwork, &info);
+            check_info<T>("geqrf", info, "lapack::qr");
+            for (std::size_t j = 0; j < n; ++j)  // column-major R(i, j) at C.data()[i + j m], i <= j
+                for (std::size_t i = 0; i <= j; ++i)
+                    r.R(i, j) = C.data()[i + j * m];
+            lwork = -1;
+            tessera::detail::orgqr(&mi, &ni, &ni, C.data(), &mi, tau.data(), &wq, &lwork, &info);
+            check_info<T>("orgqr", info, "lapack::qr");
+            lwork = workspace_size(wq);
+            work.assign(static_cast<std::size_t>(lwork), T(0));
+            tessera::detail::orgqr(&mi, &ni, &ni, C.data(), &mi, tau.data(), work.data(), &lwork, &info);
+            check_info<T>("orgqr", info, "lapack::qr");
+            r.Q = blas::transposed(C);
+            return r;
+        }
     }  // namespace detail
 
-    /// Thin SVD of A [m, n] (A is taken by value and overwritten). Runs gesdd; if it fails to
+    /// Thin SVD of A [m, n] (A is taken by value and overwritten; tall A is factored through its
+    /// transpose so that gesdd takes its QR-first route). Runs gesdd; if it fails to
     /// converge (info > 0), reruns gesvd on a saved copy and sets status fallback_used; if
     /// that fails too, status not_converged. Cost: O(m n min(m, n)).
     /// \note No sign normalization: callers that need deterministic signs apply their own.
@@ -139,6 +172,18 @@ namespace tessera::lapack
                          xt::xtensor<T, 2>::from_shape({k, n}), {}};
         if (k == 0)
             return r;
+        if (m > n)
+        {
+            // A tall row-major A is a wide column-major buffer, for which gesdd takes its slower
+            // LQ-first route (3x on 8000 x 512). Factor the explicit transpose instead (a tall
+            // column-major problem, QR first): A^T = U' S Vt'  =>  A = Vt'^T S U'^T.
+            auto t = svd<T>(blas::transposed(A));
+            r.U = blas::transposed(t.Vt);
+            r.S = std::move(t.S);
+            r.Vt = blas::transposed(t.U);
+            r.status = std::move(t.status);
+            return r;
+        }
         const int mi = detail::to_int(m, "lapack::svd"), ni = detail::to_int(n, "lapack::svd");
         xt::xtensor<T, 2> saved = A;
         int info = detail::svd_gesdd(A.data(), mi, ni, r.S.data(), r.U.data(), r.Vt.data());
@@ -191,8 +236,8 @@ namespace tessera::lapack
         return r;
     }
 
-    /// Thin QR of A [m, n]: Q [m, k], R [k, n], k = min(m, n), via gelqf/orglq of the
-    /// transpose (no copy when m >= n). Cost O(m n k).
+    /// Thin QR of A [m, n]: Q [m, k], R [k, n], k = min(m, n). Tall A (m > n): geqrf/orgqr on a
+    /// column-major copy; otherwise gelqf/orglq of the transpose, in place. Cost O(m n k).
     /// \note R's diagonal may be negative (LAPACK convention).
     template <class T>
     qr_factors<T> qr(xt::xtensor<T, 2> A)
@@ -202,6 +247,8 @@ namespace tessera::lapack
         qr_factors<T> r{xt::xtensor<T, 2>::from_shape({m, k}), xt::zeros<T>({k, n})};
         if (k == 0)
             return r;
+        if (m > n)
+            return detail::qr_tall(A);
         // Column-major A' = A^T is [n, m] = L Q' (gelqf); A = Q'^T L^T, so R = L^T, Q = Q'^T.
         const int rows = detail::to_int(n, "lapack::qr"), cols = detail::to_int(m, "lapack::qr");
         const int ki = static_cast<int>(k), lda = std::max(1, rows);

@@ -129,8 +129,8 @@ namespace tessera::spectral
                 for (std::size_t i = 0; i < m; ++i)
                     for (std::size_t j = 0; j < n; ++j)
                         Ac(i, j) = static_cast<double>(A0(i, j)) - mu[j];
-                G = tessera::blas::gram<double>(transposed(A0));
-                Gc = tessera::blas::gram<double>(transposed(Ac));
+                G = tessera::blas::gram<double>(tessera::blas::transposed(A0));
+                Gc = tessera::blas::gram<double>(tessera::blas::transposed(Ac));
             }
             const std::size_t k = G.shape(0);
             auto ev = tessera::lapack::eigh<double>(std::move(G));
@@ -157,7 +157,7 @@ namespace tessera::spectral
                     // Singular values of A^T: the tall column-major orientation takes gesdd's fast path.
                     xt::xtensor<double, 2> Ad = xt::xtensor<double, 2>::from_shape({A0.shape(0), A0.shape(1)});
                     std::copy(A0.begin(), A0.end(), Ad.begin());
-                    auto f = tessera::lapack::svd<double>(wide ? std::move(Ad) : transposed(Ad));
+                    auto f = tessera::lapack::svd<double>(wide ? std::move(Ad) : tessera::blas::transposed(Ad));
                     std::copy(f.S.begin(), f.S.end(), r.singular_values.begin());
                     r.method = "gram+exact";
                     if (!f.status.ok())

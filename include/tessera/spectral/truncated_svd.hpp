@@ -43,40 +43,13 @@ namespace tessera::spectral
             return svd_method::exact;
         }
 
-        /// Row-major transpose copy.
-        template <class T>
-        xt::xtensor<T, 2> transposed(const xt::xtensor<T, 2>& A)
-        {
-            const std::size_t m = A.shape(0), n = A.shape(1);
-            xt::xtensor<T, 2> out = xt::xtensor<T, 2>::from_shape({n, m});
-            constexpr std::size_t b = 64;
-            for (std::size_t i0 = 0; i0 < m; i0 += b)
-                for (std::size_t j0 = 0; j0 < n; j0 += b)
-                    for (std::size_t i = i0; i < std::min(m, i0 + b); ++i)
-                        for (std::size_t j = j0; j < std::min(n, j0 + b); ++j)
-                            out(j, i) = A(i, j);
-            return out;
-        }
-
-        /// The leading r triplets from LAPACK's full thin SVD (gesdd, gesvd fallback).
-        /// A tall row-major A is handed to LAPACK as its transpose (a tall column-major buffer),
-        /// so gesdd takes its QR-first path: 3x faster than the LQ path lapack::svd(A) takes
-        /// (measured on 8000 x 512 float, OpenBLAS 0.3.21).
+        /// The leading r triplets from LAPACK's full thin SVD (gesdd, gesvd fallback;
+        /// lapack::svd hands tall inputs to gesdd's QR-first route).
         template <class T>
         svd_result<T> exact_svd(const xt::xtensor<T, 2>& A, std::size_t r)
         {
             const std::size_t m = A.shape(0), n = A.shape(1);
-            tessera::lapack::svd_factors<T> f;
-            if (m > n)
-            {
-                auto t = tessera::lapack::svd<T>(transposed(A));  // A^T = U' S Vt'  =>  A = Vt'^T S U'^T
-                f.U = transposed(t.Vt);
-                f.S = std::move(t.S);
-                f.Vt = transposed(t.U);
-                f.status = std::move(t.status);
-            }
-            else
-                f = tessera::lapack::svd<T>(A);
+            auto f = tessera::lapack::svd<T>(A);
             const std::size_t k = f.S.size();
             svd_result<T> out;
             out.method = svd_method::exact;
@@ -104,11 +77,11 @@ namespace tessera::spectral
         {
             if (A.shape(0) >= A.shape(1))
                 return gram_svd_tall(A, r, tolerance);
-            auto t = gram_svd_tall(transposed(A), r, tolerance);
+            auto t = gram_svd_tall(tessera::blas::transposed(A), r, tolerance);
             svd_result<T> out;
-            out.U = transposed(t.Vt);
+            out.U = tessera::blas::transposed(t.Vt);
             out.S = std::move(t.S);
-            out.Vt = transposed(t.U);
+            out.Vt = tessera::blas::transposed(t.U);
             out.status = std::move(t.status);
             out.method = t.method;
             return out;

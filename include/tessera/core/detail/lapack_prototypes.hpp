@@ -44,6 +44,10 @@ namespace tessera::detail
     inline void gelqf(const int* m, const int* n, double* a, const int* lda, double* tau, double* w, const int* lw, int* info) { dgelqf_(m, n, a, lda, tau, w, lw, info); }
     inline void orglq(const int* m, const int* n, const int* k, float* a, const int* lda, const float* tau, float* w, const int* lw, int* info) { sorglq_(m, n, k, a, lda, tau, w, lw, info); }
     inline void orglq(const int* m, const int* n, const int* k, double* a, const int* lda, const double* tau, double* w, const int* lw, int* info) { dorglq_(m, n, k, a, lda, tau, w, lw, info); }
+    inline void geqrf(const int* m, const int* n, float* a, const int* lda, float* tau, float* w, const int* lw, int* info) { sgeqrf_(m, n, a, lda, tau, w, lw, info); }
+    inline void geqrf(const int* m, const int* n, double* a, const int* lda, double* tau, double* w, const int* lw, int* info) { dgeqrf_(m, n, a, lda, tau, w, lw, info); }
+    inline void orgqr(const int* m, const int* n, const int* k, float* a, const int* lda, const float* tau, float* w, const int* lw, int* info) { sorgqr_(m, n, k, a, lda, tau, w, lw, info); }
+    inline void orgqr(const int* m, const int* n, const int* k, double* a, const int* lda, const double* tau, double* w, const int* lw, int* info) { dorgqr_(m, n, k, a, lda, tau, w, lw, info); }
     inline void potrf(const char* ul, const int* n, float* a, const int* lda, int* info) { spotrf_(ul, n, a, lda, info, 1); }
     inline void potrf(const char* ul, const int* n, double* a, const int* lda, int* info) { dpotrf_(ul, n, a, lda, info, 1); }
     inline void getrf(const int* m, const int* n, float* a, const int* lda, int* ipiv, int* info) { sgetrf_(m, n, a, lda, ipiv, info); }
