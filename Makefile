@@ -31,7 +31,7 @@ test: configure
 	@cd $(BUILD) && ctest --output-on-failure -j $(JOBS) $(CTEST_ARGS)
 
 bench:
-	@scripts/bootstrap.sh --peers
+	@scripts/bootstrap.sh --peers --node
 	@cmake -S . -B $(BUILD) $(CMAKE_FLAGS) >/dev/null
 	@cmake --build $(BUILD) -j $(JOBS)
 	@scripts/bench.sh $(BUILD) $(if $(QUICK),--quick,)

@@ -101,6 +101,12 @@ def main():
         cmd = [sys.executable, peer, "--bench-json", jpath, "--limits", os.path.join(out, "limits.json")]
         if a.quick:
             cmd.append("--quick")
+        if m == "ternary":  # ggml's own TQ2_0/TQ1_0 kernels, built from source (scripts/fetch_ggml.sh)
+            g = subprocess.run([os.path.join(ROOT, "scripts", "fetch_ggml.sh"), a.build], capture_output=True, text=True)
+            if g.returncode == 0 and g.stdout.strip():
+                cmd += ["--ggml", g.stdout.strip().splitlines()[-1]]
+            else:
+                print(f"ggml peer unavailable: {g.stderr.strip()[-300:]}", file=sys.stderr, flush=True)
         r = subprocess.run(cmd, capture_output=True, text=True)
         if r.returncode != 0:
             sections.append(f"## {m}\n\nPeer script failed (exit {r.returncode}):\n\n```\n{r.stderr[-2000:]}\n```\n")

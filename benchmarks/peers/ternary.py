@@ -8,7 +8,10 @@ Workloads (same shapes, same thread counts as bench_ternary):
   * "unpack-then-matmul": the packed 2-bit weights (tessera layout) unpacked with numpy / torch
     bit operations to float32, scaled per group of 128, then multiplied (what a Python user
     without a packed kernel does);
-  * absmean quantize + 2-bit pack of fp32 weights in numpy (bytes/s of fp32 input).
+  * absmean quantize + 2-bit pack of fp32 weights in numpy (bytes/s of fp32 input);
+  * with --ggml BIN (built by scripts/fetch_ggml.sh): llama.cpp's ggml TQ2_0 / TQ1_0 kernels
+    (ggml_mul_mat, the activation quantized to Q8_K inside) and ggml's TQ2_0 quantizer, measured
+    in this run; without it, ggml's figures from issue 7 are quoted and labelled as such.
 Prints a Markdown section for docs/performance.md: medians of repeated runs; the ratio column
 is peer time / tessera time (> 1: tessera is faster); the fraction of limit is the weight bytes
 streamed per second over the machine's read bandwidth (from --limits).
@@ -31,8 +34,19 @@ except ImportError:
 
 SHAPES = [(4096, 4096), (8192, 8192), (2048, 8192)]
 GROUP = 128
-GGML_TQ2_GEMV_8192 = {1: 0.946, 2: 0.483}  # ms, ggml TQ2_0 measured on this machine (issue 7)
+GGML_TQ2_GEMV_8192 = {1: 0.946, 2: 0.483}  # ms, ggml TQ2_0 quoted from issue 7 (fallback without --ggml)
 GGML_TQ1_GEMV_8192 = {1: 1.95, 2: 0.98}
+
+
+def ggml_times(binary, quick):
+    """(op, type, N, K, batch, threads) -> median ms, from the ggml peer binary."""
+    import subprocess
+    r = subprocess.run([binary] + (["--quick"] if quick else []), capture_output=True, text=True, check=True)
+    out = {}
+    for line in r.stdout.splitlines():
+        d = json.loads(line)
+        out[(d["op"], d["type"], d["N"], d["K"], d["batch"], d["threads"])] = d["median_ms"]
+    return out
 
 
 def median_ms(fn, reps):
@@ -96,6 +110,7 @@ def main():
     ap.add_argument("--bench-json", required=True)
     ap.add_argument("--limits", required=True)
     ap.add_argument("--quick", action="store_true")
+    ap.add_argument("--ggml", help="ggml peer binary (scripts/fetch_ggml.sh); quoted figures without it")
     args = ap.parse_args()
     with open(args.limits) as f:
         limits = json.load(f)
@@ -103,6 +118,7 @@ def main():
     tess = tessera_times(args.bench_json)
     reps = 3 if args.quick else 7
     rows = []
+    ggml = ggml_times(args.ggml, args.quick) if args.ggml else {}
 
     def row(workload, tkey, peer, peer_ms, weight_bytes):
         t = tess.get(tkey)
@@ -131,7 +147,12 @@ def main():
                 row(f"GEMV {N}x{K}, {threads} thr", key, "torch fp32 mv", median_ms(lambda: torch.mv(Wt, xt_), reps), wb)
                 row(f"GEMV {N}x{K}, {threads} thr", key, "torch unpack+matmul",
                     median_ms(lambda: unpack_matmul_torch(pt, st, xt_), max(2, reps // 2)), wb)
-            if (N, K) == (8192, 8192):
+            g2, g3 = ggml.get(("gemv", "tq2_0", N, K, 1, threads)), ggml.get(("gemv", "tq1_0", N, K, 1, threads))
+            if g2 is not None:
+                row(f"GEMV {N}x{K}, {threads} thr", key, "ggml TQ2_0 (this run)", g2, wb)
+                row(f"base-3 GEMV {N}x{K}, {threads} thr", f"ternary_gemv_base3/{N}/{K}/{threads}",
+                    "ggml TQ1_0 (this run)", g3, N * K / 5)
+            elif (N, K) == (8192, 8192):
                 row(f"GEMV {N}x{K}, {threads} thr", key, "ggml TQ2_0 (quoted, issue 7)", GGML_TQ2_GEMV_8192[threads], wb)
                 row(f"base-3 GEMV {N}x{K}, {threads} thr", f"ternary_gemv_base3/{N}/{K}/{threads}",
                     "ggml TQ1_0 (quoted, issue 7)", GGML_TQ1_GEMV_8192[threads], N * K / 5)
@@ -142,6 +163,9 @@ def main():
                 key = f"ternary_gemm/{N}/{K}/{batch}/{threads}"
                 r = max(2, reps // (4 if batch == 128 else 1))
                 row(f"GEMM {N}x{K} batch {batch}, {threads} thr", key, "numpy fp32 X@W.T", median_ms(lambda: Xb @ W.T, r), wb)
+                gb = ggml.get(("gemm", "tq2_0", N, K, batch, threads))
+                if gb is not None:
+                    row(f"GEMM {N}x{K} batch {batch}, {threads} thr", key, "ggml TQ2_0 (this run)", gb, wb)
                 if torch is not None:
                     Xt = torch.from_numpy(Xb)
                     row(f"GEMM {N}x{K} batch {batch}, {threads} thr", key, "torch fp32 mm",
@@ -149,6 +173,10 @@ def main():
             if (N, K) == (8192, 8192):
                 row(f"quantize+pack {N}x{K} (fp32 in), {threads} thr", f"ternary_quantize_pack/{N}/{K}/{threads}",
                     "numpy absmean+pack", median_ms(lambda: quantize_pack(W), 2), 0)
+                gq = ggml.get(("quantize", "tq2_0", N, K, 0, threads))
+                if gq is not None:
+                    row(f"quantize+pack {N}x{K} (fp32 in), {threads} thr", f"ternary_quantize_pack/{N}/{K}/{threads}",
+                        "ggml quantize TQ2_0 (this run)", gq, 0)
             if ctx is not None:  # restore the BLAS thread count
                 (ctx.restore_original_limits if hasattr(ctx, "restore_original_limits") else ctx.unregister)()
     print("## ternary\n")
@@ -161,8 +189,14 @@ def main():
     print()
     print("Ratios are peer time / tessera time from the same run (> 1: tessera faster). The packed 2-bit "
           "weights are 16x smaller than fp32, so GEMV is bounded by streaming 1/16 of the bytes; the "
-          "unpack-then-matmul peers pay the unpacking on every call. ggml figures are quoted from the issue "
-          "(measured on this machine, idle, warm cache), not re-measured in this run.")
+          "unpack-then-matmul peers pay the unpacking on every call. A fraction of limit above 1 means the "
+          "packed matrix stayed in the L3 cache between repetitions (warm cache, as for every peer here). "
+          + ("ggml rows: llama.cpp's ggml (node-llama-cpp 3.22.1's source, built with -march=native by "
+             "scripts/fetch_ggml.sh), ggml_mul_mat on TQ2_0/TQ1_0 weights of the same shape and distribution, "
+             "measured in this run (warm cache; the fp32 activation is quantized to Q8_K inside). Note the "
+             "scale granularity differs: tessera's default is one scale per 128 weights and per 64 activations "
+             "(finer, so more float work per weight), ggml's one per 256 of each."
+             if ggml else "ggml figures are quoted from issue 7 (the ggml peer could not be built in this run)."))
 
 
 if __name__ == "__main__":

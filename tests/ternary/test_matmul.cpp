@@ -74,7 +74,8 @@ TEST_CASE_TEMPLATE("gemm/gemv: kernels bit-identical, exact integer sums, 1e-6 o
                                        {9, 255, 128, false, 128, false}, {13, 257, 256, false, 64, false},
                                        {37, 1000, 128, false, 64, false}, {6, 1030, 0, true, 64, false},
                                        {17, 1024, 192, false, 256, false}, {4, 4096, 128, false, 64, true},
-                                       {33, 2049, 64, false, 192, false}};
+                                       {33, 2049, 64, false, 192, false}, {11, 700, 128, false, 64, false},
+                                       {8, 1800, 128, false, 64, false}};  // 3 and 8 chunks of 256 (GEMV tail paths)
     for (const shape& sh : shapes)
     {
         CAPTURE(sh.rows);

@@ -114,47 +114,20 @@ namespace tessera::ternary
             return k == kernel::avx512 ? plan_order::planes64 : plan_order::planes32;
         }
 
-#if defined(TESSERA_TERNARY_HAVE_AVX512)
-        /// Rows [i, i+R) of W through the AVX-512 2-bit tile kernel (codes_buf: unpacked tile from row i0).
-        template <int R>
-        void tile_rows(const packed_ternary& W, std::size_t i, std::size_t i0, const act_plan& p, const unit_tables& t,
-                       float* y, std::int32_t* units, const std::uint8_t* codes_buf)
-        {
-            const std::uint8_t* rows[R];
-            const std::uint8_t* cb[R];
-            const float* ws[R];
-            std::int32_t* us[R];
-            for (int r = 0; r < R; ++r)
-            {
-                const std::size_t ir = i + static_cast<std::size_t>(r);
-                rows[r] = W.row(ir);
-                cb[r] = codes_buf ? codes_buf + (ir - i0) * t.n_chunks * 256 : nullptr;
-                ws[r] = W.row_scales(ir);
-                us[r] = units ? units + ir * t.n_units_pad : nullptr;
-            }
-            avx512::tile_2bit<R>(rows, codes_buf ? cb : nullptr, ws, p, t, y + i, units ? us : nullptr,
-                                 codes_buf ? 0 : avx512::prefetch_bytes);
-        }
-#endif
-
         /// Rows [i0, i0+n) of W against plan p (activation row b): y[i] and optional unit sums.
         inline void rows_product(const packed_ternary& W, std::size_t i0, std::size_t n, const int8_activations& X,
                                  std::size_t b, const act_plan& p, const unit_tables& t, kernel k, float* y,
-                                 std::int32_t* units, std::uint8_t* codes_buf)
+                                 std::int32_t* units)
         {
             const std::size_t nu = t.n_units_pad;
 #if defined(TESSERA_TERNARY_HAVE_AVX512)
             if (k == kernel::avx512 && W.layout == packed_layout::two_bit)
             {
-                std::size_t i = i0;
-                // GEMV streams one row at a time with a software prefetch 2 KB ahead (measured here:
-                // interleaving 2 or 4 rows halves the streaming rate from DRAM); GEMM on an unpacked
-                // tile (in cache) shares each activation load across four rows.
-                if (codes_buf)
-                    for (; i + 4 <= i0 + n; i += 4)
-                        tile_rows<4>(W, i, i0, p, t, y, units, codes_buf);
-                for (; i < i0 + n; ++i)
-                    tile_rows<1>(W, i, i0, p, t, y, units, codes_buf);
+                // one row at a time with a software prefetch 2 KB ahead: sharing the activation
+                // loads across 2 or 4 rows measured slower (two streams, more register pressure)
+                for (std::size_t i = i0; i < i0 + n; ++i)
+                    avx512::rows_2bit_stream<1>(W.row(i), W.row_stride, W.row_scales(i), W.scale_stride, p, t, y + i,
+                                                units ? units + i * nu : nullptr);
                 return;
             }
             if (k == kernel::avx512)
@@ -172,7 +145,6 @@ namespace tessera::ternary
                 return;
             }
 #endif
-            (void)codes_buf;
             (void)k;
             std::vector<std::int32_t> local(nu, 0);
             for (std::size_t i = i0; i < i0 + n; ++i)
@@ -197,27 +169,47 @@ namespace tessera::ternary
             for (std::size_t b = 0; b < X.batch(); ++b)
                 plans[b] = make_plan(X, b, t, order, padded);
             xt::xtensor<float, 2> out = xt::xtensor<float, 2>::from_shape({X.batch(), W.rows});
-            constexpr std::size_t tile = 16;
-            const auto n_tiles = static_cast<std::ptrdiff_t>((W.rows + tile - 1) / tile);
-            const bool reuse = k == kernel::avx512 && W.layout == packed_layout::two_bit && X.batch() > 1;
             // Dynamic scheduling of 16-row tiles: on a shared machine a descheduled thread does not
             // hold back half of the rows (results do not depend on the schedule).
+            constexpr std::size_t tile = 16;
+            const auto n_tiles = static_cast<std::ptrdiff_t>((W.rows + tile - 1) / tile);
+#if defined(TESSERA_TERNARY_HAVE_AVX512)
+            if (k == kernel::avx512 && W.layout == packed_layout::two_bit && X.batch() > 1 && !units)
+            {
+                // GEMM: per 16-row tile (32 KB of packed weights for K = 8192, cache-resident), blocks
+                // of 4 activations; each weight chunk is unpacked once per block, in registers
+                constexpr std::size_t nb = 4;
+                const std::size_t batch = X.batch();
+                tessera::detail::parallel_for_dynamic(0, n_tiles, 1, [&](std::ptrdiff_t ti) {
+                    const std::size_t i0 = static_cast<std::size_t>(ti) * tile, n = std::min(tile, W.rows - i0);
+                    for (std::size_t b0 = 0; b0 < batch; b0 += nb)
+                    {
+                        const std::size_t m = std::min(nb, batch - b0);
+                        const act_plan* P[nb];
+                        for (std::size_t b = 0; b < m; ++b)
+                            P[b] = &plans[b0 + b];
+                        for (std::size_t i = i0; i < i0 + n; ++i)
+                        {
+                            float* yp[nb];
+                            for (std::size_t b = 0; b < m; ++b)
+                                yp[b] = out.data() + (b0 + b) * W.rows + i;
+                            switch (m)
+                            {
+                            case 4: avx512::row_2bit_batch<4>(W.row(i), W.row_scales(i), P, t, yp); break;
+                            case 3: avx512::row_2bit_batch<3>(W.row(i), W.row_scales(i), P, t, yp); break;
+                            case 2: avx512::row_2bit_batch<2>(W.row(i), W.row_scales(i), P, t, yp); break;
+                            default: avx512::row_2bit_batch<1>(W.row(i), W.row_scales(i), P, t, yp); break;
+                            }
+                        }
+                    }
+                });
+                return out;
+            }
+#endif
             tessera::detail::parallel_for_dynamic(0, n_tiles, 1, [&](std::ptrdiff_t ti) {
                 const std::size_t i0 = static_cast<std::size_t>(ti) * tile, n = std::min(tile, W.rows - i0);
-                aligned_bytes codes;
-#if defined(TESSERA_TERNARY_HAVE_AVX512)
-                if (reuse)  // unpack this tile once, reuse it for the whole batch
-                {
-                    codes = aligned_bytes(n * t.n_chunks * 256);
-                    for (std::size_t r = 0; r < n; ++r)
-                        avx512::unpack_row_planes(W.row(i0 + r), t.n_chunks, codes.data() + r * t.n_chunks * 256);
-                }
-#else
-                (void)reuse;
-#endif
                 for (std::size_t b = 0; b < X.batch(); ++b)
-                    rows_product(W, i0, n, X, b, plans[b], t, k, out.data() + b * W.rows,
-                                 units && b == 0 ? units : nullptr, codes.size() ? codes.data() : nullptr);
+                    rows_product(W, i0, n, X, b, plans[b], t, k, out.data() + b * W.rows, units && b == 0 ? units : nullptr);
             });
             return out;
         }
@@ -247,8 +239,8 @@ namespace tessera::ternary
             return gemv(W, x, o);
         }
         /// \f$Y = X W^T\f$ for int8 activations X [batch, cols]: row b of Y equals gemv(W, X_b) bit
-        /// for bit. The AVX-512 kernel unpacks each tile of 16 weight rows once and reuses it across
-        /// the whole batch. \return Y [batch, rows]. \throws as gemv.
+        /// for bit. The AVX-512 kernel loads and unpacks each 256-weight chunk of a row once per block
+        /// of four activations and reuses it, in registers, for all four. \return Y [batch, rows]. \throws as gemv.
         inline xt::xtensor<float, 2> gemm(const packed_ternary& W, const int8_activations& X, const matmul_options& o = {})
         {
             return product(W, X, o.use, nullptr, "gemm");

@@ -29,6 +29,25 @@ namespace tessera::ternary::detail::avx512
         return _mm512_add_epi32(_mm512_permutex2var_epi32(a, ev, b), _mm512_permutex2var_epi32(a, od, b));
     }
 
+    /// Lane sums of 16 vectors: lane u of the result = sum of the 16 int32 lanes of v[u], for
+    /// lanes of magnitude <= 2032 (so that every partial sum fits int16: each base-3 dpbusd lane
+    /// is at most 4 * 2 * 127). Two levels of packs+madd (2 operations per pair instead of
+    /// pairsum's 3), then a 4x4 transpose-add of 128-bit blocks; exact integer arithmetic.
+    inline __m512i reduce16x16(const __m512i* v) noexcept
+    {
+        const __m512i ones = _mm512_set1_epi16(1);
+        auto c = [&](__m512i a, __m512i b) { return _mm512_madd_epi16(_mm512_packs_epi32(a, b), ones); };
+        // after two levels, block k of L[j] holds, for units 4j..4j+3, the sum of lanes 4k..4k+3
+        __m512i L[4];
+        for (int j = 0; j < 4; ++j)
+            L[j] = c(c(v[4 * j], v[4 * j + 1]), c(v[4 * j + 2], v[4 * j + 3]));
+        auto half = [](__m512i a, __m512i b) {  // [a0+a2, a1+a3, b0+b2, b1+b3] (128-bit blocks)
+            return _mm512_add_epi32(_mm512_shuffle_i32x4(a, b, 0x44), _mm512_shuffle_i32x4(a, b, 0xEE));
+        };
+        const __m512i s01 = half(L[0], L[1]), s23 = half(L[2], L[3]);
+        return _mm512_add_epi32(_mm512_shuffle_i32x4(s01, s23, 0x88), _mm512_shuffle_i32x4(s01, s23, 0xDD));
+    }
+
     /// Pairwise lane sum, halves 8, 4, 2, 1 (same order as reduce_lanes).
     inline float reduce16(__m512 F) noexcept
     {
@@ -65,110 +84,149 @@ namespace tessera::ternary::detail::avx512
     /// Distance of the software prefetch in the streaming 2-bit GEMV (bytes ahead in the row).
     inline constexpr std::size_t prefetch_bytes = 2048;
 
-    /// int32 lanes of chunk `ch` for R rows: lane l = sum over weights 16l..16l+15 of code*x.
-    template <int R, bool FromCodes>
-    inline void chunk_dots(const std::uint8_t* const* rows, const std::uint8_t* const* codes, const std::uint8_t* xb,
-                           std::size_t ch, std::size_t pf, __m512i* acc) noexcept
+    /// The streaming GEMV kernel: R consecutive rows (row stride `stride` bytes, scale stride
+    /// `sstride` floats) against one activation plan, with the arithmetic of tile_impl<1, false>
+    /// for each row (so the same floats, bit for bit) and none of the tile kernel's pointer
+    /// tables or branches in the hot loop. Sharing each activation load across R rows matters
+    /// because the kernel is bound by 512-bit loads (one per cycle on Zen 4), not by dpbusd.
+    /// If `units` is non-null (R = 1 only), the exact unit sums of the row are stored there too.
+    template <int R>
+    inline void rows_2bit_stream(const std::uint8_t* row, std::size_t stride, const float* ws, std::size_t sstride,
+                                 const act_plan& p, const unit_tables& t, float* y,
+                                 std::int32_t* units = nullptr) noexcept
     {
-        const std::uint8_t* xp = xb + ch * 256;
-        const __m512i x0 = _mm512_load_si512(xp), x1 = _mm512_load_si512(xp + 64);
-        const __m512i x2 = _mm512_load_si512(xp + 128), x3 = _mm512_load_si512(xp + 192);
-        for (int r = 0; r < R; ++r)
-        {
-            planes pl;
-            if constexpr (FromCodes)
+        const std::uint8_t* xb = p.x.data();
+        const std::int32_t* xsum = p.xsum.data();
+        const float* xs = p.xs.data();
+        const std::int32_t* gidx = t.gidx.data();
+        const std::int32_t* grel = t.grel.data();
+        // chunk ch of all R rows: a[r] = 16 lanes of partial dot products
+        auto chunk = [&](std::size_t ch, __m512i* a) noexcept {
+            const std::uint8_t* xp = xb + ch * 256;
+            const __m512i x0 = _mm512_load_si512(xp), x1 = _mm512_load_si512(xp + 64);
+            const __m512i x2 = _mm512_load_si512(xp + 128), x3 = _mm512_load_si512(xp + 192);
+            for (int r = 0; r < R; ++r)
             {
-                const std::uint8_t* cp = codes[r] + ch * 256;
-                for (int j = 0; j < 4; ++j)
-                    pl.c[j] = _mm512_load_si512(cp + 64 * j);
+                const std::uint8_t* w = row + static_cast<std::size_t>(r) * stride + ch * 64;
+                _mm_prefetch(reinterpret_cast<const char*>(w + prefetch_bytes), _MM_HINT_T0);
+                const planes pl = unpack64(w);
+                __m512i lo = _mm512_dpbusd_epi32(_mm512_setzero_si512(), pl.c[0], x0);
+                __m512i hi = _mm512_dpbusd_epi32(_mm512_setzero_si512(), pl.c[1], x1);
+                lo = _mm512_dpbusd_epi32(lo, pl.c[2], x2);
+                hi = _mm512_dpbusd_epi32(hi, pl.c[3], x3);
+                a[r] = _mm512_add_epi32(lo, hi);
             }
-            else
-            {
-                if (pf != 0)
-                    _mm_prefetch(reinterpret_cast<const char*>(rows[r] + ch * 64 + pf), _MM_HINT_T0);
-                pl = unpack64(rows[r] + ch * 64);
-            }
-            // two independent chains of two dpbusd each (shorter latency than one chain of four)
-            __m512i a = _mm512_dpbusd_epi32(_mm512_setzero_si512(), pl.c[0], x0);
-            __m512i b = _mm512_dpbusd_epi32(_mm512_setzero_si512(), pl.c[1], x1);
-            a = _mm512_dpbusd_epi32(a, pl.c[2], x2);
-            b = _mm512_dpbusd_epi32(b, pl.c[3], x3);
-            acc[r] = _mm512_add_epi32(a, b);
-        }
-    }
-
-    /// R rows of the 2-bit kernel against one activation plan (order planes64). If `codes` is
-    /// non-null, row r's planes are read from codes[r] (n_chunks*256 bytes, pre-unpacked: GEMM),
-    /// else unpacked from rows[r], prefetching the byte `pf` ahead of each load when pf != 0.
-    /// Writes y[r] and, if `units` is non-null, the exact unit sums.
-    template <int R, bool FromCodes>
-    void tile_impl(const std::uint8_t* const* rows, const std::uint8_t* const* codes, const float* const* ws,
-                   const act_plan& p, const unit_tables& t, float* y, std::int32_t* const* units, std::size_t pf)
-    {
+        };
         __m512 F[R];
         for (int r = 0; r < R; ++r)
             F[r] = _mm512_setzero_ps();
-        const std::size_t nq = t.n_units_pad / 16;
-        const std::uint8_t* xb = p.x.data();
-        for (std::size_t q = 0; q < nq; ++q)
-        {
-            __m512i a0[R], a1[R], a2[R], a3[R];
-            const std::size_t ch = 4 * q;
-            if (ch + 4 <= t.n_chunks)
-            {
-                chunk_dots<R, FromCodes>(rows, codes, xb, ch, pf, a0);
-                chunk_dots<R, FromCodes>(rows, codes, xb, ch + 1, pf, a1);
-                chunk_dots<R, FromCodes>(rows, codes, xb, ch + 2, pf, a2);
-                chunk_dots<R, FromCodes>(rows, codes, xb, ch + 3, pf, a3);
-            }
-            else  // the last, partial batch of units
-            {
-                __m512i* a[4] = {a0, a1, a2, a3};
-                for (std::size_t c = 0; c < 4; ++c)
-                {
-                    if (ch + c < t.n_chunks)
-                        chunk_dots<R, FromCodes>(rows, codes, xb, ch + c, pf, a[c]);
-                    else
-                        for (int r = 0; r < R; ++r)
-                            a[c][r] = _mm512_setzero_si512();
-                }
-            }
-            const __m512i xsum = _mm512_loadu_si512(p.xsum.data() + 16 * q);
-            const __m512 xs = _mm512_loadu_ps(p.xs.data() + 16 * q);
-            const std::int32_t g0 = t.gidx[16 * q];
-            const __m512i rel = _mm512_sub_epi32(_mm512_loadu_si512(t.gidx.data() + 16 * q), _mm512_set1_epi32(g0));
+        auto combine = [&](std::size_t q, const __m512i* a0, const __m512i* a1, const __m512i* a2, const __m512i* a3) noexcept {
+            const __m512i xq = _mm512_loadu_si512(xsum + 16 * q), rel = _mm512_loadu_si512(grel + 16 * q);
+            const __m512 xsq = _mm512_loadu_ps(xs + 16 * q);
+            const std::size_t g0 = static_cast<std::size_t>(gidx[16 * q]);
             for (int r = 0; r < R; ++r)
             {
-                const __m512i I = _mm512_sub_epi32(pairsum(pairsum(a0[r], a1[r]), pairsum(a2[r], a3[r])), xsum);
-                if (units)
-                    _mm512_storeu_si512(units[r] + 16 * q, I);
-                const __m512 S = _mm512_mul_ps(_mm512_permutexvar_ps(rel, _mm512_loadu_ps(ws[r] + g0)), xs);
+                const __m512i I = _mm512_sub_epi32(pairsum(pairsum(a0[r], a1[r]), pairsum(a2[r], a3[r])), xq);
+                if (R == 1 && units)
+                    _mm512_storeu_si512(units + 16 * q, I);
+                const __m512 S = _mm512_mul_ps(
+                    _mm512_permutexvar_ps(rel, _mm512_loadu_ps(ws + static_cast<std::size_t>(r) * sstride + g0)), xsq);
                 F[r] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(I), S, F[r]);
             }
+        };
+        const std::size_t full = t.n_chunks / 4;
+        __m512i a0[R], a1[R], a2[R], a3[R];
+        for (std::size_t q = 0; q < full; ++q)
+        {
+            const std::size_t ch = 4 * q;
+            chunk(ch, a0);
+            chunk(ch + 1, a1);
+            chunk(ch + 2, a2);
+            chunk(ch + 3, a3);
+            combine(q, a0, a1, a2, a3);
+        }
+        if (full * 4 < t.n_chunks)  // the last, partial block of units (missing chunks contribute 0)
+        {
+            const std::size_t ch = 4 * full, left = t.n_chunks - ch;
+            for (int r = 0; r < R; ++r)
+                a1[r] = a2[r] = a3[r] = _mm512_setzero_si512();
+            chunk(ch, a0);
+            if (left > 1)
+                chunk(ch + 1, a1);
+            if (left > 2)
+                chunk(ch + 2, a2);
+            combine(full, a0, a1, a2, a3);
         }
         for (int r = 0; r < R; ++r)
             y[r] = reduce16(F[r]);
     }
 
-    template <int R>
-    void tile_2bit(const std::uint8_t* const* rows, const std::uint8_t* const* codes, const float* const* ws,
-                   const act_plan& p, const unit_tables& t, float* y, std::int32_t* const* units, std::size_t pf)
+    /// The batched 2-bit kernel (GEMM): one row against B activation plans. Each 64-byte chunk of
+    /// the row is loaded and unpacked once, in registers, and used for all B activations, so the
+    /// unpacking is paid once per B products; per (row, activation) the arithmetic is exactly
+    /// rows_2bit_stream's, so row b of a GEMM equals the GEMV of activation b bit for bit.
+    template <int B>
+    inline void row_2bit_batch(const std::uint8_t* row, const float* ws, const act_plan* const* P, const unit_tables& t,
+                               float* const* y) noexcept
     {
-        if (codes)
-            tile_impl<R, true>(rows, codes, ws, p, t, y, units, pf);
-        else
-            tile_impl<R, false>(rows, codes, ws, p, t, y, units, pf);
-    }
-
-    /// Unpacks one 2-bit row into plane order (n_chunks*256 bytes), for GEMM tile reuse.
-    inline void unpack_row_planes(const std::uint8_t* row, std::size_t n_chunks, std::uint8_t* out) noexcept
-    {
-        for (std::size_t ch = 0; ch < n_chunks; ++ch)
-        {
+        const std::int32_t* gidx = t.gidx.data();
+        const std::int32_t* grel = t.grel.data();
+        auto chunk = [&](std::size_t ch, __m512i* a) noexcept {
             const planes pl = unpack64(row + ch * 64);
-            for (int j = 0; j < 4; ++j)
-                _mm512_store_si512(out + ch * 256 + 64 * j, pl.c[j]);
+            const __m512i c0 = pl.c[0], c1 = pl.c[1], c2 = pl.c[2], c3 = pl.c[3];
+            for (int b = 0; b < B; ++b)
+            {
+                const std::uint8_t* xp = P[b]->x.data() + ch * 256;
+                __m512i lo = _mm512_dpbusd_epi32(_mm512_setzero_si512(), c0, _mm512_load_si512(xp));
+                __m512i hi = _mm512_dpbusd_epi32(_mm512_setzero_si512(), c1, _mm512_load_si512(xp + 64));
+                lo = _mm512_dpbusd_epi32(lo, c2, _mm512_load_si512(xp + 128));
+                hi = _mm512_dpbusd_epi32(hi, c3, _mm512_load_si512(xp + 192));
+                a[b] = _mm512_add_epi32(lo, hi);
+            }
+        };
+        __m512 F[B];
+        for (int b = 0; b < B; ++b)
+            F[b] = _mm512_setzero_ps();
+        auto combine = [&](std::size_t q, const __m512i* p01, const __m512i* a2, const __m512i* a3) noexcept {
+            const __m512i rel = _mm512_loadu_si512(grel + 16 * q);
+            const __m512 wsq = _mm512_permutexvar_ps(rel, _mm512_loadu_ps(ws + gidx[16 * q]));
+            for (int b = 0; b < B; ++b)
+            {
+                const __m512i I = _mm512_sub_epi32(pairsum(p01[b], pairsum(a2[b], a3[b])),
+                                                   _mm512_loadu_si512(P[b]->xsum.data() + 16 * q));
+                const __m512 S = _mm512_mul_ps(wsq, _mm512_loadu_ps(P[b]->xs.data() + 16 * q));
+                F[b] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(I), S, F[b]);
+            }
+        };
+        const std::size_t full = t.n_chunks / 4;
+        __m512i a0[B], a1[B], a2[B], a3[B], p01[B];
+        for (std::size_t q = 0; q < full; ++q)
+        {
+            const std::size_t ch = 4 * q;
+            chunk(ch, a0);
+            chunk(ch + 1, a1);
+            for (int b = 0; b < B; ++b)
+                p01[b] = pairsum(a0[b], a1[b]);
+            chunk(ch + 2, a2);
+            chunk(ch + 3, a3);
+            combine(q, p01, a2, a3);
         }
+        if (full * 4 < t.n_chunks)
+        {
+            const std::size_t ch = 4 * full, left = t.n_chunks - ch;
+            for (int b = 0; b < B; ++b)
+                a1[b] = a2[b] = a3[b] = _mm512_setzero_si512();
+            chunk(ch, a0);
+            if (left > 1)
+                chunk(ch + 1, a1);
+            if (left > 2)
+                chunk(ch + 2, a2);
+            for (int b = 0; b < B; ++b)
+                p01[b] = pairsum(a0[b], a1[b]);
+            combine(full, p01, a2, a3);
+        }
+        for (int b = 0; b < B; ++b)
+            *y[b] = reduce16(F[b]);
     }
 
     /// Base-3 row against a natural-order plan: unit u = block u/5, digit u%5.
@@ -179,36 +237,34 @@ namespace tessera::ternary::detail::avx512
         const __m512i lo = _mm512_set1_epi8(86), hi = _mm512_set1_epi8(static_cast<char>(171));
         const __m512i one = _mm512_set1_epi8(1);
         const std::size_t nq = t.n_units_pad / 16;
-        const std::size_t n_blocks = (t.cols + 319) / 320;
         const std::uint8_t* xb = p.x.data();
         __m512i y = _mm512_setzero_si512();
+        // unit u = digit d of 64-byte block blk (u = 5 blk + d), tracked without divisions;
+        // 5 * n_blocks >= n_units, so every real unit has its block
+        std::size_t blk = 0, d = 0;
         for (std::size_t q = 0; q < nq; ++q)
         {
             __m512i v[16];
-            for (std::size_t l = 0; l < 16; ++l)
+            const std::size_t real = std::min<std::size_t>(16, t.n_units - std::min(t.n_units, 16 * q));
+            for (std::size_t l = 0; l < real; ++l)
             {
-                const std::size_t u = 16 * q + l, blk = u / 5, d = u % 5;
-                if (u >= t.n_units || blk >= n_blocks)
-                {
-                    v[l] = _mm512_setzero_si512();
-                    continue;
-                }
                 if (d == 0)
                     y = _mm512_load_si512(row + blk * 64);
                 else
                     y = _mm512_add_epi8(y, _mm512_add_epi8(y, y));  // y * 3 mod 256
                 const __mmask64 m1 = _mm512_cmpge_epu8_mask(y, lo), m2 = _mm512_cmpge_epu8_mask(y, hi);
                 const __m512i code = _mm512_mask_add_epi8(_mm512_maskz_mov_epi8(m1, one), m2, _mm512_maskz_mov_epi8(m1, one), one);
-                v[l] = _mm512_dpbusd_epi32(_mm512_setzero_si512(), code, _mm512_load_si512(xb + u * 64));
+                v[l] = _mm512_dpbusd_epi32(_mm512_setzero_si512(), code, _mm512_load_si512(xb + (16 * q + l) * 64));
+                if (++d == 5)
+                {
+                    d = 0;
+                    ++blk;
+                }
             }
-            __m512i a[8];
-            for (int l = 0; l < 8; ++l)
-                a[l] = pairsum(v[2 * l], v[2 * l + 1]);
-            __m512i b4[4];
-            for (int l = 0; l < 4; ++l)
-                b4[l] = pairsum(a[2 * l], a[2 * l + 1]);
-            const __m512i c0 = pairsum(b4[0], b4[1]), c1 = pairsum(b4[2], b4[3]);
-            const __m512i I = _mm512_sub_epi32(pairsum(c0, c1), _mm512_loadu_si512(p.xsum.data() + 16 * q));
+            for (std::size_t l = real; l < 16; ++l)
+                v[l] = _mm512_setzero_si512();
+            const __m512i Isum = reduce16x16(v);
+            const __m512i I = _mm512_sub_epi32(Isum, _mm512_loadu_si512(p.xsum.data() + 16 * q));
             if (units)
                 _mm512_storeu_si512(units + 16 * q, I);
             const std::int32_t g0 = t.gidx[16 * q];

@@ -41,6 +41,7 @@ namespace tessera::ternary::detail
     {
         std::size_t cols = 0, n_units = 0, n_units_pad = 0, n_chunks = 0;
         std::vector<std::int32_t> gidx;  ///< n_units_pad; padding units repeat the last group
+        std::vector<std::int32_t> grel;  ///< n_units_pad: gidx[u] - gidx[16 (u / 16)] (SIMD scale gathers)
     };
 
     inline unit_tables make_tables(const packed_ternary& W)
@@ -53,6 +54,9 @@ namespace tessera::ternary::detail
         t.gidx.resize(t.n_units_pad);
         for (std::size_t u = 0; u < t.n_units_pad; ++u)
             t.gidx[u] = static_cast<std::int32_t>(std::min(u, t.n_units - 1) * unit_size / W.group_size);
+        t.grel.resize(t.n_units_pad);
+        for (std::size_t u = 0; u < t.n_units_pad; ++u)
+            t.grel[u] = t.gidx[u] - t.gidx[u / 16 * 16];
         return t;
     }
 
