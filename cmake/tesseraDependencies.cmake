@@ -6,13 +6,9 @@ find_package(xtensor REQUIRED)
 find_package(xtensor-blas REQUIRED)
 find_package(nlohmann_json 3 REQUIRED)
 
-if(NOT DEFINED BLA_VENDOR)
-  set(BLA_VENDOR OpenBLAS)
-endif()
-find_package(BLAS REQUIRED)
-find_package(LAPACK REQUIRED)
-set(TESSERA_BLAS_TARGETS BLAS::BLAS LAPACK::LAPACK)
-
 if(TESSERA_USE_OPENMP)
   find_package(OpenMP REQUIRED COMPONENTS CXX)
 endif()
+
+include("${CMAKE_CURRENT_LIST_DIR}/tesseraBLAS.cmake")
+message(STATUS "tessera: BLAS/LAPACK = ${TESSERA_BLAS_DESCRIPTION}")

@@ -12,5 +12,6 @@ configure_package_config_file("${PROJECT_SOURCE_DIR}/cmake/tesseraConfig.cmake.i
 write_basic_package_version_file("${PROJECT_BINARY_DIR}/tesseraConfigVersion.cmake"
   COMPATIBILITY SameMinorVersion ARCH_INDEPENDENT)
 install(FILES "${PROJECT_BINARY_DIR}/tesseraConfig.cmake" "${PROJECT_BINARY_DIR}/tesseraConfigVersion.cmake"
+  "${PROJECT_SOURCE_DIR}/cmake/tesseraBLAS.cmake"
   DESTINATION "${CMAKE_INSTALL_DATADIR}/cmake/tessera")
 install(FILES "${PROJECT_SOURCE_DIR}/LICENSE" DESTINATION "${CMAKE_INSTALL_DATADIR}/doc/tessera")

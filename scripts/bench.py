@@ -55,6 +55,7 @@ def machine_limits(build, out, quick):
         "read_bandwidth_gbs": bw["bytes_per_second"] / 1e9 if bw else None,
         "openblas_core": ctx.get("openblas_core"),
         "openblas_threads": ctx.get("openblas_threads"),
+        "openblas_threading": ctx.get("openblas_threading", "?"),
         "omp_threads": ctx.get("omp_threads"),
         "openblas_coretype_env": os.environ.get("OPENBLAS_CORETYPE", "(unset)"),
         "openblas_l2_size_env": os.environ.get("OPENBLAS_L2_SIZE", "(unset)"),
@@ -126,7 +127,7 @@ Timings on shared machines are noisy: read ratios, not absolute times.
 | | |
 |---|---|
 | CPU | {L['cpu']}, {L['cores']} cores, 24 GiB |
-| OpenBLAS kernel | {L['openblas_core']} (OPENBLAS_CORETYPE={L['openblas_coretype_env']}, OPENBLAS_L2_SIZE={L['openblas_l2_size_env']}), {L['openblas_threads']} threads |
+| OpenBLAS kernel | {L['openblas_core']} (OPENBLAS_CORETYPE={L['openblas_coretype_env']}, OPENBLAS_L2_SIZE={L['openblas_l2_size_env']}), {L['openblas_threads']} threads ({L.get('openblas_threading', '?')} build for tessera; the Python peers load Debian's default pthreads build of the same OpenBLAS) |
 | OpenMP threads | {L['omp_threads']} |
 | sgemm 2048^3 (the compute ceiling) | {fmt(L['sgemm_gflops'])} GFLOP/s |
 | streaming read (the bandwidth ceiling) | {fmt(L['read_bandwidth_gbs'])} GB/s |

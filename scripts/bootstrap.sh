@@ -9,7 +9,7 @@
 # and the script exits non-zero.
 set -euo pipefail
 
-packages=(cmake make g++ pkg-config libxtensor-dev libxtensor-blas-dev libopenblas-dev doctest-dev
+packages=(cmake make g++ pkg-config libxtensor-dev libxtensor-blas-dev libopenblas-dev libopenblas-openmp-dev doctest-dev
           libbenchmark-dev libxsimd-dev nlohmann-json3-dev python3 python3-numpy python3-mpmath)
 for arg in "$@"; do
   case "$arg" in

@@ -229,7 +229,7 @@ TEST_CASE_TEMPLATE("isotropic data: pinv error sqrt(1 - k/d), scaled variant sqr
     }
 }
 
-TEST_CASE_TEMPLATE("same seed gives bitwise-identical results on 1 and 2 threads", T, float, double)
+TEST_CASE_TEMPLATE("same seed gives the same matrix (bitwise) and results on 1 and 2 threads", T, float, double)
 {
     const std::size_t n = 257, d = 150, k = 48;
     auto W = tessera::random_normal<T>(n, d, 33);
@@ -247,9 +247,17 @@ TEST_CASE_TEMPLATE("same seed gives bitwise-identical results on 1 and 2 threads
             random_projection<T> proj(d, k, kind, 77);
             P2 = proj.matrix(), Y2 = proj.project(W), R2 = proj.reconstruct(Y2);
         }
+        // P comes from tessera's counter RNG: bitwise identical at any thread count, and so is
+        // the sparse kinds' projection (tessera's own kernel). The dense projection and every
+        // reconstruction go through BLAS/LAPACK; with the OpenMP build of OpenBLAS its thread
+        // count follows OpenMP's and its blocking (so its rounding) depends on it: they agree
+        // to rounding, not bit for bit.
         CHECK(bitwise_equal(P1, P2));
-        CHECK(bitwise_equal(Y1, Y2));
-        CHECK(bitwise_equal(R1, R2));
+        const bool sparse = kind == projection_kind::achlioptas || kind == projection_kind::very_sparse;
+        if (sparse)
+            CHECK(bitwise_equal(Y1, Y2));
+        CHECK(max_abs_diff(Y1, Y2) < 20 * tessera_test::tol<T>());
+        CHECK(max_abs_diff(R1, R2) < 20 * tessera_test::tol<T>());
     }
 }
 

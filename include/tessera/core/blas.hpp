@@ -13,6 +13,7 @@
 #include <xtensor/xtensor.hpp>
 
 #include "errors.hpp"
+#include "parallel.hpp"
 #include "traits.hpp"
 
 // Declared by OpenBLAS (cblas.h of the openblas variant); declared here too so that tessera
@@ -20,6 +21,7 @@
 extern "C" char* openblas_get_corename(void);
 extern "C" char* openblas_get_config(void);
 extern "C" int openblas_get_num_threads(void);
+extern "C" int openblas_get_parallel(void);
 
 namespace tessera::blas
 {
@@ -154,7 +156,11 @@ namespace tessera::blas
             for (std::size_t r0 = 0; r0 < m; r0 += block_rows)
             {
                 const std::size_t rows = std::min(block_rows, m - r0);
-                std::copy(A.data() + r0 * n, A.data() + (r0 + rows) * n, buf.begin());
+                const T* src = A.data() + r0 * n;
+                tessera::detail::parallel_for(0, static_cast<std::ptrdiff_t>(rows), [&](std::ptrdiff_t i) {
+                    const auto r = static_cast<std::size_t>(i);
+                    std::copy(src + r * n, src + (r + 1) * n, buf.begin() + static_cast<std::ptrdiff_t>(r * n));
+                }, 64);
                 syrk(buf.data(), rows);
             }
         }
@@ -185,4 +191,17 @@ namespace tessera::blas
     inline const char* core_name() { return openblas_get_corename(); }
     /// OpenBLAS's thread count.
     inline int num_threads() { return openblas_get_num_threads(); }
+    /// How OpenBLAS was built to thread: "sequential", "pthreads" or "OpenMP". With OpenMP on in
+    /// tessera, the OpenMP build shares tessera's thread pool; the pthreads build needs
+    /// OMP_WAIT_POLICY=passive to avoid the two pools spinning against each other (docs/core.md).
+    inline const char* threading()
+    {
+        switch (openblas_get_parallel())
+        {
+        case 0: return "sequential";
+        case 1: return "pthreads";
+        case 2: return "OpenMP";
+        default: return "unknown";
+        }
+    }
 }  // namespace tessera::blas
