@@ -32,6 +32,7 @@ test: configure
 
 bench:
 	@scripts/bootstrap.sh --peers --node
+	@scripts/fetch_data.sh >/dev/null || echo "make bench: real data not fetched (scripts/fetch_data.sh); its rows are skipped"
 	@cmake -S . -B $(BUILD) $(CMAKE_FLAGS) >/dev/null
 	@cmake --build $(BUILD) -j $(JOBS)
 	@scripts/bench.sh $(BUILD) $(if $(QUICK),--quick,)
