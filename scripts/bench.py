@@ -105,7 +105,7 @@ def main():
         if m == "ternary":  # ggml's own TQ2_0/TQ1_0 kernels, built from source (scripts/fetch_ggml.sh)
             g = subprocess.run([os.path.join(ROOT, "scripts", "fetch_ggml.sh"), a.build], capture_output=True, text=True)
             if g.returncode == 0 and g.stdout.strip():
-                cmd += ["--ggml", g.stdout.strip().splitlines()[-1]]
+                cmd += ["--ggml", g.stdout.strip().splitlines()[-1], "--bench-binary", binary]
             else:
                 print(f"ggml peer unavailable: {g.stderr.strip()[-300:]}", file=sys.stderr, flush=True)
         r = subprocess.run(cmd, capture_output=True, text=True)

@@ -38,6 +38,30 @@ GGML_TQ2_GEMV_8192 = {1: 0.946, 2: 0.483}  # ms, ggml TQ2_0 quoted from issue 7 
 GGML_TQ1_GEMV_8192 = {1: 1.95, 2: 0.98}
 
 
+def interleaved_times(ggml_bin, bench_bin, quick, rounds):
+    """ggml and tessera timed alternately (ggml, tessera, ggml, ...) on the ggml workloads, so a
+    neighbour's load on this shared machine hits both sides alike. Returns (ggml, tessera) dicts
+    of per-workload medians over the rounds (each round itself a median of repetitions)."""
+    import subprocess
+    import tempfile
+    flt = ("^ternary_(gemv/[0-9]+/[0-9]+/[12]/0|gemv_base3/[0-9]+/[0-9]+/[12]|gemm/[0-9]+/[0-9]+/[0-9]+/[12]|"
+           "quantize_pack/[0-9]+/[0-9]+/[12])/")
+    g_runs, t_runs = [], []
+    for _ in range(rounds):
+        g_runs.append(ggml_times(ggml_bin, quick))
+        if bench_bin:
+            with tempfile.NamedTemporaryFile(suffix=".json") as f:
+                args = [bench_bin, f"--benchmark_filter={flt}", f"--benchmark_out={f.name}", "--benchmark_out_format=json",
+                        "--benchmark_repetitions=" + ("1" if quick else "3"),
+                        "--benchmark_report_aggregates_only=" + ("false" if quick else "true")]
+                if quick:
+                    args.append("--benchmark_min_time=0.05")
+                subprocess.run(args, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+                t_runs.append(tessera_times(f.name))
+    med = lambda runs: {k: statistics.median(r[k] for r in runs if k in r) for k in set().union(*runs)}
+    return med(g_runs), (med(t_runs) if t_runs else {})
+
+
 def ggml_times(binary, quick):
     """(op, type, N, K, batch, threads) -> median ms, from the ggml peer binary."""
     import subprocess
@@ -111,6 +135,7 @@ def main():
     ap.add_argument("--limits", required=True)
     ap.add_argument("--quick", action="store_true")
     ap.add_argument("--ggml", help="ggml peer binary (scripts/fetch_ggml.sh); quoted figures without it")
+    ap.add_argument("--bench-binary", help="bench_ternary, re-run interleaved with ggml for the ggml rows")
     args = ap.parse_args()
     with open(args.limits) as f:
         limits = json.load(f)
@@ -118,10 +143,12 @@ def main():
     tess = tessera_times(args.bench_json)
     reps = 3 if args.quick else 7
     rows = []
-    ggml = ggml_times(args.ggml, args.quick) if args.ggml else {}
+    ggml, tess_il = (interleaved_times(args.ggml, args.bench_binary, args.quick, 1 if args.quick else 3)
+                     if args.ggml else ({}, {}))
 
     def row(workload, tkey, peer, peer_ms, weight_bytes):
-        t = tess.get(tkey)
+        # ggml rows compare against tessera timed in the same interleaved rounds as ggml
+        t = tess_il.get(tkey, tess.get(tkey)) if "ggml" in peer and "this run" in peer else tess.get(tkey)
         ratio = f"{peer_ms / t:.2f}" if t else "n/a"
         frac = f"{weight_bytes / (t * 1e-3) / 1e9 / bw:.2f}" if t and weight_bytes else ""
         rows.append(f"| {workload} | {t:.3f} ms | {peer} | {peer_ms:.3f} ms | {ratio} | {frac} |" if t else
@@ -193,7 +220,9 @@ def main():
           "packed matrix stayed in the L3 cache between repetitions (warm cache, as for every peer here). "
           + ("ggml rows: llama.cpp's ggml (node-llama-cpp 3.22.1's source, built with -march=native by "
              "scripts/fetch_ggml.sh), ggml_mul_mat on TQ2_0/TQ1_0 weights of the same shape and distribution, "
-             "measured in this run (warm cache; the fp32 activation is quantized to Q8_K inside). Note the "
+             "measured in this run (warm cache; the fp32 activation is quantized to Q8_K inside), alternately "
+             "with bench_ternary on the same workloads (" + ("1 round" if args.quick else "3 rounds, medians") +
+             "; the tessera column of ggml rows is from those rounds, so it can differ from the other rows'). Note the "
              "scale granularity differs: tessera's default is one scale per 128 weights and per 64 activations "
              "(finer, so more float work per weight), ggml's one per 256 of each."
              if ggml else "ggml figures are quoted from issue 7 (the ggml peer could not be built in this run)."))
