@@ -107,7 +107,7 @@ static double time_quantize(enum ggml_type type, const float* Wf, int N, int K, 
 int main(int argc, char** argv)
 {
     const int quick = argc > 1 && strcmp(argv[1], "--quick") == 0;
-    const int reps = quick ? 9 : 25;
+    const int reps = quick ? 5 : 25;
     static const int shapes[3][2] = {{4096, 4096}, {8192, 8192}, {2048, 8192}};
     ggml_cpu_init();
     for (int s = 0; s < 3; ++s)

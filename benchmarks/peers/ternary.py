@@ -143,7 +143,9 @@ def main():
     tess = tessera_times(args.bench_json)
     reps = 3 if args.quick else 7
     rows = []
-    ggml, tess_il = (interleaved_times(args.ggml, args.bench_binary, args.quick, 1 if args.quick else 3)
+    # quick mode: one ggml run, compared with the bench JSON (no interleaved re-run: QUICK=1 < 5 min)
+    ggml, tess_il = (interleaved_times(args.ggml, None if args.quick else args.bench_binary, args.quick,
+                                       1 if args.quick else 3)
                      if args.ggml else ({}, {}))
 
     def row(workload, tkey, peer, peer_ms, weight_bytes):
@@ -220,9 +222,10 @@ def main():
           "packed matrix stayed in the L3 cache between repetitions (warm cache, as for every peer here). "
           + ("ggml rows: llama.cpp's ggml (node-llama-cpp 3.22.1's source, built with -march=native by "
              "scripts/fetch_ggml.sh), ggml_mul_mat on TQ2_0/TQ1_0 weights of the same shape and distribution, "
-             "measured in this run (warm cache; the fp32 activation is quantized to Q8_K inside), alternately "
-             "with bench_ternary on the same workloads (" + ("1 round" if args.quick else "3 rounds, medians") +
-             "; the tessera column of ggml rows is from those rounds, so it can differ from the other rows'). Note the "
+             "measured in this run (warm cache; the fp32 activation is quantized to Q8_K inside), " +
+             ("in one round after bench_ternary (quick mode). " if args.quick else
+              "alternately with bench_ternary on the same workloads (3 rounds, medians; the tessera column of "
+              "ggml rows is from those rounds, so it can differ from the other rows'). ") + "Note the "
              "scale granularity differs: tessera's default is one scale per 128 weights and per 64 activations "
              "(finer, so more float work per weight), ggml's one per 256 of each."
              if ggml else "ggml figures are quoted from issue 7 (the ggml peer could not be built in this run)."))
