@@ -123,11 +123,12 @@ namespace tessera::ternary
 #if defined(TESSERA_TERNARY_HAVE_AVX512)
             if (k == kernel::avx512 && W.layout == packed_layout::two_bit)
             {
-                // one row at a time with a software prefetch 2 KB ahead: sharing the activation
-                // loads across 2 or 4 rows measured slower (two streams, more register pressure)
+                const act_plan* P[1] = {&p};
                 for (std::size_t i = i0; i < i0 + n; ++i)
-                    avx512::rows_2bit_stream<1>(W.row(i), W.row_stride, W.row_scales(i), W.scale_stride, p, t, y + i,
-                                                units ? units + i * nu : nullptr);
+                {
+                    float* yp[1] = {y + i};
+                    avx512::row_2bit<1, true>(W.row(i), W.row_scales(i), P, t, yp, units ? units + i * nu : nullptr);
+                }
                 return;
             }
             if (k == kernel::avx512)
@@ -195,10 +196,10 @@ namespace tessera::ternary
                                 yp[b] = out.data() + (b0 + b) * W.rows + i;
                             switch (m)
                             {
-                            case 4: avx512::row_2bit_batch<4>(W.row(i), W.row_scales(i), P, t, yp); break;
-                            case 3: avx512::row_2bit_batch<3>(W.row(i), W.row_scales(i), P, t, yp); break;
-                            case 2: avx512::row_2bit_batch<2>(W.row(i), W.row_scales(i), P, t, yp); break;
-                            default: avx512::row_2bit_batch<1>(W.row(i), W.row_scales(i), P, t, yp); break;
+                            case 4: avx512::row_2bit<4, false>(W.row(i), W.row_scales(i), P, t, yp); break;
+                            case 3: avx512::row_2bit<3, false>(W.row(i), W.row_scales(i), P, t, yp); break;
+                            case 2: avx512::row_2bit<2, false>(W.row(i), W.row_scales(i), P, t, yp); break;
+                            default: avx512::row_2bit<1, false>(W.row(i), W.row_scales(i), P, t, yp); break;
                             }
                         }
                     }

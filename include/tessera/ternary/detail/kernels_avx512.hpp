@@ -84,94 +84,22 @@ namespace tessera::ternary::detail::avx512
     /// Distance of the software prefetch in the streaming 2-bit GEMV (bytes ahead in the row).
     inline constexpr std::size_t prefetch_bytes = 2048;
 
-    /// The streaming GEMV kernel: R consecutive rows (row stride `stride` bytes, scale stride
-    /// `sstride` floats) against one activation plan, with the arithmetic of tile_impl<1, false>
-    /// for each row (so the same floats, bit for bit) and none of the tile kernel's pointer
-    /// tables or branches in the hot loop. Sharing each activation load across R rows matters
-    /// because the kernel is bound by 512-bit loads (one per cycle on Zen 4), not by dpbusd.
-    /// If `units` is non-null (R = 1 only), the exact unit sums of the row are stored there too.
-    template <int R>
-    inline void rows_2bit_stream(const std::uint8_t* row, std::size_t stride, const float* ws, std::size_t sstride,
-                                 const act_plan& p, const unit_tables& t, float* y,
-                                 std::int32_t* units = nullptr) noexcept
-    {
-        const std::uint8_t* xb = p.x.data();
-        const std::int32_t* xsum = p.xsum.data();
-        const float* xs = p.xs.data();
-        const std::int32_t* gidx = t.gidx.data();
-        const std::int32_t* grel = t.grel.data();
-        // chunk ch of all R rows: a[r] = 16 lanes of partial dot products
-        auto chunk = [&](std::size_t ch, __m512i* a) noexcept {
-            const std::uint8_t* xp = xb + ch * 256;
-            const __m512i x0 = _mm512_load_si512(xp), x1 = _mm512_load_si512(xp + 64);
-            const __m512i x2 = _mm512_load_si512(xp + 128), x3 = _mm512_load_si512(xp + 192);
-            for (int r = 0; r < R; ++r)
-            {
-                const std::uint8_t* w = row + static_cast<std::size_t>(r) * stride + ch * 64;
-                _mm_prefetch(reinterpret_cast<const char*>(w + prefetch_bytes), _MM_HINT_T0);
-                const planes pl = unpack64(w);
-                __m512i lo = _mm512_dpbusd_epi32(_mm512_setzero_si512(), pl.c[0], x0);
-                __m512i hi = _mm512_dpbusd_epi32(_mm512_setzero_si512(), pl.c[1], x1);
-                lo = _mm512_dpbusd_epi32(lo, pl.c[2], x2);
-                hi = _mm512_dpbusd_epi32(hi, pl.c[3], x3);
-                a[r] = _mm512_add_epi32(lo, hi);
-            }
-        };
-        __m512 F[R];
-        for (int r = 0; r < R; ++r)
-            F[r] = _mm512_setzero_ps();
-        auto combine = [&](std::size_t q, const __m512i* a0, const __m512i* a1, const __m512i* a2, const __m512i* a3) noexcept {
-            const __m512i xq = _mm512_loadu_si512(xsum + 16 * q), rel = _mm512_loadu_si512(grel + 16 * q);
-            const __m512 xsq = _mm512_loadu_ps(xs + 16 * q);
-            const std::size_t g0 = static_cast<std::size_t>(gidx[16 * q]);
-            for (int r = 0; r < R; ++r)
-            {
-                const __m512i I = _mm512_sub_epi32(pairsum(pairsum(a0[r], a1[r]), pairsum(a2[r], a3[r])), xq);
-                if (R == 1 && units)
-                    _mm512_storeu_si512(units + 16 * q, I);
-                const __m512 S = _mm512_mul_ps(
-                    _mm512_permutexvar_ps(rel, _mm512_loadu_ps(ws + static_cast<std::size_t>(r) * sstride + g0)), xsq);
-                F[r] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(I), S, F[r]);
-            }
-        };
-        const std::size_t full = t.n_chunks / 4;
-        __m512i a0[R], a1[R], a2[R], a3[R];
-        for (std::size_t q = 0; q < full; ++q)
-        {
-            const std::size_t ch = 4 * q;
-            chunk(ch, a0);
-            chunk(ch + 1, a1);
-            chunk(ch + 2, a2);
-            chunk(ch + 3, a3);
-            combine(q, a0, a1, a2, a3);
-        }
-        if (full * 4 < t.n_chunks)  // the last, partial block of units (missing chunks contribute 0)
-        {
-            const std::size_t ch = 4 * full, left = t.n_chunks - ch;
-            for (int r = 0; r < R; ++r)
-                a1[r] = a2[r] = a3[r] = _mm512_setzero_si512();
-            chunk(ch, a0);
-            if (left > 1)
-                chunk(ch + 1, a1);
-            if (left > 2)
-                chunk(ch + 2, a2);
-            combine(full, a0, a1, a2, a3);
-        }
-        for (int r = 0; r < R; ++r)
-            y[r] = reduce16(F[r]);
-    }
-
-    /// The batched 2-bit kernel (GEMM): one row against B activation plans. Each 64-byte chunk of
-    /// the row is loaded and unpacked once, in registers, and used for all B activations, so the
-    /// unpacking is paid once per B products; per (row, activation) the arithmetic is exactly
-    /// rows_2bit_stream's, so row b of a GEMM equals the GEMV of activation b bit for bit.
-    template <int B>
-    inline void row_2bit_batch(const std::uint8_t* row, const float* ws, const act_plan* const* P, const unit_tables& t,
-                               float* const* y) noexcept
+    /// The 2-bit kernel: one row against B activation plans (GEMV: B = 1; GEMM: blocks of 4).
+    /// Each 64-byte chunk of the row is loaded and unpacked once, in registers, and used for all
+    /// B activations, so the unpacking is paid once per B products; the arithmetic per (row,
+    /// activation) is the contract of plan.hpp, so row b of a GEMM equals the GEMV of activation
+    /// b bit for bit. `Prefetch`: software prefetch prefetch_bytes ahead in the row (GEMV, which
+    /// streams the matrix; sharing activation loads across 2 or 4 rows measured slower).
+    /// `units` (B = 1 only, may be null) receives the exact unit sums.
+    template <int B, bool Prefetch>
+    inline void row_2bit(const std::uint8_t* row, const float* ws, const act_plan* const* P, const unit_tables& t,
+                         float* const* y, std::int32_t* units = nullptr) noexcept
     {
         const std::int32_t* gidx = t.gidx.data();
         const std::int32_t* grel = t.grel.data();
         auto chunk = [&](std::size_t ch, __m512i* a) noexcept {
+            if constexpr (Prefetch)
+                _mm_prefetch(reinterpret_cast<const char*>(row + ch * 64 + prefetch_bytes), _MM_HINT_T0);
             const planes pl = unpack64(row + ch * 64);
             const __m512i c0 = pl.c[0], c1 = pl.c[1], c2 = pl.c[2], c3 = pl.c[3];
             for (int b = 0; b < B; ++b)
@@ -194,6 +122,8 @@ namespace tessera::ternary::detail::avx512
             {
                 const __m512i I = _mm512_sub_epi32(pairsum(p01[b], pairsum(a2[b], a3[b])),
                                                    _mm512_loadu_si512(P[b]->xsum.data() + 16 * q));
+                if (B == 1 && units)
+                    _mm512_storeu_si512(units + 16 * q, I);
                 const __m512 S = _mm512_mul_ps(wsq, _mm512_loadu_ps(P[b]->xs.data() + 16 * q));
                 F[b] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(I), S, F[b]);
             }
