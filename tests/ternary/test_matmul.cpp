@@ -75,7 +75,9 @@ TEST_CASE_TEMPLATE("gemm/gemv: kernels bit-identical, exact integer sums, 1e-6 o
                                        {37, 1000, 128, false, 64, false}, {6, 1030, 0, true, 64, false},
                                        {17, 1024, 192, false, 256, false}, {4, 4096, 128, false, 64, true},
                                        {33, 2049, 64, false, 192, false}, {11, 700, 128, false, 64, false},
-                                       {8, 1800, 128, false, 64, false}};  // 3 and 8 chunks of 256 (GEMV tail paths)
+                                       {8, 1800, 128, false, 64, false},  // 3 and 8 chunks of 256 (GEMV tail paths)
+                                       // base-3: 6 and 11 groups of 16 units, so every phase (group % 5) of its kernel
+                                       {3, 6000, 128, false, 64, false}, {2, 10300, 128, false, 128, false}};
     for (const shape& sh : shapes)
     {
         CAPTURE(sh.rows);

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <limits>
 #include <string>
+#include <vector>
 
 #include <doctest/doctest.h>
 #include <tessera/ternary/pack.hpp>
@@ -60,20 +61,37 @@ TEST_CASE("pack_2bit: all 81 four-code patterns give the documented byte and unp
 
 TEST_CASE("pack_base3: all 243 five-code patterns decode, and bytes are ceil(v*256/243)")
 {
-    // 243 patterns in one row: pattern p holds weights 64t + m of block p/64 with m = p%64
-    const std::size_t cols = 320 * 4;
+    using tessera::ternary::detail::base3_pos;
+    using tessera::ternary::detail::base3_weight;
+    // 1024 columns = one group of 16 units = 16 slots in 4 blocks (slot 15 is digit 0 of block 3)
+    const std::size_t cols = 1024;
     xt::xtensor<std::int8_t, 2> codes = xt::zeros<std::int8_t>({std::size_t(1), cols});
+    // pattern p in byte p of the row: its digit t is the weight base3_weight(p, t), spelled out here
+    // from the documented formula (slot s = 5 (p / 64) + t, weight 64 (16 (s / 16) + (p % 64) / 4)
+    // + 4 (s % 16) + p % 4) and checked against base3_pos in both directions
     for (std::size_t p = 0; p < 243; ++p)
-    {
-        const std::size_t blk = p / 64, m = p % 64;
-        for (std::size_t t = 0, v = p; t < 5; ++t, v /= 3)  // digit t = 4 - position (t=0 most significant)
-            codes(0, blk * 320 + 64 * (4 - t) + m) = static_cast<std::int8_t>(static_cast<int>(v % 3) - 1);
-    }
+        for (std::size_t t = 0, v = p; t < 5; ++t, v /= 3)  // digit 4 - t holds v's base-3 digit t
+        {
+            const int digit = static_cast<int>(4 - t);
+            const std::size_t slot = 5 * (p / 64) + static_cast<std::size_t>(digit);
+            if (slot >= 16)
+                continue;  // past the group's 16 slots: padding of the last block
+            const std::size_t k = 64 * (16 * (slot / 16) + (p % 64) / 4) + 4 * (slot % 16) + p % 4;
+            REQUIRE(base3_weight(p, digit) == k);
+            REQUIRE(base3_pos(k).byte == p);
+            REQUIRE(base3_pos(k).digit == digit);
+            codes(0, k) = static_cast<std::int8_t>(static_cast<int>(v % 3) - 1);
+        }
     const auto P = pack_base3(codes);
     CHECK(P.row_stride == 256);
-    for (std::size_t p = 0; p < 243; ++p)
-        CHECK(P.row(0)[(p / 64) * 64 + p % 64] == (p * 256 + 242) / 243);
+    for (std::size_t p = 0; p < 192; ++p)  // blocks 0-2: all five digits are weights
+        CHECK(P.row(0)[p] == (p * 256 + 242) / 243);
     CHECK(unpack_base3(P) == codes);
+    // base3_pos is a bijection from the weights of a row onto (byte, digit) pairs
+    std::vector<int> seen(P.row_stride * 5, 0);
+    for (std::size_t k = 0; k < cols; ++k)
+        ++seen[base3_pos(k).byte * 5 + static_cast<std::size_t>(base3_pos(k).digit)];
+    CHECK(*std::max_element(seen.begin(), seen.end()) == 1);
     // every one of the 243 bytes decodes digit by digit with ((uint8)(b*3^t)*3)>>8
     for (unsigned v = 0; v < 243; ++v)
     {
@@ -84,6 +102,19 @@ TEST_CASE("pack_base3: all 243 five-code patterns decode, and bytes are ceil(v*2
         CHECK(back == v);
     }
     CHECK(P.storage_bytes() == (cols + 4) / 5);
+}
+
+TEST_CASE("base-3 row stride: 16 slots per started group of 1024 weights, five slots per 64-byte block")
+{
+    using tessera::ternary::detail::stride_base3;
+    CHECK(stride_base3(1) == 256);     // 16 slots -> 4 blocks
+    CHECK(stride_base3(1024) == 256);
+    CHECK(stride_base3(1025) == 448);  // 32 slots -> 7 blocks
+    CHECK(stride_base3(2048) == 448);
+    CHECK(stride_base3(4096) == 832);  // 64 slots -> 13 blocks
+    CHECK(stride_base3(8192) == 1664); // 128 slots -> 26 blocks = ceil(8192 / 320) blocks
+    for (std::size_t c = 1024; c <= 65536; c += 1024)
+        CHECK(stride_base3(c) == (c + 319) / 320 * 64);  // no padding beyond the last block
 }
 
 TEST_CASE("pack/unpack identity on random matrices of odd shapes, both layouts")
@@ -97,7 +128,7 @@ TEST_CASE("pack/unpack identity on random matrices of odd shapes, both layouts")
             const auto P2 = pack_2bit(codes);
             const auto P3 = pack_base3(codes);
             CHECK(P2.row_stride == (c + 255) / 256 * 64);
-            CHECK(P3.row_stride == (c + 319) / 320 * 64);
+            CHECK(P3.row_stride == (16 * ((c + 1023) / 1024) + 4) / 5 * 64);
             CHECK(unpack_2bit(P2) == codes);
             CHECK(unpack_base3(P3) == codes);
             CHECK(P2.storage_bytes() == r * ((c + 3) / 4));

@@ -109,8 +109,10 @@ namespace tessera::ternary
 
         inline plan_order order_for(kernel k, packed_layout layout) noexcept
         {
-            if (layout == packed_layout::base3 || k == kernel::scalar)
+            if (k == kernel::scalar)
                 return plan_order::natural;
+            if (layout == packed_layout::base3)
+                return plan_order::slots;
             return k == kernel::avx512 ? plan_order::planes64 : plan_order::planes32;
         }
 
@@ -207,7 +209,10 @@ namespace tessera::ternary
                 return out;
             }
 #endif
-            tessera::detail::parallel_for_dynamic(0, n_tiles, 1, [&](std::ptrdiff_t ti) {
+            // GEMV streams rows: a thread takes 4 tiles (64 rows, 128 KB of 2-bit weights at K = 8192)
+            // at a time, so the hardware prefetcher keeps a long stream (measured 5-10 % faster on 2
+            // threads than single tiles, and as fast as a static split)
+            tessera::detail::parallel_for_dynamic(0, n_tiles, 4, [&](std::ptrdiff_t ti) {
                 const std::size_t i0 = static_cast<std::size_t>(ti) * tile, n = std::min(tile, W.rows - i0);
                 for (std::size_t b = 0; b < X.batch(); ++b)
                     rows_product(W, i0, n, X, b, plans[b], t, k, out.data() + b * W.rows, units && b == 0 ? units : nullptr);

@@ -72,7 +72,7 @@ namespace tessera::ternary
     enum class packed_layout
     {
         two_bit,  ///< code = w+1 in {0,1,2}; weight 4i+j at bits 2j..2j+1 of byte i of the row
-        base3     ///< blocks of 320 weights in 64 bytes; byte m of block digit t = weight 64t+m (see docs)
+        base3     ///< five codes per byte in "slot" order: 4 weights of unit 16g+j per slot (see base3_pos, docs)
     };
 
     /// A packed ternary matrix: row-major code bytes with a 64-byte-aligned row stride, plus the
@@ -94,7 +94,10 @@ namespace tessera::ternary
         /// Code bytes actually used (without the SIMD padding of each row) plus 4 bytes per scale.
         std::size_t storage_bytes() const noexcept
         {
-            const std::size_t per_row = layout == packed_layout::two_bit ? (cols + 3) / 4 : (cols + 4) / 5;
+            // base-3: the slots of ceil(cols/1024) groups of 16 units, five per byte (1.6 bits per
+            // weight when cols is a multiple of 1024; a last partial group still takes 16 slots)
+            const std::size_t groups = (cols + 1023) / 1024;
+            const std::size_t per_row = layout == packed_layout::two_bit ? (cols + 3) / 4 : (1024 * groups + 4) / 5;
             return rows * per_row + 4 * rows * n_groups;
         }
     };
@@ -103,8 +106,32 @@ namespace tessera::ternary
     {
         /// Row stride in bytes of the 2-bit layout: ceil(cols/4) rounded up to 64.
         inline std::size_t stride_2bit(std::size_t cols) noexcept { return (cols + 255) / 256 * 64; }
-        /// Row stride in bytes of the base-3 layout: one 64-byte block per 320 weights.
-        inline std::size_t stride_base3(std::size_t cols) noexcept { return (cols + 319) / 320 * 64; }
+        /// Row stride in bytes of the base-3 layout: the 16 slots of each of the ceil(cols/1024)
+        /// unit groups, five slots per 64-byte block, rounded up to a whole block.
+        inline std::size_t stride_base3(std::size_t cols) noexcept { return (16 * ((cols + 1023) / 1024) + 4) / 5 * 64; }
+
+        /// Where the base-3 layout stores weight k of a row. Weights are cut into units of 64
+        /// (u = k/64) and units into groups of 16 (g = u/16, lane j = u%16); piece p = (k%64)/4 of
+        /// the unit is slot s = 16g + p, and slot s is digit s%5 of the bytes of block s/5, whose
+        /// bytes 4j..4j+3 hold the four weights of piece p of unit 16g + j. So one 64-byte block
+        /// digit plane carries four weights of each of 16 consecutive units, one unit per 32-bit
+        /// lane: a dot product accumulates every unit in its own lane, with no horizontal sums.
+        struct base3_position
+        {
+            std::size_t byte;  ///< byte offset in the row
+            int digit;         ///< 0 = most significant of the five
+        };
+        inline base3_position base3_pos(std::size_t k) noexcept
+        {
+            const std::size_t u = k / 64, w = k % 64, slot = 16 * (u / 16) + w / 4;
+            return {64 * (slot / 5) + 4 * (u % 16) + w % 4, static_cast<int>(slot % 5)};
+        }
+        /// Inverse of base3_pos: the weight stored at digit t of byte `byte` of a row.
+        inline std::size_t base3_weight(std::size_t byte, int t) noexcept
+        {
+            const std::size_t slot = 5 * (byte / 64) + static_cast<std::size_t>(t), b = byte % 64;
+            return 64 * (16 * (slot / 16) + b / 4) + 4 * (slot % 16) + b % 4;
+        }
 
         /// Base-3 byte of five codes c0..c4 in {0,1,2} (c0 most significant), stored as
         /// ceil(v*256/243) so that digit t is ((uint8)(b*3^t) * 3) >> 8.
@@ -171,17 +198,16 @@ namespace tessera::ternary
                     pack_row_2bit(c, p.cols, out);
                 else
                 {
-                    for (std::size_t blk = 0; blk < p.row_stride / 64; ++blk)
-                        for (std::size_t m = 0; m < 64; ++m)
+                    for (std::size_t b = 0; b < p.row_stride; ++b)
+                    {
+                        std::uint8_t d[5];
+                        for (int t = 0; t < 5; ++t)
                         {
-                            std::uint8_t d[5];
-                            for (std::size_t t = 0; t < 5; ++t)
-                            {
-                                const std::size_t k = blk * 320 + 64 * t + m;
-                                d[t] = k < p.cols ? static_cast<std::uint8_t>(c[k] + 1) : std::uint8_t(1);
-                            }
-                            out[blk * 64 + m] = base3_byte(d);
+                            const std::size_t k = base3_weight(b, t);
+                            d[t] = k < p.cols ? static_cast<std::uint8_t>(c[k] + 1) : std::uint8_t(1);
                         }
+                        out[b] = base3_byte(d);
+                    }
                 }
             }
             return p;
@@ -221,8 +247,8 @@ namespace tessera::ternary
                         code = (in[k / 4] >> (2 * (k % 4))) & 3u;
                     else
                     {
-                        const std::size_t blk = k / 320, r = k % 320;
-                        code = base3_digit(in[blk * 64 + r % 64], static_cast<int>(r / 64));
+                        const base3_position at = base3_pos(k);
+                        code = base3_digit(in[at.byte], at.digit);
                     }
                     require(code <= 2, fn, "byte for weight (", i, ", ", k, ") holds invalid code ", code);
                     codes(i, k) = static_cast<std::int8_t>(static_cast<int>(code) - 1);
@@ -288,10 +314,11 @@ namespace tessera::ternary
         {
             return unpack_codes(p, packed_layout::two_bit, "unpack_2bit");
         }
-        /// Packs codes into tessera's base-3 layout (1.6 bits per weight): blocks of 320 weights in
-        /// 64 bytes, byte m of a block holding the five codes (w+1) of weights 64t+m, t = 0..4, as
-        /// \f$v=\sum_t c_t 3^{4-t}\f$ stored pre-multiplied as ceil(v*256/243) (ggml's TQ1_0 trick:
-        /// digit t is ((uint8)(b*3^t)*3)>>8). Padding weights are code 1. O(rows*cols).
+        /// Packs codes into tessera's base-3 layout (1.6 bits per weight when cols is a multiple of
+        /// 1024): each byte holds five codes c_t = w+1 (digit t at the weight base3_weight(byte, t))
+        /// as \f$v=\sum_t c_t 3^{4-t}\f$ stored pre-multiplied as ceil(v*256/243) (ggml's TQ1_0
+        /// trick: digit t is ((uint8)(b*3^t)*3)>>8); row stride stride_base3(cols). Padding weights
+        /// are code 1. O(rows*cols).
         inline packed_ternary pack_base3(const xt::xtensor<std::int8_t, 2>& codes)
         {
             return pack_codes(codes, packed_layout::base3, "pack_base3");

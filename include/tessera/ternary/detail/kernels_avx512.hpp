@@ -29,25 +29,6 @@ namespace tessera::ternary::detail::avx512
         return _mm512_add_epi32(_mm512_permutex2var_epi32(a, ev, b), _mm512_permutex2var_epi32(a, od, b));
     }
 
-    /// Lane sums of 16 vectors: lane u of the result = sum of the 16 int32 lanes of v[u], for
-    /// lanes of magnitude <= 2032 (so that every partial sum fits int16: each base-3 dpbusd lane
-    /// is at most 4 * 2 * 127). Two levels of packs+madd (2 operations per pair instead of
-    /// pairsum's 3), then a 4x4 transpose-add of 128-bit blocks; exact integer arithmetic.
-    inline __m512i reduce16x16(const __m512i* v) noexcept
-    {
-        const __m512i ones = _mm512_set1_epi16(1);
-        auto c = [&](__m512i a, __m512i b) { return _mm512_madd_epi16(_mm512_packs_epi32(a, b), ones); };
-        // after two levels, block k of L[j] holds, for units 4j..4j+3, the sum of lanes 4k..4k+3
-        __m512i L[4];
-        for (int j = 0; j < 4; ++j)
-            L[j] = c(c(v[4 * j], v[4 * j + 1]), c(v[4 * j + 2], v[4 * j + 3]));
-        auto half = [](__m512i a, __m512i b) {  // [a0+a2, a1+a3, b0+b2, b1+b3] (128-bit blocks)
-            return _mm512_add_epi32(_mm512_shuffle_i32x4(a, b, 0x44), _mm512_shuffle_i32x4(a, b, 0xEE));
-        };
-        const __m512i s01 = half(L[0], L[1]), s23 = half(L[2], L[3]);
-        return _mm512_add_epi32(_mm512_shuffle_i32x4(s01, s23, 0x88), _mm512_shuffle_i32x4(s01, s23, 0xDD));
-    }
-
     /// Pairwise lane sum, halves 8, 4, 2, 1 (same order as reduce_lanes).
     inline float reduce16(__m512 F) noexcept
     {
@@ -159,48 +140,66 @@ namespace tessera::ternary::detail::avx512
             *y[b] = reduce16(F[b]);
     }
 
-    /// Base-3 row against a natural-order plan: unit u = block u/5, digit u%5.
+    /// The 16 slots of one unit group of the base-3 layout (pack.hpp: slot s of the row is digit
+    /// s%5 of block s/5; slot 16g+p holds piece p of units 16g..16g+15, unit 16g+j in lane j).
+    /// P = g%5 is the digit of the group's first slot, so the digit of every slot is a constant.
+    /// With y_t = (uint8)(b*3^t) the digit is c_t = (3y_t - y_{t+1})/256 exactly, hence per lane
+    /// \f$\sum c_t x = (3\sum y_t x - \sum y_{t+1} x)/256\f$: two u8 x s8 dot products per slot
+    /// and no per-byte digit extraction. A[4], B[4] spread the dependency chains.
+    template <int P, int L>
+    inline void base3_slots(const std::uint8_t*& bp, __m512i& y, const std::uint8_t* xp, __m512i* A,
+                            __m512i* B) noexcept
+    {
+        if constexpr (L < 16)
+        {
+            constexpr int digit = (P + L) % 5;
+            if constexpr (digit == 0)
+            {
+                y = _mm512_load_si512(reinterpret_cast<const void*>(bp));
+                bp += 64;
+            }
+            const __m512i x = _mm512_load_si512(reinterpret_cast<const void*>(xp + 64 * L));
+            const __m512i y1 = _mm512_add_epi8(y, _mm512_add_epi8(y, y));  // y * 3 mod 256
+            A[L % 4] = _mm512_dpbusd_epi32(A[L % 4], y, x);
+            B[L % 4] = _mm512_dpbusd_epi32(B[L % 4], y1, x);
+            y = y1;
+            base3_slots<P, L + 1>(bp, y, xp, A, B);
+        }
+    }
+
+    /// Base-3 row against a plan in slot order (plan_order::slots): group g of 16 units yields
+    /// the 16 exact unit sums in the 16 lanes of one vector, in the lanes the contract of
+    /// plan.hpp accumulates them in. Lanes are bounded by 16 slots * 4 * 255 * 127 * 3 < 2^23.
     inline float row_base3(const std::uint8_t* row, const float* ws, const act_plan& p, const unit_tables& t,
                            std::int32_t* units)
     {
         __m512 F = _mm512_setzero_ps();
-        const __m512i lo = _mm512_set1_epi8(86), hi = _mm512_set1_epi8(static_cast<char>(171));
-        const __m512i one = _mm512_set1_epi8(1);
-        const std::size_t nq = t.n_units_pad / 16;
-        const std::uint8_t* xb = p.x.data();
+        const std::uint8_t* bp = row;
         __m512i y = _mm512_setzero_si512();
-        // unit u = digit d of 64-byte block blk (u = 5 blk + d), tracked without divisions;
-        // 5 * n_blocks >= n_units, so every real unit has its block
-        std::size_t blk = 0, d = 0;
-        for (std::size_t q = 0; q < nq; ++q)
+        const std::size_t groups = t.n_units_pad / 16;
+        for (std::size_t g = 0; g < groups; ++g)
         {
-            __m512i v[16];
-            const std::size_t real = std::min<std::size_t>(16, t.n_units - std::min(t.n_units, 16 * q));
-            for (std::size_t l = 0; l < real; ++l)
+            __m512i A[4], B[4];
+            for (int l = 0; l < 4; ++l)
+                A[l] = B[l] = _mm512_setzero_si512();
+            const std::uint8_t* xp = p.x.data() + 1024 * g;
+            switch (g % 5)
             {
-                if (d == 0)
-                    y = _mm512_load_si512(row + blk * 64);
-                else
-                    y = _mm512_add_epi8(y, _mm512_add_epi8(y, y));  // y * 3 mod 256
-                const __mmask64 m1 = _mm512_cmpge_epu8_mask(y, lo), m2 = _mm512_cmpge_epu8_mask(y, hi);
-                const __m512i code = _mm512_mask_add_epi8(_mm512_maskz_mov_epi8(m1, one), m2, _mm512_maskz_mov_epi8(m1, one), one);
-                v[l] = _mm512_dpbusd_epi32(_mm512_setzero_si512(), code, _mm512_load_si512(xb + (16 * q + l) * 64));
-                if (++d == 5)
-                {
-                    d = 0;
-                    ++blk;
-                }
+                case 0: base3_slots<0, 0>(bp, y, xp, A, B); break;
+                case 1: base3_slots<1, 0>(bp, y, xp, A, B); break;
+                case 2: base3_slots<2, 0>(bp, y, xp, A, B); break;
+                case 3: base3_slots<3, 0>(bp, y, xp, A, B); break;
+                default: base3_slots<4, 0>(bp, y, xp, A, B); break;
             }
-            for (std::size_t l = real; l < 16; ++l)
-                v[l] = _mm512_setzero_si512();
-            const __m512i Isum = reduce16x16(v);
-            const __m512i I = _mm512_sub_epi32(Isum, _mm512_loadu_si512(p.xsum.data() + 16 * q));
+            const __m512i a = _mm512_add_epi32(_mm512_add_epi32(A[0], A[1]), _mm512_add_epi32(A[2], A[3]));
+            const __m512i b = _mm512_add_epi32(_mm512_add_epi32(B[0], B[1]), _mm512_add_epi32(B[2], B[3]));
+            const __m512i sum = _mm512_srai_epi32(_mm512_sub_epi32(_mm512_add_epi32(a, _mm512_add_epi32(a, a)), b), 8);
+            const __m512i I = _mm512_sub_epi32(sum, _mm512_loadu_si512(p.xsum.data() + 16 * g));
             if (units)
-                _mm512_storeu_si512(units + 16 * q, I);
-            const std::int32_t g0 = t.gidx[16 * q];
-            const __m512i rel = _mm512_sub_epi32(_mm512_loadu_si512(t.gidx.data() + 16 * q), _mm512_set1_epi32(g0));
-            const __m512 S = _mm512_mul_ps(_mm512_permutexvar_ps(rel, _mm512_loadu_ps(ws + g0)),
-                                           _mm512_loadu_ps(p.xs.data() + 16 * q));
+                _mm512_storeu_si512(units + 16 * g, I);
+            const __m512i rel = _mm512_loadu_si512(t.grel.data() + 16 * g);
+            const __m512 S = _mm512_mul_ps(_mm512_permutexvar_ps(rel, _mm512_loadu_ps(ws + t.gidx[16 * g])),
+                                           _mm512_loadu_ps(p.xs.data() + 16 * g));
             F = _mm512_fmadd_ps(_mm512_cvtepi32_ps(I), S, F);
         }
         return reduce16(F);

@@ -63,9 +63,10 @@ namespace tessera::ternary::detail
     /// Which order the permuted activations are laid out in.
     enum class plan_order
     {
-        natural,  ///< x itself, padded with zeros (scalar, base-3 kernels)
+        natural,  ///< x itself, padded with zeros (scalar kernels)
         planes64, ///< per 256-chunk c, plane j: byte i = x[256c + 4i + j], i < 64 (AVX-512 2-bit)
-        planes32  ///< per 128-half h, plane j: byte i = x[128h + 4i + j], i < 32 (AVX2 2-bit)
+        planes32, ///< per 128-half h, plane j: byte i = x[128h + 4i + j], i < 32 (AVX2 2-bit)
+        slots     ///< base-3 slot s = 16g + p: byte 4j + r = x[64(16g + j) + 4p + r] (AVX-512 base-3)
     };
 
     /// One activation row prepared for a kernel.
@@ -86,6 +87,16 @@ namespace tessera::ternary::detail
         auto* out = reinterpret_cast<std::int8_t*>(p.x.data());
         if (order == plan_order::natural)
             std::copy(x, x + t.cols, out);
+        else if (order == plan_order::slots)
+        {
+            // the inverse of base3_pos restricted to one group: weight k goes to byte
+            // 64 (16g + p) + 4j + r of the plan, u = k/64 = 16g + j, k%64 = 4p + r
+            for (std::size_t k = 0; k < t.cols; ++k)
+            {
+                const std::size_t u = k / 64, w = k % 64;
+                out[64 * (16 * (u / 16) + w / 4) + 4 * (u % 16) + w % 4] = x[k];
+            }
+        }
         else
         {
             // planes64: per 256-chunk, plane j holds x[4i + j]; planes32: the same per 128-half
@@ -116,8 +127,8 @@ namespace tessera::ternary::detail
     {
         if (W.layout == packed_layout::two_bit)
             return (row[k / 4] >> (2 * (k % 4))) & 3u;
-        const std::size_t r = k % 320;
-        return base3_digit(row[(k / 320) * 64 + r % 64], static_cast<int>(r / 64));
+        const base3_position at = base3_pos(k);
+        return base3_digit(row[at.byte], at.digit);
     }
 
     /// Scalar reference: exact unit sums of one row (int32) into `units` [n_units].
