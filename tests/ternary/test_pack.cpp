@@ -65,8 +65,11 @@ TEST_CASE("pack_base3: all 243 five-code patterns decode, and bytes are ceil(v*2
     using tessera::ternary::detail::base3_weight;
     // 1024 columns = one group of 16 units = 16 slots in 4 blocks (slot 15 is digit 0 of block 3)
     const std::size_t cols = 1024;
+    const auto geo = tessera::ternary::detail::base3_geom(cols);
+    REQUIRE(geo.full_groups == 1);
+    REQUIRE(geo.tail_width == 0);
     xt::xtensor<std::int8_t, 2> codes = xt::zeros<std::int8_t>({std::size_t(1), cols});
-    // pattern p in byte p of the row: its digit t is the weight base3_weight(p, t), spelled out here
+    // pattern p in byte p of the row: its digit t is the weight base3_weight(p, t, geo), spelled out here
     // from the documented formula (slot s = 5 (p / 64) + t, weight 64 (16 (s / 16) + (p % 64) / 4)
     // + 4 (s % 16) + p % 4) and checked against base3_pos in both directions
     for (std::size_t p = 0; p < 243; ++p)
@@ -77,9 +80,9 @@ TEST_CASE("pack_base3: all 243 five-code patterns decode, and bytes are ceil(v*2
             if (slot >= 16)
                 continue;  // past the group's 16 slots: padding of the last block
             const std::size_t k = 64 * (16 * (slot / 16) + (p % 64) / 4) + 4 * (slot % 16) + p % 4;
-            REQUIRE(base3_weight(p, digit) == k);
-            REQUIRE(base3_pos(k).byte == p);
-            REQUIRE(base3_pos(k).digit == digit);
+            REQUIRE(base3_weight(p, digit, geo) == k);
+            REQUIRE(base3_pos(k, geo).byte == p);
+            REQUIRE(base3_pos(k, geo).digit == digit);
             codes(0, k) = static_cast<std::int8_t>(static_cast<int>(v % 3) - 1);
         }
     const auto P = pack_base3(codes);
@@ -87,11 +90,6 @@ TEST_CASE("pack_base3: all 243 five-code patterns decode, and bytes are ceil(v*2
     for (std::size_t p = 0; p < 192; ++p)  // blocks 0-2: all five digits are weights
         CHECK(P.row(0)[p] == (p * 256 + 242) / 243);
     CHECK(unpack_base3(P) == codes);
-    // base3_pos is a bijection from the weights of a row onto (byte, digit) pairs
-    std::vector<int> seen(P.row_stride * 5, 0);
-    for (std::size_t k = 0; k < cols; ++k)
-        ++seen[base3_pos(k).byte * 5 + static_cast<std::size_t>(base3_pos(k).digit)];
-    CHECK(*std::max_element(seen.begin(), seen.end()) == 1);
     // every one of the 243 bytes decodes digit by digit with ((uint8)(b*3^t)*3)>>8
     for (unsigned v = 0; v < 243; ++v)
     {
@@ -104,17 +102,52 @@ TEST_CASE("pack_base3: all 243 five-code patterns decode, and bytes are ceil(v*2
     CHECK(P.storage_bytes() == (cols + 4) / 5);
 }
 
-TEST_CASE("base-3 row stride: 16 slots per started group of 1024 weights, five slots per 64-byte block")
+TEST_CASE("base-3 geometry: whole groups of 16 units take 16 slots, a partial group of n units the power of two >= n")
 {
-    using tessera::ternary::detail::stride_base3;
-    CHECK(stride_base3(1) == 256);     // 16 slots -> 4 blocks
-    CHECK(stride_base3(1024) == 256);
-    CHECK(stride_base3(1025) == 448);  // 32 slots -> 7 blocks
+    using namespace tessera::ternary::detail;
+    CHECK(stride_base3(1) == 64);      // 1 unit -> 1 slot
+    CHECK(stride_base3(200) == 64);    // 4 units -> 4 slots
+    CHECK(stride_base3(1024) == 256);  // 16 slots -> 4 blocks
+    CHECK(stride_base3(1025) == 256);  // 16 + 1 slots
+    CHECK(stride_base3(1600) == 448);  // 25 units = 16 + 9 -> 16 + 16 slots -> 7 blocks (old layout: 5)
     CHECK(stride_base3(2048) == 448);
-    CHECK(stride_base3(4096) == 832);  // 64 slots -> 13 blocks
+    CHECK(stride_base3(4096) == 832);
+    CHECK(stride_base3(5632) == 1152); // 88 units = 5 groups + 8 -> 88 slots = ceil(5632 / 320) blocks
     CHECK(stride_base3(8192) == 1664); // 128 slots -> 26 blocks = ceil(8192 / 320) blocks
-    for (std::size_t c = 1024; c <= 65536; c += 1024)
-        CHECK(stride_base3(c) == (c + 319) / 320 * 64);  // no padding beyond the last block
+    for (std::size_t c = 64; c <= 65536; c += 64)
+    {
+        CAPTURE(c);
+        const auto g = base3_geom(c);
+        CHECK(g.tail_width >= g.tail_units);
+        CHECK(g.tail_width < 2 * g.tail_units + (g.tail_units == 0));  // the least power of two
+        CHECK(stride_base3(c) <= (c + 319) / 320 * 64 + 128);  // at most 7 padding slots
+        if (c % 1024 == 0 || (c / 64) % 16 == 1 || (c / 64) % 16 == 2 || (c / 64) % 16 == 4 || (c / 64) % 16 == 8)
+            CHECK(stride_base3(c) == (c + 319) / 320 * 64);
+    }
+    // base3_pos is a bijection from the weights of a row onto (byte, digit) pairs inside the
+    // stride, base3_weight inverts it, and every other position is padding
+    for (std::size_t c : {1u, 63u, 64u, 65u, 200u, 700u, 1000u, 1024u, 1025u, 1800u, 3000u, 6000u, 10300u})
+    {
+        CAPTURE(c);
+        const auto geo = base3_geom(c);
+        const std::size_t stride = stride_base3(c);
+        std::vector<int> seen(stride * 5, 0);
+        for (std::size_t k = 0; k < c; ++k)
+        {
+            const auto at = base3_pos(k, geo);
+            REQUIRE(at.byte < stride);
+            REQUIRE(base3_weight(at.byte, at.digit, geo) == k);
+            ++seen[at.byte * 5 + static_cast<std::size_t>(at.digit)];
+        }
+        CHECK(*std::max_element(seen.begin(), seen.end()) == 1);
+        for (std::size_t b = 0; b < stride; ++b)
+            for (int t = 0; t < 5; ++t)
+                if (!seen[b * 5 + static_cast<std::size_t>(t)])
+                {
+                    const std::size_t k = base3_weight(b, t, geo);
+                    CHECK((k == base3_padding || k >= c));  // padding slot, or a padding weight of a unit
+                }
+    }
 }
 
 TEST_CASE("pack/unpack identity on random matrices of odd shapes, both layouts")
@@ -128,7 +161,7 @@ TEST_CASE("pack/unpack identity on random matrices of odd shapes, both layouts")
             const auto P2 = pack_2bit(codes);
             const auto P3 = pack_base3(codes);
             CHECK(P2.row_stride == (c + 255) / 256 * 64);
-            CHECK(P3.row_stride == (16 * ((c + 1023) / 1024) + 4) / 5 * 64);
+            CHECK(P3.row_stride == tessera::ternary::detail::stride_base3(c));
             CHECK(unpack_2bit(P2) == codes);
             CHECK(unpack_base3(P3) == codes);
             CHECK(P2.storage_bytes() == r * ((c + 3) / 4));

@@ -135,8 +135,9 @@ namespace tessera::ternary
             }
             if (k == kernel::avx512)
             {
+                const base3_geometry geo = base3_geom(W.cols);
                 for (std::size_t i = i0; i < i0 + n; ++i)
-                    y[i] = avx512::row_base3(W.row(i), W.row_scales(i), p, t, units ? units + i * nu : nullptr);
+                    y[i] = avx512::row_base3(W.row(i), W.row_scales(i), p, t, geo, units ? units + i * nu : nullptr);
                 return;
             }
 #endif

@@ -66,13 +66,38 @@ namespace tessera::ternary
             std::unique_ptr<std::uint8_t, free_deleter> m_ptr;
             std::size_t m_size = 0;
         };
+
+        /// Slot geometry of the base-3 layout for rows of `cols` weights. Weights form units of 64
+        /// (u = k/64), units form groups of 16; every whole group takes 16 slots, a last partial
+        /// group of n units takes w slots, w the power of two >= n (1, 2, 4, 8 or 16).
+        struct base3_geometry
+        {
+            std::size_t full_groups = 0;  ///< groups of 16 units
+            std::size_t tail_units = 0;   ///< units of the last, partial group (0..15)
+            std::size_t tail_width = 0;   ///< its slots (0 without a partial group)
+            std::size_t slots() const noexcept { return 16 * full_groups + tail_width; }
+        };
+        inline base3_geometry base3_geom(std::size_t cols) noexcept
+        {
+            const std::size_t units = (cols + 63) / 64;
+            base3_geometry g;
+            g.full_groups = units / 16;
+            g.tail_units = units % 16;
+            if (g.tail_units)
+            {
+                g.tail_width = 1;
+                while (g.tail_width < g.tail_units)
+                    g.tail_width *= 2;
+            }
+            return g;
+        }
     }  // namespace detail
 
     /// Which packed layout a packed_ternary holds.
     enum class packed_layout
     {
         two_bit,  ///< code = w+1 in {0,1,2}; weight 4i+j at bits 2j..2j+1 of byte i of the row
-        base3     ///< five codes per byte in "slot" order: 4 weights of unit 16g+j per slot (see base3_pos, docs)
+        base3     ///< five codes per byte in "slot" order (detail::base3_pos, docs/ternary.md)
     };
 
     /// A packed ternary matrix: row-major code bytes with a 64-byte-aligned row stride, plus the
@@ -94,10 +119,8 @@ namespace tessera::ternary
         /// Code bytes actually used (without the SIMD padding of each row) plus 4 bytes per scale.
         std::size_t storage_bytes() const noexcept
         {
-            // base-3: the slots of ceil(cols/1024) groups of 16 units, five per byte (1.6 bits per
-            // weight when cols is a multiple of 1024; a last partial group still takes 16 slots)
-            const std::size_t groups = (cols + 1023) / 1024;
-            const std::size_t per_row = layout == packed_layout::two_bit ? (cols + 3) / 4 : (1024 * groups + 4) / 5;
+            // base-3: 64 weights per slot, five slots per 64 bytes (detail::base3_geom)
+            const std::size_t per_row = layout == packed_layout::two_bit ? (cols + 3) / 4 : (64 * detail::base3_geom(cols).slots() + 4) / 5;
             return rows * per_row + 4 * rows * n_groups;
         }
     };
@@ -106,31 +129,47 @@ namespace tessera::ternary
     {
         /// Row stride in bytes of the 2-bit layout: ceil(cols/4) rounded up to 64.
         inline std::size_t stride_2bit(std::size_t cols) noexcept { return (cols + 255) / 256 * 64; }
-        /// Row stride in bytes of the base-3 layout: the 16 slots of each of the ceil(cols/1024)
-        /// unit groups, five slots per 64-byte block, rounded up to a whole block.
-        inline std::size_t stride_base3(std::size_t cols) noexcept { return (16 * ((cols + 1023) / 1024) + 4) / 5 * 64; }
+        /// Row stride in bytes of the base-3 layout: five slots per 64-byte block, whole blocks.
+        inline std::size_t stride_base3(std::size_t cols) noexcept { return (base3_geom(cols).slots() + 4) / 5 * 64; }
 
-        /// Where the base-3 layout stores weight k of a row. Weights are cut into units of 64
-        /// (u = k/64) and units into groups of 16 (g = u/16, lane j = u%16); piece p = (k%64)/4 of
-        /// the unit is slot s = 16g + p, and slot s is digit s%5 of the bytes of block s/5, whose
-        /// bytes 4j..4j+3 hold the four weights of piece p of unit 16g + j. So one 64-byte block
-        /// digit plane carries four weights of each of 16 consecutive units, one unit per 32-bit
-        /// lane: a dot product accumulates every unit in its own lane, with no horizontal sums.
+        /// Where the base-3 layout stores weight k of a row. Piece p = (k%64)/4 of unit u = 16g + j
+        /// of a whole group g is slot s = 16g + p, lane j; in the partial group (w slots, lambda =
+        /// 16/w lanes per unit) it is slot 16g + p/lambda, lane lambda*j + p%lambda. Slot s is digit
+        /// s%5 of block s/5, and lane l is bytes 4l..4l+3 of the block (one weight each). So every
+        /// digit plane of a block carries four weights of each of 16 units (of w units, lambda
+        /// lanes each, in the partial group): a dot product accumulates every unit in its own
+        /// lanes, with no horizontal sums inside a group.
         struct base3_position
         {
             std::size_t byte;  ///< byte offset in the row
             int digit;         ///< 0 = most significant of the five
         };
-        inline base3_position base3_pos(std::size_t k) noexcept
+        inline base3_position base3_pos(std::size_t k, const base3_geometry& geo) noexcept
         {
-            const std::size_t u = k / 64, w = k % 64, slot = 16 * (u / 16) + w / 4;
-            return {64 * (slot / 5) + 4 * (u % 16) + w % 4, static_cast<int>(slot % 5)};
+            const std::size_t u = k / 64, g = u / 16, p = (k % 64) / 4;
+            std::size_t slot = 16 * g + p, lane = u % 16;
+            if (g >= geo.full_groups)  // the partial group
+            {
+                const std::size_t lambda = 16 / geo.tail_width;
+                slot = 16 * g + p / lambda;
+                lane = lambda * (u % 16) + p % lambda;
+            }
+            return {64 * (slot / 5) + 4 * lane + k % 4, static_cast<int>(slot % 5)};
         }
-        /// Inverse of base3_pos: the weight stored at digit t of byte `byte` of a row.
-        inline std::size_t base3_weight(std::size_t byte, int t) noexcept
+        /// Inverse of base3_pos: the weight stored at digit t of byte `byte` of a row, or
+        /// base3_padding for a position past the last slot.
+        inline constexpr std::size_t base3_padding = ~std::size_t(0);
+        inline std::size_t base3_weight(std::size_t byte, int t, const base3_geometry& geo) noexcept
         {
-            const std::size_t slot = 5 * (byte / 64) + static_cast<std::size_t>(t), b = byte % 64;
-            return 64 * (16 * (slot / 16) + b / 4) + 4 * (slot % 16) + b % 4;
+            const std::size_t slot = 5 * (byte / 64) + static_cast<std::size_t>(t), lane = (byte % 64) / 4;
+            const std::size_t g = slot / 16;
+            if (g < geo.full_groups)
+                return 64 * (16 * g + lane) + 4 * (slot % 16) + byte % 4;
+            const std::size_t s = slot - 16 * geo.full_groups;
+            if (s >= geo.tail_width)
+                return base3_padding;
+            const std::size_t lambda = 16 / geo.tail_width;
+            return 64 * (16 * geo.full_groups + lane / lambda) + 4 * (lambda * s + lane % lambda) + byte % 4;
         }
 
         /// Base-3 byte of five codes c0..c4 in {0,1,2} (c0 most significant), stored as
@@ -198,12 +237,13 @@ namespace tessera::ternary
                     pack_row_2bit(c, p.cols, out);
                 else
                 {
+                    const base3_geometry geo = base3_geom(p.cols);
                     for (std::size_t b = 0; b < p.row_stride; ++b)
                     {
                         std::uint8_t d[5];
                         for (int t = 0; t < 5; ++t)
                         {
-                            const std::size_t k = base3_weight(b, t);
+                            const std::size_t k = base3_weight(b, t, geo);
                             d[t] = k < p.cols ? static_cast<std::uint8_t>(c[k] + 1) : std::uint8_t(1);
                         }
                         out[b] = base3_byte(d);
@@ -237,6 +277,7 @@ namespace tessera::ternary
                     " bytes with row_stride=", p.row_stride, " does not match shape [", p.rows, ", ", p.cols,
                     "] (expected row_stride=", want, ", ", p.rows * want, " bytes)");
             xt::xtensor<std::int8_t, 2> codes = xt::xtensor<std::int8_t, 2>::from_shape({p.rows, p.cols});
+            const base3_geometry geo = base3_geom(p.cols);
             for (std::size_t i = 0; i < p.rows; ++i)
             {
                 const std::uint8_t* in = p.row(i);
@@ -247,7 +288,7 @@ namespace tessera::ternary
                         code = (in[k / 4] >> (2 * (k % 4))) & 3u;
                     else
                     {
-                        const base3_position at = base3_pos(k);
+                        const base3_position at = base3_pos(k, geo);
                         code = base3_digit(in[at.byte], at.digit);
                     }
                     require(code <= 2, fn, "byte for weight (", i, ", ", k, ") holds invalid code ", code);
@@ -314,8 +355,9 @@ namespace tessera::ternary
         {
             return unpack_codes(p, packed_layout::two_bit, "unpack_2bit");
         }
-        /// Packs codes into tessera's base-3 layout (1.6 bits per weight when cols is a multiple of
-        /// 1024): each byte holds five codes c_t = w+1 (digit t at the weight base3_weight(byte, t))
+        /// Packs codes into tessera's base-3 layout (1.6 bits per weight; a row pads at most 128
+        /// bytes, see stride_base3): each byte holds five codes c_t = w+1 (digit t at the weight
+        /// base3_weight(byte, t, base3_geom(cols)))
         /// as \f$v=\sum_t c_t 3^{4-t}\f$ stored pre-multiplied as ceil(v*256/243) (ggml's TQ1_0
         /// trick: digit t is ((uint8)(b*3^t)*3)>>8); row stride stride_base3(cols). Padding weights
         /// are code 1. O(rows*cols).

@@ -140,17 +140,17 @@ namespace tessera::ternary::detail::avx512
             *y[b] = reduce16(F[b]);
     }
 
-    /// The 16 slots of one unit group of the base-3 layout (pack.hpp: slot s of the row is digit
-    /// s%5 of block s/5; slot 16g+p holds piece p of units 16g..16g+15, unit 16g+j in lane j).
-    /// P = g%5 is the digit of the group's first slot, so the digit of every slot is a constant.
-    /// With y_t = (uint8)(b*3^t) the digit is c_t = (3y_t - y_{t+1})/256 exactly, hence per lane
-    /// \f$\sum c_t x = (3\sum y_t x - \sum y_{t+1} x)/256\f$: two u8 x s8 dot products per slot
-    /// and no per-byte digit extraction. A[4], B[4] spread the dependency chains.
-    template <int P, int L>
+    /// N slots of one unit group of the base-3 layout (pack.hpp, base3_pos: slot s is digit s%5
+    /// of block s/5; a whole group has N = 16 slots, one unit per 32-bit lane; the partial group
+    /// N = 1..8 slots, 16/N lanes per unit). P = (first slot) % 5, so every slot's digit is a
+    /// constant. With y_t = (uint8)(b*3^t) the digit is c_t = (3y_t - y_{t+1})/256 exactly, hence
+    /// per lane \f$\sum c_t x = (3\sum y_t x - \sum y_{t+1} x)/256\f$: two u8 x s8 dot products per
+    /// slot and no per-byte digit extraction. A[4], B[4] spread the dependency chains.
+    template <int P, int N, int L = 0>
     inline void base3_slots(const std::uint8_t*& bp, __m512i& y, const std::uint8_t* xp, __m512i* A,
                             __m512i* B) noexcept
     {
-        if constexpr (L < 16)
+        if constexpr (L < N)
         {
             constexpr int digit = (P + L) % 5;
             if constexpr (digit == 0)
@@ -163,37 +163,56 @@ namespace tessera::ternary::detail::avx512
             A[L % 4] = _mm512_dpbusd_epi32(A[L % 4], y, x);
             B[L % 4] = _mm512_dpbusd_epi32(B[L % 4], y1, x);
             y = y1;
-            base3_slots<P, L + 1>(bp, y, xp, A, B);
+            base3_slots<P, N, L + 1>(bp, y, xp, A, B);
+        }
+    }
+
+    /// base3_slots with the phase P chosen at run time.
+    template <int N>
+    inline void base3_group(std::size_t phase, const std::uint8_t*& bp, __m512i& y, const std::uint8_t* xp,
+                            __m512i* A, __m512i* B) noexcept
+    {
+        switch (phase)
+        {
+            case 0: base3_slots<0, N>(bp, y, xp, A, B); break;
+            case 1: base3_slots<1, N>(bp, y, xp, A, B); break;
+            case 2: base3_slots<2, N>(bp, y, xp, A, B); break;
+            case 3: base3_slots<3, N>(bp, y, xp, A, B); break;
+            default: base3_slots<4, N>(bp, y, xp, A, B); break;
         }
     }
 
     /// Base-3 row against a plan in slot order (plan_order::slots): group g of 16 units yields
-    /// the 16 exact unit sums in the 16 lanes of one vector, in the lanes the contract of
-    /// plan.hpp accumulates them in. Lanes are bounded by 16 slots * 4 * 255 * 127 * 3 < 2^23.
+    /// its exact unit sums in the 16 lanes of one vector (the partial group after folding its
+    /// 16/N lanes per unit with pairsum), in the lanes the contract of plan.hpp accumulates them
+    /// in. Lanes are bounded by 16 slots * 4 * 255 * 127 * 3 < 2^23.
     inline float row_base3(const std::uint8_t* row, const float* ws, const act_plan& p, const unit_tables& t,
-                           std::int32_t* units)
+                           const base3_geometry& geo, std::int32_t* units)
     {
         __m512 F = _mm512_setzero_ps();
         const std::uint8_t* bp = row;
         __m512i y = _mm512_setzero_si512();
-        const std::size_t groups = t.n_units_pad / 16;
+        const std::size_t groups = geo.full_groups + (geo.tail_width ? 1 : 0);
         for (std::size_t g = 0; g < groups; ++g)
         {
             __m512i A[4], B[4];
             for (int l = 0; l < 4; ++l)
                 A[l] = B[l] = _mm512_setzero_si512();
             const std::uint8_t* xp = p.x.data() + 1024 * g;
-            switch (g % 5)
+            const std::size_t width = g < geo.full_groups ? 16 : geo.tail_width;
+            switch (width)
             {
-                case 0: base3_slots<0, 0>(bp, y, xp, A, B); break;
-                case 1: base3_slots<1, 0>(bp, y, xp, A, B); break;
-                case 2: base3_slots<2, 0>(bp, y, xp, A, B); break;
-                case 3: base3_slots<3, 0>(bp, y, xp, A, B); break;
-                default: base3_slots<4, 0>(bp, y, xp, A, B); break;
+                case 16: base3_group<16>(g % 5, bp, y, xp, A, B); break;
+                case 8: base3_group<8>(g % 5, bp, y, xp, A, B); break;
+                case 4: base3_group<4>(g % 5, bp, y, xp, A, B); break;
+                case 2: base3_group<2>(g % 5, bp, y, xp, A, B); break;
+                default: base3_group<1>(g % 5, bp, y, xp, A, B); break;
             }
             const __m512i a = _mm512_add_epi32(_mm512_add_epi32(A[0], A[1]), _mm512_add_epi32(A[2], A[3]));
             const __m512i b = _mm512_add_epi32(_mm512_add_epi32(B[0], B[1]), _mm512_add_epi32(B[2], B[3]));
-            const __m512i sum = _mm512_srai_epi32(_mm512_sub_epi32(_mm512_add_epi32(a, _mm512_add_epi32(a, a)), b), 8);
+            __m512i sum = _mm512_srai_epi32(_mm512_sub_epi32(_mm512_add_epi32(a, _mm512_add_epi32(a, a)), b), 8);
+            for (std::size_t w = width; w < 16; w *= 2)  // adjacent lanes of a unit -> lane of the unit
+                sum = pairsum(sum, _mm512_setzero_si512());
             const __m512i I = _mm512_sub_epi32(sum, _mm512_loadu_si512(p.xsum.data() + 16 * g));
             if (units)
                 _mm512_storeu_si512(units + 16 * g, I);

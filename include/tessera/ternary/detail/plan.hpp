@@ -66,7 +66,7 @@ namespace tessera::ternary::detail
         natural,  ///< x itself, padded with zeros (scalar kernels)
         planes64, ///< per 256-chunk c, plane j: byte i = x[256c + 4i + j], i < 64 (AVX-512 2-bit)
         planes32, ///< per 128-half h, plane j: byte i = x[128h + 4i + j], i < 32 (AVX2 2-bit)
-        slots     ///< base-3 slot s = 16g + p: byte 4j + r = x[64(16g + j) + 4p + r] (AVX-512 base-3)
+        slots     ///< base-3: plane s (64 bytes) = the activations of the weights of slot s (AVX-512 base-3)
     };
 
     /// One activation row prepared for a kernel.
@@ -89,12 +89,12 @@ namespace tessera::ternary::detail
             std::copy(x, x + t.cols, out);
         else if (order == plan_order::slots)
         {
-            // the inverse of base3_pos restricted to one group: weight k goes to byte
-            // 64 (16g + p) + 4j + r of the plan, u = k/64 = 16g + j, k%64 = 4p + r
+            // x[k] goes where weight k sits, with the slot as the plane: byte 64 s + (lane bytes)
+            const base3_geometry geo = base3_geom(t.cols);
             for (std::size_t k = 0; k < t.cols; ++k)
             {
-                const std::size_t u = k / 64, w = k % 64;
-                out[64 * (16 * (u / 16) + w / 4) + 4 * (u % 16) + w % 4] = x[k];
+                const base3_position at = base3_pos(k, geo);
+                out[64 * (5 * (at.byte / 64) + static_cast<std::size_t>(at.digit)) + at.byte % 64] = x[k];
             }
         }
         else
@@ -122,12 +122,13 @@ namespace tessera::ternary::detail
         return p;
     }
 
-    /// Weight code (0, 1, 2) of column k of a packed row.
-    inline unsigned code_at(const packed_ternary& W, const std::uint8_t* row, std::size_t k) noexcept
+    /// Weight code (0, 1, 2) of column k of a packed row (geo = base3_geom(W.cols) for base-3).
+    inline unsigned code_at(const packed_ternary& W, const std::uint8_t* row, std::size_t k,
+                            const base3_geometry& geo) noexcept
     {
         if (W.layout == packed_layout::two_bit)
             return (row[k / 4] >> (2 * (k % 4))) & 3u;
-        const base3_position at = base3_pos(k);
+        const base3_position at = base3_pos(k, geo);
         return base3_digit(row[at.byte], at.digit);
     }
 
@@ -137,11 +138,12 @@ namespace tessera::ternary::detail
     {
         const std::uint8_t* row = W.row(i);
         const std::int8_t* x = a.values.data() + b * a.cols();
+        const base3_geometry geo = base3_geom(W.cols);
         for (std::size_t u = 0; u < t.n_units; ++u)
         {
             std::int32_t s = 0;
             for (std::size_t k = u * unit_size; k < std::min(t.cols, (u + 1) * unit_size); ++k)
-                s += (static_cast<std::int32_t>(code_at(W, row, k)) - 1) * x[k];
+                s += (static_cast<std::int32_t>(code_at(W, row, k, geo)) - 1) * x[k];
             units[u] = s;
         }
     }
