@@ -1,6 +1,7 @@
 // The machine's own limits, against which every other figure is read: sgemm GFLOP/s (the
 // compute ceiling for BLAS-bound work), streaming memory bandwidth (the ceiling for
-// bandwidth-bound kernels: GEMV, packed ternary, simplex gathers), and the RNG's rate.
+// bandwidth-bound kernels: GEMV, packed ternary, simplex gathers), the read rate of a 16 MiB
+// array that stays in cache (the ceiling of a warm packed GEMV), and the RNG's rate.
 #include <algorithm>
 #include <cstdint>
 #include <vector>
@@ -26,11 +27,10 @@ namespace
     }
     BENCHMARK(BM_machine_sgemm)->Arg(2048)->Unit(benchmark::kMillisecond)->UseRealTime();
 
-    // Streaming read bandwidth: reduce a 512 MiB array (far beyond cache) with an integer sum
-    // (associative, so the compiler vectorizes it), OpenMP across threads.
-    void BM_machine_read_bandwidth(benchmark::State& state)
+    // Sums `count` 32-bit words in 64 pieces across the OpenMP threads, once per iteration, with
+    // an integer sum (associative, so the compiler vectorizes it); bytes/s = read bandwidth.
+    void read_rate(benchmark::State& state, std::size_t count)
     {
-        const std::size_t count = std::size_t(1) << 27;  // 128 Mi words = 512 MiB
         const std::size_t chunks = 64, per = count / chunks;
         std::vector<std::uint32_t> data(count);
         tessera::parallel_for(0, static_cast<std::ptrdiff_t>(chunks), [&](std::ptrdiff_t c) {
@@ -53,7 +53,19 @@ namespace
         state.SetBytesProcessed(static_cast<int64_t>(state.iterations()) *
                                 static_cast<int64_t>(count * sizeof(std::uint32_t)));
     }
+
+    // Streaming read bandwidth: a 512 MiB array, far beyond any cache.
+    void BM_machine_read_bandwidth(benchmark::State& state) { read_rate(state, std::size_t(1) << 27); }
     BENCHMARK(BM_machine_read_bandwidth)->Unit(benchmark::kMillisecond)->UseRealTime();
+
+    // Cached read rate on 1 and 2 threads: a 16 MiB array, re-read while it sits in the last-level
+    // cache when that holds it (the case of a warm 8192x8192 packed ternary matrix, 16.8 MB).
+    void BM_machine_cached_read(benchmark::State& state)
+    {
+        tessera::thread_count_guard threads(static_cast<int>(state.range(0)));
+        read_rate(state, std::size_t(1) << 22);
+    }
+    BENCHMARK(BM_machine_cached_read)->Arg(1)->Arg(2)->Unit(benchmark::kMicrosecond)->UseRealTime();
 
     void BM_core_fill_normal(benchmark::State& state)
     {

@@ -42,6 +42,7 @@ def machine_limits(build, out, quick):
     data = run_bench(os.path.join(build, "benchmarks", "bench_core"), os.path.join(out, "core.json"), quick)
     sg = median_of(data, "BM_machine_sgemm/2048/real_time")
     bw = median_of(data, "BM_machine_read_bandwidth/real_time")
+    cached = [median_of(data, f"BM_machine_cached_read/{t}/real_time") for t in (1, 2)]
     ctx = data.get("context", {})
     try:
         cpu = [l.split(":", 1)[1].strip() for l in open("/proc/cpuinfo") if l.startswith("model name")][0]
@@ -54,6 +55,7 @@ def machine_limits(build, out, quick):
     return {
         "sgemm_gflops": sg["GFLOPs"] / 1e9 if sg and sg.get("GFLOPs", 0) > 1e6 else (sg or {}).get("GFLOPs"),
         "read_bandwidth_gbs": bw["bytes_per_second"] / 1e9 if bw else None,
+        "cached_read_gbs": [c["bytes_per_second"] / 1e9 if c else None for c in cached],
         "openblas_core": ctx.get("openblas_core"),
         "openblas_threads": ctx.get("openblas_threads"),
         "openblas_threading": ctx.get("openblas_threading", "?"),
@@ -133,6 +135,7 @@ Timings on shared machines are noisy: read ratios, not absolute times.
 | OpenMP threads | {L['omp_threads']} |
 | sgemm 2048^3 (the compute ceiling) | {fmt(L['sgemm_gflops'])} GFLOP/s |
 | streaming read (the bandwidth ceiling) | {fmt(L['read_bandwidth_gbs'])} GB/s |
+| cached read of 16 MiB, 1 / 2 threads (the ceiling of a warm packed GEMV) | {fmt(L['cached_read_gbs'][0])} / {fmt(L['cached_read_gbs'][1])} GB/s |
 
 The peers (numpy, scipy, scikit-learn, torch from Debian's packages) link the same OpenBLAS
 build and run under the same environment, so both sides use the same kernel.

@@ -44,7 +44,7 @@ def interleaved_times(ggml_bin, bench_bin, quick, rounds):
     of per-workload medians over the rounds (each round itself a median of repetitions)."""
     import subprocess
     import tempfile
-    flt = ("^ternary_(gemv/[0-9]+/[0-9]+/[12]/0|gemv_base3/[0-9]+/[0-9]+/[12]|gemm/[0-9]+/[0-9]+/[0-9]+/[12]|"
+    flt = ("^ternary_(gemv/[0-9]+/[0-9]+/[12]/[01]|gemv_base3/[0-9]+/[0-9]+/[12]/[01]|gemm/[0-9]+/[0-9]+/[0-9]+/[12]|"
            "quantize_pack/[0-9]+/[0-9]+/[12])/")
     g_runs, t_runs = [], []
     for _ in range(rounds):
@@ -177,14 +177,19 @@ def main():
                 row(f"GEMV {N}x{K}, {threads} thr", key, "torch unpack+matmul",
                     median_ms(lambda: unpack_matmul_torch(pt, st, xt_), max(2, reps // 2)), wb)
             g2, g3 = ggml.get(("gemv", "tq2_0", N, K, 1, threads)), ggml.get(("gemv", "tq1_0", N, K, 1, threads))
+            key3 = f"ternary_gemv_base3/{N}/{K}/{threads}/0"
             if g2 is not None:
                 row(f"GEMV {N}x{K}, {threads} thr", key, "ggml TQ2_0 (this run)", g2, wb)
-                row(f"base-3 GEMV {N}x{K}, {threads} thr", f"ternary_gemv_base3/{N}/{K}/{threads}",
+                row(f"base-3 GEMV {N}x{K}, {threads} thr", key3, "ggml TQ1_0 (this run)", g3, N * K / 5)
+                # tessera restricted to its AVX2 kernels, against ggml's (which are AVX2 only)
+                row(f"GEMV {N}x{K}, {threads} thr, AVX2 kernel", f"ternary_gemv/{N}/{K}/{threads}/1",
+                    "ggml TQ2_0 (this run)", g2, wb)
+                row(f"base-3 GEMV {N}x{K}, {threads} thr, AVX2 kernel", f"ternary_gemv_base3/{N}/{K}/{threads}/1",
                     "ggml TQ1_0 (this run)", g3, N * K / 5)
             elif (N, K) == (8192, 8192):
                 row(f"GEMV {N}x{K}, {threads} thr", key, "ggml TQ2_0 (quoted, issue 7)", GGML_TQ2_GEMV_8192[threads], wb)
-                row(f"base-3 GEMV {N}x{K}, {threads} thr", f"ternary_gemv_base3/{N}/{K}/{threads}",
-                    "ggml TQ1_0 (quoted, issue 7)", GGML_TQ1_GEMV_8192[threads], N * K / 5)
+                row(f"base-3 GEMV {N}x{K}, {threads} thr", key3, "ggml TQ1_0 (quoted, issue 7)",
+                    GGML_TQ1_GEMV_8192[threads], N * K / 5)
             row(f"float-act GEMV {N}x{K}, {threads} thr", f"ternary_gemv_float/{N}/{K}/{threads}", "numpy fp32 W@x",
                 median_ms(lambda: W @ x, reps), wb)
             for batch in (8, 128):

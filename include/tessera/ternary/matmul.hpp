@@ -29,7 +29,7 @@ namespace tessera::ternary
     {
         automatic,  ///< the widest compiled in: avx512, else avx2, else scalar
         scalar,     ///< portable reference, always available
-        avx2,       ///< AVX2 + FMA (2-bit int8 products only)
+        avx2,       ///< AVX2 + FMA (int8 products, 2-bit and base-3)
         avx512      ///< AVX-512 BW/DQ/VL + VNNI
     };
 
@@ -64,20 +64,19 @@ namespace tessera::ternary
         }
 
         /// The kernel that kernel::automatic selects for `layout` / float activations.
-        inline kernel resolve_kernel(kernel k, packed_layout layout, bool float_act, const char* fn)
+        inline kernel resolve_kernel(kernel k, bool float_act, const char* fn)
         {
             if (k == kernel::automatic)
             {
                 if (kernel_available(kernel::avx512))
                     return kernel::avx512;
-                if (kernel_available(kernel::avx2) && layout == packed_layout::two_bit && !float_act)
+                if (kernel_available(kernel::avx2) && !float_act)
                     return kernel::avx2;
                 return kernel::scalar;
             }
             require(kernel_available(k), fn, "kernel ", k == kernel::avx2 ? "avx2" : "avx512",
                     " was not compiled in (compile with -mavx2 -mfma / -mavx512bw -mavx512vnni, or use kernel::automatic)");
-            require(!(k == kernel::avx2 && (layout != packed_layout::two_bit || float_act)), fn,
-                    "kernel avx2 supports only int8 products on the 2-bit layout");
+            require(!(k == kernel::avx2 && float_act), fn, "kernel avx2 supports only int8 products, not gemv_float");
             return k;
         }
 
@@ -142,6 +141,13 @@ namespace tessera::ternary
             }
 #endif
 #if defined(TESSERA_TERNARY_HAVE_AVX2)
+            if (k == kernel::avx2 && W.layout == packed_layout::base3)
+            {
+                const base3_geometry geo = base3_geom(W.cols);
+                for (std::size_t i = i0; i < i0 + n; ++i)
+                    y[i] = avx2::row_base3(W.row(i), W.row_scales(i), p, t, geo, units ? units + i * nu : nullptr);
+                return;
+            }
             if (k == kernel::avx2)
             {
                 for (std::size_t i = i0; i < i0 + n; ++i)
@@ -165,7 +171,7 @@ namespace tessera::ternary
         {
             check_packed(W, fn);
             check_acts(W, X, fn);
-            k = resolve_kernel(k, W.layout, false, fn);
+            k = resolve_kernel(k, false, fn);
             const unit_tables t = make_tables(W);
             const plan_order order = order_for(k, W.layout);
             const std::size_t padded = W.layout == packed_layout::base3 ? W.row_stride * 5 : t.n_chunks * 256;
@@ -285,7 +291,7 @@ namespace tessera::ternary
             require(W.layout == packed_layout::two_bit, fn, "W must have the 2-bit layout (pack_2bit)");
             require(xd.dimension() == 1 && xd.size() == W.cols, fn, "x must be a vector of length ", W.cols,
                     ", got shape ", shape_to_string(xd.shape()));
-            const kernel k = resolve_kernel(o.use, W.layout, true, fn);
+            const kernel k = resolve_kernel(o.use, true, fn);
             const unit_tables t = make_tables(W);
             std::vector<float> x(W.cols);
             std::size_t idx = 0;

@@ -1,7 +1,7 @@
 #pragma once
 /// \file kernels_avx2.hpp
-/// AVX2 kernel for the 2-bit layout (maddubs/madd int8 dot products, the path ggml also has);
-/// compiled when the compiler targets AVX2 and FMA. Implements the accumulation contract of
+/// AVX2 kernels for the 2-bit and base-3 layouts (maddubs/madd int8 dot products, the path ggml
+/// also has); compiled when the compiler targets AVX2 and FMA. Implements the accumulation contract of
 /// plan.hpp exactly, so its floats equal the scalar reference bit for bit.
 
 #include "plan.hpp"
@@ -41,6 +41,22 @@ namespace tessera::ternary::detail::avx2
         return _mm256_permutevar8x32_epi32(h, _mm256_setr_epi32(0, 4, 1, 5, 2, 6, 3, 7));
     }
 
+    /// The float step of the contract for units u0..u0+7 whose code sums are `sums`: subtract the
+    /// activation sums (code = w + 1), store the exact unit sums if asked, fma with the scales.
+    inline __m256 combine8(__m256i sums, std::size_t u0, const float* ws, const act_plan& p, const unit_tables& t,
+                           std::int32_t* units, __m256 F) noexcept
+    {
+        const __m256i I = _mm256_sub_epi32(sums, _mm256_loadu_si256(reinterpret_cast<const __m256i*>(p.xsum.data() + u0)));
+        if (units)
+            _mm256_storeu_si256(reinterpret_cast<__m256i*>(units + u0), I);
+        const std::int32_t g0 = t.gidx[u0];
+        const __m256i rel = _mm256_sub_epi32(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(t.gidx.data() + u0)),
+                                             _mm256_set1_epi32(g0));
+        const __m256 S = _mm256_mul_ps(_mm256_permutevar8x32_ps(_mm256_loadu_ps(ws + g0), rel),
+                                       _mm256_loadu_ps(p.xs.data() + u0));
+        return _mm256_fmadd_ps(_mm256_cvtepi32_ps(I), S, F);
+    }
+
     /// One row of the 2-bit kernel against a plan in planes32 order.
     inline float row_2bit(const std::uint8_t* row, const float* ws, const act_plan& p, const unit_tables& t,
                           std::int32_t* units)
@@ -59,19 +75,96 @@ namespace tessera::ternary::detail::avx2
                                                    : _mm256_setzero_si256();
             }
             for (std::size_t s = 0; s < 2; ++s)
+                F[s] = combine8(units8(V[4 * s], V[4 * s + 1], V[4 * s + 2], V[4 * s + 3]), 16 * q + 8 * s, ws, p, t,
+                                units, F[s]);
+        }
+        return reduce16(F[0], F[1]);
+    }
+
+    /// Base-3 codes (0, 1, 2) of 32 bytes y_t = (uint8)(b*3^t): c = (y >= 86) + (y >= 171),
+    /// with unsigned compares written as max + cmpeq (AVX2 has no unsigned byte compare).
+    inline __m256i base3_codes(__m256i y) noexcept
+    {
+        const __m256i m1 = _mm256_cmpeq_epi8(_mm256_max_epu8(y, _mm256_set1_epi8(86)), y);
+        const __m256i m2 = _mm256_cmpeq_epi8(_mm256_max_epu8(y, _mm256_set1_epi8(static_cast<char>(171))), y);
+        return _mm256_sub_epi8(_mm256_sub_epi8(_mm256_setzero_si256(), m1), m2);  // masks are -1
+    }
+
+    /// N slots of one base-3 group (layout and phase P as in avx512::base3_slots): the two
+    /// 32-byte halves of a slot hold lanes 0-7 and 8-15; codes times x by maddubs, summed in
+    /// int16 over the group's slots (|partial| <= 16 slots * 2 * 2 * 127 = 8128).
+    template <int P, int N, int L = 0>
+    TESSERA_TERNARY_INLINE void base3_slots(const std::uint8_t*& bp, __m256i* y, const std::uint8_t* xp, __m256i* S) noexcept
+    {
+        if constexpr (L < N)
+        {
+            constexpr int digit = (P + L) % 5;
+            for (int h = 0; h < 2; ++h)
             {
-                const std::size_t u0 = 16 * q + 8 * s;
-                const __m256i I = _mm256_sub_epi32(units8(V[4 * s], V[4 * s + 1], V[4 * s + 2], V[4 * s + 3]),
-                                                   _mm256_loadu_si256(reinterpret_cast<const __m256i*>(p.xsum.data() + u0)));
-                if (units)
-                    _mm256_storeu_si256(reinterpret_cast<__m256i*>(units + u0), I);
-                const std::int32_t g0 = t.gidx[u0];
-                const __m256i rel = _mm256_sub_epi32(
-                    _mm256_loadu_si256(reinterpret_cast<const __m256i*>(t.gidx.data() + u0)), _mm256_set1_epi32(g0));
-                const __m256 S = _mm256_mul_ps(_mm256_permutevar8x32_ps(_mm256_loadu_ps(ws + g0), rel),
-                                               _mm256_loadu_ps(p.xs.data() + u0));
-                F[s] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(I), S, F[s]);
+                if constexpr (digit == 0)
+                    y[h] = _mm256_load_si256(reinterpret_cast<const __m256i*>(bp + 32 * h));
+                else
+                    y[h] = _mm256_add_epi8(y[h], _mm256_add_epi8(y[h], y[h]));  // y * 3 mod 256
+                const __m256i x = _mm256_load_si256(reinterpret_cast<const __m256i*>(xp + 64 * L + 32 * h));
+                S[h] = _mm256_add_epi16(S[h], _mm256_maddubs_epi16(base3_codes(y[h]), x));
             }
+            if constexpr (digit == 0)
+                bp += 64;
+            base3_slots<P, N, L + 1>(bp, y, xp, S);
+        }
+    }
+
+    template <int N>
+    inline void base3_group(std::size_t phase, const std::uint8_t*& bp, __m256i* y, const std::uint8_t* xp,
+                            __m256i* S) noexcept
+    {
+        switch (phase)
+        {
+            case 0: base3_slots<0, N>(bp, y, xp, S); break;
+            case 1: base3_slots<1, N>(bp, y, xp, S); break;
+            case 2: base3_slots<2, N>(bp, y, xp, S); break;
+            case 3: base3_slots<3, N>(bp, y, xp, S); break;
+            default: base3_slots<4, N>(bp, y, xp, S); break;
+        }
+    }
+
+    /// Base-3 row against a plan in slot order: group g's exact unit sums come out of its lanes
+    /// (those of the partial group folded, 16/N lanes per unit), then the float combination.
+    inline float row_base3(const std::uint8_t* row, const float* ws, const act_plan& p, const unit_tables& t,
+                           const base3_geometry& geo, std::int32_t* units)
+    {
+        __m256 F[2] = {_mm256_setzero_ps(), _mm256_setzero_ps()};
+        const std::uint8_t* bp = row;
+        __m256i y[2] = {_mm256_setzero_si256(), _mm256_setzero_si256()};
+        const std::size_t groups = geo.full_groups + (geo.tail_width ? 1 : 0);
+        const __m256i ones = _mm256_set1_epi16(1);
+        for (std::size_t g = 0; g < groups; ++g)
+        {
+            __m256i S[2] = {_mm256_setzero_si256(), _mm256_setzero_si256()};
+            const std::uint8_t* xp = p.x.data() + 1024 * g;
+            const std::size_t width = g < geo.full_groups ? 16 : geo.tail_width;
+            switch (width)
+            {
+                case 16: base3_group<16>(g % 5, bp, y, xp, S); break;
+                case 8: base3_group<8>(g % 5, bp, y, xp, S); break;
+                case 4: base3_group<4>(g % 5, bp, y, xp, S); break;
+                case 2: base3_group<2>(g % 5, bp, y, xp, S); break;
+                default: base3_group<1>(g % 5, bp, y, xp, S); break;
+            }
+            __m256i lanes[2] = {_mm256_madd_epi16(S[0], ones), _mm256_madd_epi16(S[1], ones)};
+            if (width < 16)  // the partial group: adjacent lanes of a unit -> the unit's lane (once per row)
+            {
+                alignas(32) std::int32_t v[16];
+                _mm256_store_si256(reinterpret_cast<__m256i*>(v), lanes[0]);
+                _mm256_store_si256(reinterpret_cast<__m256i*>(v + 8), lanes[1]);
+                for (std::size_t w = width; w < 16; w *= 2)
+                    for (std::size_t l = 0; l < 16; ++l)
+                        v[l] = l < 8 ? v[2 * l] + v[2 * l + 1] : 0;
+                lanes[0] = _mm256_load_si256(reinterpret_cast<const __m256i*>(v));
+                lanes[1] = _mm256_load_si256(reinterpret_cast<const __m256i*>(v + 8));
+            }
+            for (std::size_t h = 0; h < 2; ++h)
+                F[h] = combine8(lanes[h], 16 * g + 8 * h, ws, p, t, units, F[h]);
         }
         return reduce16(F[0], F[1]);
     }

@@ -147,7 +147,7 @@ namespace tessera::ternary::detail::avx512
     /// per lane \f$\sum c_t x = (3\sum y_t x - \sum y_{t+1} x)/256\f$: two u8 x s8 dot products per
     /// slot and no per-byte digit extraction. A[4], B[4] spread the dependency chains.
     template <int P, int N, int L = 0>
-    inline void base3_slots(const std::uint8_t*& bp, __m512i& y, const std::uint8_t* xp, __m512i* A,
+    TESSERA_TERNARY_INLINE void base3_slots(const std::uint8_t*& bp, __m512i& y, const std::uint8_t* xp, __m512i* A,
                             __m512i* B) noexcept
     {
         if constexpr (L < N)

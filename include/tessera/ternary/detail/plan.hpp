@@ -22,6 +22,14 @@
 #include "../activations.hpp"
 #include "../pack.hpp"
 
+/// Forces inlining of the small unrolled kernel steps (the compilers otherwise stop inlining a
+/// 16-deep template recursion part way and pass the SIMD state through memory).
+#if defined(__GNUC__) || defined(__clang__)
+#define TESSERA_TERNARY_INLINE inline __attribute__((always_inline))
+#else
+#define TESSERA_TERNARY_INLINE inline
+#endif
+
 namespace tessera::ternary::detail
 {
     inline constexpr std::size_t unit_size = 64;
