@@ -181,11 +181,12 @@ def main():
             if g2 is not None:
                 row(f"GEMV {N}x{K}, {threads} thr", key, "ggml TQ2_0 (this run)", g2, wb)
                 row(f"base-3 GEMV {N}x{K}, {threads} thr", key3, "ggml TQ1_0 (this run)", g3, N * K / 5)
-                # tessera restricted to its AVX2 kernels, against ggml's (which are AVX2 only)
-                row(f"GEMV {N}x{K}, {threads} thr, AVX2 kernel", f"ternary_gemv/{N}/{K}/{threads}/1",
-                    "ggml TQ2_0 (this run)", g2, wb)
-                row(f"base-3 GEMV {N}x{K}, {threads} thr, AVX2 kernel", f"ternary_gemv_base3/{N}/{K}/{threads}/1",
-                    "ggml TQ1_0 (this run)", g3, N * K / 5)
+                # tessera restricted to its AVX2 kernels, against ggml's (which are AVX2 only; full runs)
+                for label, k1, g, nbytes in (("GEMV", f"ternary_gemv/{N}/{K}/{threads}/1", "TQ2_0", wb),
+                                             ("base-3 GEMV", f"ternary_gemv_base3/{N}/{K}/{threads}/1", "TQ1_0", N * K / 5)):
+                    if k1 in tess or k1 in tess_il:
+                        row(f"{label} {N}x{K}, {threads} thr, AVX2 kernel", k1, f"ggml {g} (this run)",
+                            g2 if g == "TQ2_0" else g3, nbytes)
             elif (N, K) == (8192, 8192):
                 row(f"GEMV {N}x{K}, {threads} thr", key, "ggml TQ2_0 (quoted, issue 7)", GGML_TQ2_GEMV_8192[threads], wb)
                 row(f"base-3 GEMV {N}x{K}, {threads} thr", key3, "ggml TQ1_0 (quoted, issue 7)",
