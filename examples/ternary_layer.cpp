@@ -122,6 +122,14 @@ int main(int argc, char** argv)
         compare("  ternary W + int8 x   vs ternary W + fp32 x", Yd, Yq);
         std::printf("weights: fp32 %zu bytes -> ternary %zu bytes\n", (W1.size() + W2.size() + W3.size()) * 4,
                     P1.storage_bytes() + P2.storage_bytes() + P3.storage_bytes());
+        // the same codes and scales in the base-3 layout (1.6 bits per weight): the same outputs, bit for bit
+        const auto B1 = tt::pack_base3(tt::quantize_absmean(W1, opts)), B3 = tt::pack_base3(tt::quantize_absmean(W3, opts));
+        const auto B2 = tt::pack_base3(tt::quantize_absmean(W2, opts));
+        const auto Yb = ternary(swiglu(ternary(X, B1), ternary(X, B3)), B2);
+        std::printf("base-3 layout: %zu bytes, outputs identical to the 2-bit layout: %s\n",
+                    B1.storage_bytes() + B2.storage_bytes() + B3.storage_bytes(), Yb == Yq ? "yes" : "NO");
+        if (!(Yb == Yq))
+            return 1;
         return 0;
     }
     catch (const std::exception& e)

@@ -120,7 +120,8 @@ namespace tessera::ternary
         std::size_t storage_bytes() const noexcept
         {
             // base-3: 64 weights per slot, five slots per 64 bytes (detail::base3_geom)
-            const std::size_t per_row = layout == packed_layout::two_bit ? (cols + 3) / 4 : (64 * detail::base3_geom(cols).slots() + 4) / 5;
+            const std::size_t per_row =
+                layout == packed_layout::two_bit ? (cols + 3) / 4 : (64 * detail::base3_geom(cols).slots() + 4) / 5;
             return rows * per_row + 4 * rows * n_groups;
         }
     };
