@@ -60,8 +60,8 @@ namespace
 TEST_CASE_TEMPLATE("gemm/gemv: kernels bit-identical, exact integer sums, 1e-6 of a double reference", T, float, double)
 {
     const auto ks = compiled_kernels();
-    MESSAGE("kernels compiled: " << ks.size() << " (scalar" << (ks.size() > 1 ? ", avx2" : "")
-                                 << (ks.size() > 2 ? ", avx512" : "") << ")");
+    MESSAGE("kernels compiled: " << ks.size() << " (scalar" << std::string(ks.size() > 1 ? ", avx2" : "")
+                                 << std::string(ks.size() > 2 ? ", avx512" : "") << ")");
     struct shape
     {
         std::size_t rows, cols, group;
