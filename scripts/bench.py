@@ -62,7 +62,8 @@ def machine_limits(build, out, quick):
         "openblas_threads": ctx.get("openblas_threads"),
         "openblas_threading": ctx.get("openblas_threading", "?"),
         "omp_threads": ctx.get("omp_threads"),
-        "openblas_coretype_env": os.environ.get("OPENBLAS_CORETYPE", "(unset)"),
+        "openblas_coretype_env": os.environ.get("OPENBLAS_CORETYPE", "(unset)")
+        + (" set by bench.py: unset, OpenBLAS picked Prescott" if os.environ.get("TESSERA_BENCH_CORE_FILLED") else ""),
         "openblas_l2_size_env": os.environ.get("OPENBLAS_L2_SIZE", "(unset)"),
         "cpu": cpu,
         "cores": os.cpu_count(),
@@ -72,7 +73,36 @@ def machine_limits(build, out, quick):
     }
 
 
+def openblas_core_fallback():
+    """OpenBLAS 0.3.21 (Debian 12) does not know recent CPU models (e.g. Intel family 6 model 207)
+    and falls back to its Prescott (SSE3) kernels, which makes every BLAS-bound row several times
+    slower than the machine can go. When OPENBLAS_CORETYPE is unset, the CPU has AVX2 and FMA, and
+    OpenBLAS would pick Prescott, run the benchmarks (ours and the peers', which inherit the
+    environment) with the Haswell kernels, as this project's machines are configured, and say so.
+    An explicit OPENBLAS_CORETYPE is always left alone."""
+    if "OPENBLAS_CORETYPE" in os.environ:
+        return None
+    try:
+        flags = next(l for l in open("/proc/cpuinfo") if l.startswith("flags")).split()
+        import ctypes
+        lib = ctypes.CDLL("libopenblas.so.0")
+        lib.openblas_get_corename.restype = ctypes.c_char_p
+        core = lib.openblas_get_corename().decode()
+    except Exception:
+        return None
+    if core == "Prescott" and "avx2" in flags and "fma" in flags:
+        os.environ["OPENBLAS_CORETYPE"] = "Haswell"
+        os.environ.setdefault("OPENBLAS_L2_SIZE", "512")
+        os.environ["TESSERA_BENCH_CORE_FILLED"] = "1"
+        return core
+    return None
+
+
 def main():
+    fallback = openblas_core_fallback()
+    if fallback:
+        print("make bench: OpenBLAS would run its Prescott kernels on this AVX2/FMA CPU (model unknown to it); "
+              "using OPENBLAS_CORETYPE=Haswell OPENBLAS_L2_SIZE=512", file=sys.stderr)
     ap = argparse.ArgumentParser()
     ap.add_argument("build", nargs="?", default="build")
     ap.add_argument("--quick", action="store_true")
