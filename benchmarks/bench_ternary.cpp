@@ -1,6 +1,7 @@
 // Packed ternary kernels against their fp32 baselines, same binary, same run.
 //   ternary_gemv/N/K/threads/kernel   2-bit packed GEMV, int8 activations (kernel 0 auto, 1 avx2, 2 scalar)
 //   ternary_gemv_base3/N/K/threads/kernel  base-3 (1.6 bit) packed GEMV (kernel 0 auto, 1 avx2)
+//   ternary_gemv_f16/N/K/threads/layout  GEMV with binary16 scales (layout 0 2-bit, 1 base-3)
 //   ternary_gemv_float/N/K/threads    float activations, dequantize on the fly
 //   ternary_gemm/N/K/batch/threads    int8 GEMM reusing unpacked tiles across the batch
 //   openblas_sgemv / openblas_sgemm   fp32 baselines (the dense weights the ternary form replaces)
@@ -37,6 +38,7 @@ namespace
     {
         xt::xtensor<float, 2> W;  // fp32 weights [N, K]
         tt::packed_ternary P2, P3;
+        tt::packed_ternary P2h, P3h;  // the same codes, scales stored as binary16
         xt::xtensor<float, 2> X;  // fp32 activations [128, K]
     };
 
@@ -64,7 +66,10 @@ namespace
             p = std::make_unique<problem>();
             p->W = uniform(N, K, N * 31 + K);
             p->P2 = tt::quantize_pack_2bit(p->W);
-            p->P3 = tt::pack_base3(tt::quantize_absmean(p->W));
+            const auto q = tt::quantize_absmean(p->W);
+            p->P3 = tt::pack_base3(q);
+            p->P2h = tt::pack_2bit(q, tt::scale_storage::f16);
+            p->P3h = tt::pack_base3(q, tt::scale_storage::f16);
             p->X = uniform(128, K, 7);
         }
         return *p;
@@ -117,6 +122,21 @@ namespace
             benchmark::DoNotOptimize(y.data());
         }
         weight_rate(state, N * K / 5);
+    }
+
+    void ternary_gemv_f16(benchmark::State& state)
+    {
+        const auto N = static_cast<std::size_t>(state.range(0)), K = static_cast<std::size_t>(state.range(1));
+        set_threads(static_cast<int>(state.range(2)));
+        auto& p = get(N, K);
+        const bool base3 = state.range(3) == 1;
+        const auto a = tt::quantize_activations_int8(xt::xtensor<float, 2>(xt::view(p.X, xt::range(0, 1), xt::all())));
+        for (auto _ : state)
+        {
+            auto y = base3 ? tt::gemv_base3(p.P3h, a) : tt::gemv(p.P2h, a);
+            benchmark::DoNotOptimize(y.data());
+        }
+        weight_rate(state, base3 ? N * K / 5 : N * K / 4);
     }
 
     void ternary_gemv_float(benchmark::State& state)
@@ -286,6 +306,13 @@ namespace
 
 BENCHMARK(ternary_gemv)->Apply([](benchmark::internal::Benchmark* b) { gemv_kernel_args(b, true); });
 BENCHMARK(ternary_gemv_base3)->Apply([](benchmark::internal::Benchmark* b) { gemv_kernel_args(b, false); });
+BENCHMARK(ternary_gemv_f16)->Apply([](benchmark::internal::Benchmark* b) {
+    for (auto [n, k] : shapes)
+        for (long t : {1, 2})
+            for (long layout : {0L, 1L})
+                b->Args({n, k, t, layout});
+    b->Unit(benchmark::kMillisecond)->UseRealTime()->MinTime(0.3);
+});
 BENCHMARK(ternary_gemv_float)->Apply(gemv_args);
 BENCHMARK(openblas_sgemv)->Apply(gemv_args);
 BENCHMARK(ternary_gemm)->Apply(gemm_args);

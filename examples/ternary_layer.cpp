@@ -128,6 +128,13 @@ int main(int argc, char** argv)
         const auto Yb = ternary(swiglu(ternary(X, B1), ternary(X, B3)), B2);
         std::printf("base-3 layout: %zu bytes, outputs identical to the 2-bit layout: %s\n",
                     B1.storage_bytes() + B2.storage_bytes() + B3.storage_bytes(), Yb == Yq ? "yes" : "NO");
+        // the scales stored as binary16 (as ggml's TQ formats store theirs): 2 instead of 4 bytes each
+        const auto H1 = tt::quantize_pack_2bit(W1, opts, tt::scale_storage::f16);
+        const auto H3 = tt::quantize_pack_2bit(W3, opts, tt::scale_storage::f16);
+        const auto H2 = tt::quantize_pack_2bit(W2, opts, tt::scale_storage::f16);
+        const auto Yh = ternary(swiglu(ternary(X, H1), ternary(X, H3)), H2);
+        std::printf("f16 scales: %zu bytes\n", H1.storage_bytes() + H2.storage_bytes() + H3.storage_bytes());
+        compare("  f16 scales           vs f32 scales", Yq, Yh);
         if (!(Yb == Yq))
             return 1;
         return 0;

@@ -44,7 +44,8 @@ def interleaved_times(ggml_bin, bench_bin, quick, rounds):
     of per-workload medians over the rounds (each round itself a median of repetitions)."""
     import subprocess
     import tempfile
-    flt = ("^ternary_(gemv/[0-9]+/[0-9]+/[12]/[01]|gemv_base3/[0-9]+/[0-9]+/[12]/[01]|gemm/[0-9]+/[0-9]+/[0-9]+/[12]|"
+    flt = ("^ternary_(gemv/[0-9]+/[0-9]+/[12]/[01]|gemv_base3/[0-9]+/[0-9]+/[12]/[01]|gemv_f16/[0-9]+/[0-9]+/[12]/[01]|"
+           "gemm/[0-9]+/[0-9]+/[0-9]+/[12]|"
            "quantize_pack/[0-9]+/[0-9]+/[12])/")
     g_runs, t_runs = [], []
     for _ in range(rounds):
@@ -181,6 +182,11 @@ def main():
             if g2 is not None:
                 row(f"GEMV {N}x{K}, {threads} thr", key, "ggml TQ2_0 (this run)", g2, wb)
                 row(f"base-3 GEMV {N}x{K}, {threads} thr", key3, "ggml TQ1_0 (this run)", g3, N * K / 5)
+                # binary16 scales (scale_storage::f16, ggml's TQ formats store fp16 scales too)
+                row(f"GEMV {N}x{K}, {threads} thr, f16 scales", f"ternary_gemv_f16/{N}/{K}/{threads}/0",
+                    "ggml TQ2_0 (this run)", g2, wb)
+                row(f"base-3 GEMV {N}x{K}, {threads} thr, f16 scales", f"ternary_gemv_f16/{N}/{K}/{threads}/1",
+                    "ggml TQ1_0 (this run)", g3, N * K / 5)
                 # tessera restricted to its AVX2 kernels, against ggml's (which are AVX2 only; full runs)
                 for label, k1, g, nbytes in (("GEMV", f"ternary_gemv/{N}/{K}/{threads}/1", "TQ2_0", wb),
                                              ("base-3 GEMV", f"ternary_gemv_base3/{N}/{K}/{threads}/1", "TQ1_0", N * K / 5)):

@@ -307,3 +307,29 @@ TEST_CASE("vocab_factorization: RoBERTa's 50265 = 3 x 3 x 5 x 1117 and the seed'
         CHECK(s["params"].get<double>() < 50265.0 * 768);
     }
 }
+
+TEST_CASE("ternary_layer: the stories260K FFN through 2-bit, base-3 and f16-scale packings")
+{
+    TESSERA_REQUIRE_EXAMPLE(exe, "ternary_layer");
+    const fs::path data = tessera_test::shared_data("stories260K/stories260K.bin");
+    TESSERA_SKIP_IF_MISSING(data, "../shared/data/stories260K/stories260K.bin");
+    const auto [out, status] = run(exe.string() + " " + data.string());
+    REQUIRE(status == 0);
+    CHECK(out.find("outputs identical to the 2-bit layout: yes") != std::string::npos);
+    // "<label> relative error X, mean cosine Y" for a line starting with label
+    auto error_of = [&](const std::string& label) {
+        const auto at = out.find(label);
+        REQUIRE_MESSAGE(at != std::string::npos, "no line " << label);
+        const auto e = out.find("relative error ", at);
+        return std::stod(out.substr(e + 15));
+    };
+    const double int8_vs_fp32x = error_of("  ternary W + int8 x   vs ternary W + fp32 x");
+    const double f16 = error_of("  f16 scales           vs f32 scales");
+    CHECK(int8_vs_fp32x > 0.0);
+    CHECK(int8_vs_fp32x < 0.02);
+    CHECK(f16 > 0.0);  // binary16 rounding of the scales does change the outputs ...
+    CHECK(f16 < 0.005);  // ... by a fraction of what the int8 activations cost
+    const auto bytes_at = [&](const std::string& label) { return std::stoul(out.substr(out.find(label) + label.size())); };
+    // 2 bytes saved per scale: W1 and W3 172 rows x 1 group of 64, W2 64 rows x 3 groups
+    CHECK(bytes_at("-> ternary ") - bytes_at("f16 scales: ") == 2 * (172 + 172 + 64 * 3));
+}

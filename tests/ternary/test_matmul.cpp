@@ -1,7 +1,9 @@
 // Packed GEMV/GEMM: every compiled kernel (scalar, AVX2, AVX-512) gives bit-identical floats,
 // exact int32 unit sums equal an integer reference, floats are within 1e-6 of a double
 // reference on the same quantized inputs, GEMM rows equal GEMV, base-3 equals 2-bit.
+#include <algorithm>
 #include <cmath>
+#include <cstring>
 #include <string>
 #include <vector>
 
@@ -29,6 +31,15 @@ namespace
             v = static_cast<T>((u - 0.5) * (1 + 3 * u * u));  // heavier tails than uniform
         }
         return w;
+    }
+
+    quantize_options group_options(std::size_t group, bool per_row)
+    {
+        quantize_options o;
+        o.group_size = group;
+        if (per_row)
+            o.granularity = scale_granularity::per_row;
+        return o;
     }
 
     std::vector<kernel> compiled_kernels()
@@ -83,10 +94,7 @@ TEST_CASE_TEMPLATE("gemm/gemv: kernels bit-identical, exact integer sums, 1e-6 o
         CAPTURE(sh.rows);
         CAPTURE(sh.cols);
         const auto W = noise<T>(sh.rows, sh.cols, sh.rows * 7919 + sh.cols);
-        quantize_options qo;
-        qo.group_size = sh.group;
-        if (sh.per_row)
-            qo.granularity = scale_granularity::per_row;
+        const quantize_options qo = group_options(sh.group, sh.per_row);
         const auto qT = quantize_absmean(W, qo);
         const ternary_matrix<float> q(qT.codes(), qT.scales(), qT.group_size(), qT.granularity());
         activation_options ao;
@@ -210,4 +218,99 @@ TEST_CASE("packed products reject bad input with a clear message")
                              "gemv_float: kernel avx2 supports only int8 products, not gemv_float",
                              tessera::invalid_argument);
     CHECK_THROWS_AS(gemv_float(P, x), tessera::invalid_argument);
+}
+
+TEST_CASE_TEMPLATE("f16 scale storage: every kernel equals f32 storage of the f16-rounded scales, bit for bit", T, float, double)
+{
+    struct shape
+    {
+        std::size_t rows, cols, group;
+    };
+    const std::vector<shape> shapes = {{1, 1, 128}, {7, 65, 128}, {37, 1000, 128}, {17, 1024, 192},
+                                       {33, 2049, 64}, {3, 6000, 128}, {2, 10300, 256}};
+    for (const shape& sh : shapes)
+    {
+        CAPTURE(sh.rows);
+        CAPTURE(sh.cols);
+        const auto W = noise<T>(sh.rows, sh.cols, sh.rows * 31 + sh.cols);
+        const quantize_options qo = group_options(sh.group, false);
+        const auto q = quantize_absmean(W, qo);
+        // the same matrix with its scales rounded to binary16 and stored as floats
+        xt::xtensor<float, 2> rounded = q.scales();
+        for (auto& s : rounded)
+            s = tessera::io::half_to_float(tessera::io::float_to_half(s));
+        const ternary_matrix<float> qr(q.codes(), rounded, q.group_size(), q.granularity());
+        const auto a = quantize_activations_int8(noise<float>(6, sh.cols, sh.cols + 3));
+        for (packed_layout layout : {packed_layout::two_bit, packed_layout::base3})
+        {
+            const bool two = layout == packed_layout::two_bit;
+            const auto H = two ? pack_2bit(q, scale_storage::f16) : pack_base3(q, scale_storage::f16);
+            const auto F = two ? pack_2bit(qr) : pack_base3(qr);
+            REQUIRE(H.scale_type == scale_storage::f16);
+            CHECK(H.scales.empty());
+            CHECK(H.scales_f16.size() == H.rows * H.scale_stride);
+            CHECK(H.row_scales(0) == nullptr);
+            CHECK(H.storage_bytes() + 2 * H.rows * H.n_groups == F.storage_bytes());
+            CHECK(H.bytes.size() == F.bytes.size());
+            CHECK(std::equal(H.bytes.data(), H.bytes.data() + H.bytes.size(), F.bytes.data()));
+            CHECK((two ? unpack_2bit(H) : unpack_base3(H)) == q.codes());
+            for (kernel k : compiled_kernels())
+            {
+                CAPTURE(static_cast<int>(k));
+                CHECK(gemm(H, a, {k}) == gemm(F, a, {k}));  // batch 6: the 4 + 2 blocks of the AVX-512 GEMM
+                const auto a1 = quantize_activations_int8(noise<float>(1, sh.cols, sh.cols + 4));
+                CHECK(gemv(H, a1, {k}) == gemv(F, a1, {k}));
+                if (two && k != kernel::avx2)
+                {
+                    const xt::xtensor<T, 1> x = xt::view(noise<T>(1, sh.cols, 99), 0, xt::all());
+                    CHECK(gemv_float(H, x, {k}) == gemv_float(F, x, {k}));
+                }
+            }
+        }
+        // fused quantize + pack stores the same halves
+        const auto Hq = quantize_pack_2bit(W, qo, scale_storage::f16);
+        const auto H2 = pack_2bit(q, scale_storage::f16);
+        CHECK(Hq.scales_f16 == H2.scales_f16);
+        CHECK(std::equal(Hq.bytes.data(), Hq.bytes.data() + Hq.bytes.size(), H2.bytes.data()));
+    }
+}
+
+TEST_CASE("halves_to_floats widens every binary16 pattern exactly (SIMD and scalar paths agree)")
+{
+    std::vector<std::uint16_t> h(65536 + 5);
+    for (std::size_t k = 0; k < h.size(); ++k)
+        h[k] = static_cast<std::uint16_t>(k);
+    std::vector<float> f(h.size());
+    tessera::ternary::detail::halves_to_floats(h.data(), f.data(), h.size());
+    std::size_t bad = 0;
+    for (std::size_t k = 0; k < h.size(); ++k)
+    {
+        const float want = tessera::io::half_to_float(h[k]);
+        if (std::isnan(want) ? !std::isnan(f[k]) : std::memcmp(&want, &f[k], sizeof(float)) != 0)
+            ++bad;
+    }
+    CHECK(bad == 0);
+}
+
+TEST_CASE("f16 scale storage rejects scales outside float16's normal range")
+{
+    xt::xtensor<float, 2> W = noise<float>(3, 256, 4);
+    xt::view(W, 1, xt::range(128, 256)) *= 1e-5f;  // row 1, group 1: absmean ~ 3e-6, subnormal in binary16
+    const auto q = quantize_absmean(W);
+    CHECK_THROWS_WITH_AS(pack_2bit(q, scale_storage::f16),
+                         doctest::Contains("pack_2bit: scale_storage::f16: scale"), tessera::invalid_argument);
+    CHECK_THROWS_WITH_AS(pack_base3(q, scale_storage::f16), doctest::Contains("of row 1, group 1 is outside float16's normal range"),
+                         tessera::invalid_argument);
+    CHECK_THROWS_WITH_AS(quantize_pack_2bit(W, {}, scale_storage::f16), doctest::Contains("quantize_pack_2bit: scale_storage::f16"),
+                         tessera::invalid_argument);
+    xt::xtensor<float, 2> big = noise<float>(2, 128, 5) * 1e6f;
+    CHECK_THROWS_AS(pack_2bit(quantize_absmean(big), scale_storage::f16), tessera::invalid_argument);
+    // all-zero groups (scale 0) are fine
+    xt::xtensor<float, 2> Z = noise<float>(2, 256, 6);
+    xt::view(Z, 0, xt::range(0, 128)) = 0.0f;
+    CHECK_NOTHROW(pack_2bit(quantize_absmean(Z), scale_storage::f16));
+    // a packed f16 matrix with a missing scale vector is refused by the products
+    auto P = pack_2bit(quantize_absmean(Z), scale_storage::f16);
+    P.scales_f16.pop_back();
+    CHECK_THROWS_AS(gemv(P, quantize_activations_int8(noise<float>(1, 256, 7))), tessera::invalid_argument);
 }

@@ -87,8 +87,9 @@ namespace tessera::ternary
             require(W.row_stride == want && W.bytes.size() == W.rows * want, fn, "W buffer of ", W.bytes.size(),
                     " bytes (row_stride=", W.row_stride, ") does not match shape [", W.rows, ", ", W.cols, "]: expected ",
                     W.rows * want, " bytes");
+            const std::size_t n_scales = W.scale_type == scale_storage::f16 ? W.scales_f16.size() : W.scales.size();
             require(W.has_scales() && W.group_size > 0 && W.n_groups == (W.cols + W.group_size - 1) / W.group_size &&
-                        W.scales.size() == W.rows * W.scale_stride && W.scale_stride == W.n_groups + 16,
+                        n_scales == W.rows * W.scale_stride && W.scale_stride == W.n_groups + 16,
                     fn, "W needs scales: pack a ternary_matrix (pack_2bit(quantize_absmean(...)))");
             require(W.group_size % unit_size == 0 || W.group_size >= W.cols, fn, "group_size=", W.group_size,
                     " must be a multiple of 64 or >= cols=", W.cols, " for the packed kernels");
@@ -115,12 +116,23 @@ namespace tessera::ternary
             return k == kernel::avx512 ? plan_order::planes64 : plan_order::planes32;
         }
 
+        /// This thread's buffer for one row of widened f16 scales (scale_stride floats; reused, so a
+        /// GEMV allocates at most once per thread and matrix shape).
+        inline float* scale_buffer(const packed_ternary& W)
+        {
+            thread_local std::vector<float> buf;
+            if (W.scale_type == scale_storage::f16 && buf.size() < W.scale_stride)
+                buf.resize(W.scale_stride);
+            return buf.data();
+        }
+
         /// Rows [i0, i0+n) of W against plan p (activation row b): y[i] and optional unit sums.
         inline void rows_product(const packed_ternary& W, std::size_t i0, std::size_t n, const int8_activations& X,
                                  std::size_t b, const act_plan& p, const unit_tables& t, kernel k, float* y,
                                  std::int32_t* units)
         {
             const std::size_t nu = t.n_units_pad;
+            float* sb = scale_buffer(W);
 #if defined(TESSERA_TERNARY_HAVE_AVX512)
             if (k == kernel::avx512 && W.layout == packed_layout::two_bit)
             {
@@ -128,7 +140,7 @@ namespace tessera::ternary
                 for (std::size_t i = i0; i < i0 + n; ++i)
                 {
                     float* yp[1] = {y + i};
-                    avx512::row_2bit<1, true>(W.row(i), W.row_scales(i), P, t, yp, units ? units + i * nu : nullptr);
+                    avx512::row_2bit<1, true>(W.row(i), W.row_scales(i, sb), P, t, yp, units ? units + i * nu : nullptr);
                 }
                 return;
             }
@@ -136,7 +148,7 @@ namespace tessera::ternary
             {
                 const base3_geometry geo = base3_geom(W.cols);
                 for (std::size_t i = i0; i < i0 + n; ++i)
-                    y[i] = avx512::row_base3(W.row(i), W.row_scales(i), p, t, geo, units ? units + i * nu : nullptr);
+                    y[i] = avx512::row_base3(W.row(i), W.row_scales(i, sb), p, t, geo, units ? units + i * nu : nullptr);
                 return;
             }
 #endif
@@ -145,13 +157,13 @@ namespace tessera::ternary
             {
                 const base3_geometry geo = base3_geom(W.cols);
                 for (std::size_t i = i0; i < i0 + n; ++i)
-                    y[i] = avx2::row_base3(W.row(i), W.row_scales(i), p, t, geo, units ? units + i * nu : nullptr);
+                    y[i] = avx2::row_base3(W.row(i), W.row_scales(i, sb), p, t, geo, units ? units + i * nu : nullptr);
                 return;
             }
             if (k == kernel::avx2)
             {
                 for (std::size_t i = i0; i < i0 + n; ++i)
-                    y[i] = avx2::row_2bit(W.row(i), W.row_scales(i), p, t, units ? units + i * nu : nullptr);
+                    y[i] = avx2::row_2bit(W.row(i), W.row_scales(i, sb), p, t, units ? units + i * nu : nullptr);
                 return;
             }
 #endif
@@ -161,7 +173,7 @@ namespace tessera::ternary
             {
                 std::int32_t* u = units ? units + i * nu : local.data();
                 unit_sums_scalar(W, i, X, b, t, u);
-                y[i] = combine_scalar(u, W.row_scales(i), p, t);
+                y[i] = combine_scalar(u, W.row_scales(i, sb), p, t);
             }
         }
 
@@ -195,6 +207,7 @@ namespace tessera::ternary
                     for (std::size_t b0 = 0; b0 < batch; b0 += nb)
                     {
                         const std::size_t m = std::min(nb, batch - b0);
+                        float* sb = scale_buffer(W);
                         const act_plan* P[nb];
                         for (std::size_t b = 0; b < m; ++b)
                             P[b] = &plans[b0 + b];
@@ -205,10 +218,10 @@ namespace tessera::ternary
                                 yp[b] = out.data() + (b0 + b) * W.rows + i;
                             switch (m)
                             {
-                            case 4: avx512::row_2bit<4, false>(W.row(i), W.row_scales(i), P, t, yp); break;
-                            case 3: avx512::row_2bit<3, false>(W.row(i), W.row_scales(i), P, t, yp); break;
-                            case 2: avx512::row_2bit<2, false>(W.row(i), W.row_scales(i), P, t, yp); break;
-                            default: avx512::row_2bit<1, false>(W.row(i), W.row_scales(i), P, t, yp); break;
+                            case 4: avx512::row_2bit<4, false>(W.row(i), W.row_scales(i, sb), P, t, yp); break;
+                            case 3: avx512::row_2bit<3, false>(W.row(i), W.row_scales(i, sb), P, t, yp); break;
+                            case 2: avx512::row_2bit<2, false>(W.row(i), W.row_scales(i, sb), P, t, yp); break;
+                            default: avx512::row_2bit<1, false>(W.row(i), W.row_scales(i, sb), P, t, yp); break;
                             }
                         }
                     }
@@ -307,7 +320,7 @@ namespace tessera::ternary
                     xa[(c / 256) * 256 + (c % 4) * 64 + (c % 256) / 4] = x[c];
                 tessera::detail::parallel_for_dynamic(0, static_cast<std::ptrdiff_t>(W.rows), 16, [&](std::ptrdiff_t i) {
                     const auto r = static_cast<std::size_t>(i);
-                    y(r) = avx512::row_float(W.row(r), W.row_scales(r), xa, t);
+                    y(r) = avx512::row_float(W.row(r), W.row_scales(r, scale_buffer(W)), xa, t);
                 });
                 return y;
             }

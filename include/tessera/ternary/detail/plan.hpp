@@ -175,7 +175,8 @@ namespace tessera::ternary::detail
     inline float gemv_float_row_scalar(const packed_ternary& W, std::size_t i, const float* x, const unit_tables& t)
     {
         const std::uint8_t* row = W.row(i);
-        const float* ws = W.row_scales(i);
+        std::vector<float> buf(W.scale_type == scale_storage::f16 ? W.scale_stride : 0);
+        const float* ws = W.row_scales(i, buf.data());
         float F[16] = {};
         for (std::size_t u = 0; u < t.n_units; ++u)
         {
