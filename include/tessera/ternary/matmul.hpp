@@ -9,6 +9,7 @@
 #include <cstddef>
 #include <algorithm>
 #include <cstdint>
+#include <type_traits>
 #include <vector>
 
 #include <xtensor/xbuilder.hpp>
@@ -116,8 +117,8 @@ namespace tessera::ternary
             return k == kernel::avx512 ? plan_order::planes64 : plan_order::planes32;
         }
 
-        /// This thread's buffer for one row of widened f16 scales (scale_stride floats; reused, so a
-        /// GEMV allocates at most once per thread and matrix shape).
+        /// This thread's buffer for one row of widened f16 scales (scale_stride floats; reused, so
+        /// gemv_float allocates at most once per thread and matrix shape).
         inline float* scale_buffer(const packed_ternary& W)
         {
             thread_local std::vector<float> buf;
@@ -126,13 +127,25 @@ namespace tessera::ternary
             return buf.data();
         }
 
-        /// Rows [i0, i0+n) of W against plan p (activation row b): y[i] and optional unit sums.
-        inline void rows_product(const packed_ternary& W, std::size_t i0, std::size_t n, const int8_activations& X,
-                                 std::size_t b, const act_plan& p, const unit_tables& t, kernel k, float* y,
-                                 std::int32_t* units)
+        /// Row i's scales as stored: float (Sc = float) or binary16 (Sc = std::uint16_t); the
+        /// kernels widen binary16 with the scale loads themselves.
+        template <class Sc>
+        inline const Sc* stored_scales(const packed_ternary& W, std::size_t i) noexcept
+        {
+            if constexpr (std::is_same_v<Sc, float>)
+                return W.row_scales(i);
+            else
+                return W.row_scales_f16(i);
+        }
+
+        /// Rows [i0, i0+n) of W against plan p (activation row b): y[i] and optional unit sums;
+        /// Sc is the storage type of W's scales.
+        template <class Sc>
+        inline void rows_product_as(const packed_ternary& W, std::size_t i0, std::size_t n, const int8_activations& X,
+                                    std::size_t b, const act_plan& p, const unit_tables& t, kernel k, float* y,
+                                    std::int32_t* units)
         {
             const std::size_t nu = t.n_units_pad;
-            float* sb = scale_buffer(W);
 #if defined(TESSERA_TERNARY_HAVE_AVX512)
             if (k == kernel::avx512 && W.layout == packed_layout::two_bit)
             {
@@ -140,7 +153,7 @@ namespace tessera::ternary
                 for (std::size_t i = i0; i < i0 + n; ++i)
                 {
                     float* yp[1] = {y + i};
-                    avx512::row_2bit<1, true>(W.row(i), W.row_scales(i, sb), P, t, yp, units ? units + i * nu : nullptr);
+                    avx512::row_2bit<1, true>(W.row(i), stored_scales<Sc>(W, i), P, t, yp, units ? units + i * nu : nullptr);
                 }
                 return;
             }
@@ -148,7 +161,7 @@ namespace tessera::ternary
             {
                 const base3_geometry geo = base3_geom(W.cols);
                 for (std::size_t i = i0; i < i0 + n; ++i)
-                    y[i] = avx512::row_base3(W.row(i), W.row_scales(i, sb), p, t, geo, units ? units + i * nu : nullptr);
+                    y[i] = avx512::row_base3(W.row(i), stored_scales<Sc>(W, i), p, t, geo, units ? units + i * nu : nullptr);
                 return;
             }
 #endif
@@ -157,13 +170,13 @@ namespace tessera::ternary
             {
                 const base3_geometry geo = base3_geom(W.cols);
                 for (std::size_t i = i0; i < i0 + n; ++i)
-                    y[i] = avx2::row_base3(W.row(i), W.row_scales(i, sb), p, t, geo, units ? units + i * nu : nullptr);
+                    y[i] = avx2::row_base3(W.row(i), stored_scales<Sc>(W, i), p, t, geo, units ? units + i * nu : nullptr);
                 return;
             }
             if (k == kernel::avx2)
             {
                 for (std::size_t i = i0; i < i0 + n; ++i)
-                    y[i] = avx2::row_2bit(W.row(i), W.row_scales(i, sb), p, t, units ? units + i * nu : nullptr);
+                    y[i] = avx2::row_2bit(W.row(i), stored_scales<Sc>(W, i), p, t, units ? units + i * nu : nullptr);
                 return;
             }
 #endif
@@ -173,9 +186,37 @@ namespace tessera::ternary
             {
                 std::int32_t* u = units ? units + i * nu : local.data();
                 unit_sums_scalar(W, i, X, b, t, u);
-                y[i] = combine_scalar(u, W.row_scales(i, sb), p, t);
+                y[i] = combine_scalar(u, stored_scales<Sc>(W, i), p, t);
             }
         }
+
+        /// rows_product_as for W's scale storage.
+        inline void rows_product(const packed_ternary& W, std::size_t i0, std::size_t n, const int8_activations& X,
+                                 std::size_t b, const act_plan& p, const unit_tables& t, kernel k, float* y,
+                                 std::int32_t* units)
+        {
+            if (W.scale_type == scale_storage::f16)
+                rows_product_as<std::uint16_t>(W, i0, n, X, b, p, t, k, y, units);
+            else
+                rows_product_as<float>(W, i0, n, X, b, p, t, k, y, units);
+        }
+
+#if defined(TESSERA_TERNARY_HAVE_AVX512)
+        /// One row of W against m <= 4 activation plans (the GEMM's register-blocked step).
+        template <class Sc>
+        inline void gemm_row(const packed_ternary& W, std::size_t i, std::size_t m, const act_plan* const* P,
+                             const unit_tables& t, float* const* yp) noexcept
+        {
+            const Sc* ws = stored_scales<Sc>(W, i);
+            switch (m)
+            {
+            case 4: avx512::row_2bit<4, false>(W.row(i), ws, P, t, yp); break;
+            case 3: avx512::row_2bit<3, false>(W.row(i), ws, P, t, yp); break;
+            case 2: avx512::row_2bit<2, false>(W.row(i), ws, P, t, yp); break;
+            default: avx512::row_2bit<1, false>(W.row(i), ws, P, t, yp); break;
+            }
+        }
+#endif
 
         /// All rows of W against every activation row; out [batch, rows]; units optional.
         inline xt::xtensor<float, 2> product(const packed_ternary& W, const int8_activations& X, kernel k,
@@ -207,7 +248,6 @@ namespace tessera::ternary
                     for (std::size_t b0 = 0; b0 < batch; b0 += nb)
                     {
                         const std::size_t m = std::min(nb, batch - b0);
-                        float* sb = scale_buffer(W);
                         const act_plan* P[nb];
                         for (std::size_t b = 0; b < m; ++b)
                             P[b] = &plans[b0 + b];
@@ -216,13 +256,10 @@ namespace tessera::ternary
                             float* yp[nb];
                             for (std::size_t b = 0; b < m; ++b)
                                 yp[b] = out.data() + (b0 + b) * W.rows + i;
-                            switch (m)
-                            {
-                            case 4: avx512::row_2bit<4, false>(W.row(i), W.row_scales(i, sb), P, t, yp); break;
-                            case 3: avx512::row_2bit<3, false>(W.row(i), W.row_scales(i, sb), P, t, yp); break;
-                            case 2: avx512::row_2bit<2, false>(W.row(i), W.row_scales(i, sb), P, t, yp); break;
-                            default: avx512::row_2bit<1, false>(W.row(i), W.row_scales(i, sb), P, t, yp); break;
-                            }
+                            if (W.scale_type == scale_storage::f16)
+                                gemm_row<std::uint16_t>(W, i, m, P, t, yp);
+                            else
+                                gemm_row<float>(W, i, m, P, t, yp);
                         }
                     }
                 });

@@ -156,6 +156,11 @@ namespace tessera::ternary
         {
             return scale_type == scale_storage::f32 ? scales.data() + i * scale_stride : nullptr;
         }
+        /// Row i's binary16 scales (scale_stride of them) for f16 storage; nullptr for f32 storage.
+        const std::uint16_t* row_scales_f16(std::size_t i) const noexcept
+        {
+            return scale_type == scale_storage::f16 ? scales_f16.data() + i * scale_stride : nullptr;
+        }
         /// Row i's scales as floats for either storage: f32 returns a pointer into `scales`; f16
         /// widens the row's scale_stride halves into buf (scale_stride floats) and returns buf.
         const float* row_scales(std::size_t i, float* buf) const noexcept

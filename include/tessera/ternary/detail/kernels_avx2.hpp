@@ -1,17 +1,24 @@
 #pragma once
 /// \file kernels_avx2.hpp
 /// AVX2 kernels for the 2-bit and base-3 layouts (maddubs/madd int8 dot products, the path ggml
-/// also has); compiled when the compiler targets AVX2 and FMA. Implements the accumulation contract of
+/// also has); compiled when the compiler targets AVX2, FMA and F16C (every AVX2 CPU has the latter two). Implements the accumulation contract of
 /// plan.hpp exactly, so its floats equal the scalar reference bit for bit.
 
 #include "plan.hpp"
 
-#if defined(__AVX2__) && defined(__FMA__)
+#if defined(__AVX2__) && defined(__FMA__) && defined(__F16C__)
 #define TESSERA_TERNARY_HAVE_AVX2 1
 #include <immintrin.h>
 
 namespace tessera::ternary::detail::avx2
 {
+    /// 8 group scales from a row of floats, or of binary16 values widened exactly (vcvtph2ps).
+    inline __m256 load_scales8(const float* ws) noexcept { return _mm256_loadu_ps(ws); }
+    inline __m256 load_scales8(const std::uint16_t* ws) noexcept
+    {
+        return _mm256_cvtph_ps(_mm_loadu_si128(reinterpret_cast<const __m128i*>(ws)));
+    }
+
     /// Pairwise lane sum of 16 floats held as lo (lanes 0-7) and hi (8-15): halves 8, 4, 2, 1.
     inline float reduce16(__m256 lo, __m256 hi) noexcept
     {
@@ -43,7 +50,8 @@ namespace tessera::ternary::detail::avx2
 
     /// The float step of the contract for units u0..u0+7 whose code sums are `sums`: subtract the
     /// activation sums (code = w + 1), store the exact unit sums if asked, fma with the scales.
-    inline __m256 combine8(__m256i sums, std::size_t u0, const float* ws, const act_plan& p, const unit_tables& t,
+    template <class Sc>
+    inline __m256 combine8(__m256i sums, std::size_t u0, const Sc* ws, const act_plan& p, const unit_tables& t,
                            std::int32_t* units, __m256 F) noexcept
     {
         const __m256i I = _mm256_sub_epi32(sums, _mm256_loadu_si256(reinterpret_cast<const __m256i*>(p.xsum.data() + u0)));
@@ -52,13 +60,14 @@ namespace tessera::ternary::detail::avx2
         const std::int32_t g0 = t.gidx[u0];
         const __m256i rel = _mm256_sub_epi32(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(t.gidx.data() + u0)),
                                              _mm256_set1_epi32(g0));
-        const __m256 S = _mm256_mul_ps(_mm256_permutevar8x32_ps(_mm256_loadu_ps(ws + g0), rel),
+        const __m256 S = _mm256_mul_ps(_mm256_permutevar8x32_ps(load_scales8(ws + g0), rel),
                                        _mm256_loadu_ps(p.xs.data() + u0));
         return _mm256_fmadd_ps(_mm256_cvtepi32_ps(I), S, F);
     }
 
     /// One row of the 2-bit kernel against a plan in planes32 order.
-    inline float row_2bit(const std::uint8_t* row, const float* ws, const act_plan& p, const unit_tables& t,
+    template <class Sc>
+    inline float row_2bit(const std::uint8_t* row, const Sc* ws, const act_plan& p, const unit_tables& t,
                           std::int32_t* units)
     {
         __m256 F[2] = {_mm256_setzero_ps(), _mm256_setzero_ps()};
@@ -130,7 +139,8 @@ namespace tessera::ternary::detail::avx2
 
     /// Base-3 row against a plan in slot order: group g's exact unit sums come out of its lanes
     /// (those of the partial group folded, 16/N lanes per unit), then the float combination.
-    inline float row_base3(const std::uint8_t* row, const float* ws, const act_plan& p, const unit_tables& t,
+    template <class Sc>
+    inline float row_base3(const std::uint8_t* row, const Sc* ws, const act_plan& p, const unit_tables& t,
                            const base3_geometry& geo, std::int32_t* units)
     {
         __m256 F[2] = {_mm256_setzero_ps(), _mm256_setzero_ps()};

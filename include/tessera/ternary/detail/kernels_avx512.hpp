@@ -21,6 +21,13 @@
 
 namespace tessera::ternary::detail::avx512
 {
+    /// 16 group scales from a row of floats, or of binary16 values widened exactly (vcvtph2ps).
+    inline __m512 load_scales16(const float* ws) noexcept { return _mm512_loadu_ps(ws); }
+    inline __m512 load_scales16(const std::uint16_t* ws) noexcept
+    {
+        return _mm512_cvtph_ps(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(ws)));
+    }
+
     /// [a0+a1, a2+a3, ..., a14+a15, b0+b1, ..., b14+b15].
     inline __m512i pairsum(__m512i a, __m512i b) noexcept
     {
@@ -72,8 +79,8 @@ namespace tessera::ternary::detail::avx512
     /// b bit for bit. `Prefetch`: software prefetch prefetch_bytes ahead in the row (GEMV, which
     /// streams the matrix; sharing activation loads across 2 or 4 rows measured slower).
     /// `units` (B = 1 only, may be null) receives the exact unit sums.
-    template <int B, bool Prefetch>
-    inline void row_2bit(const std::uint8_t* row, const float* ws, const act_plan* const* P, const unit_tables& t,
+    template <int B, bool Prefetch, class S>
+    inline void row_2bit(const std::uint8_t* row, const S* ws, const act_plan* const* P, const unit_tables& t,
                          float* const* y, std::int32_t* units = nullptr) noexcept
     {
         const std::int32_t* gidx = t.gidx.data();
@@ -98,15 +105,15 @@ namespace tessera::ternary::detail::avx512
             F[b] = _mm512_setzero_ps();
         auto combine = [&](std::size_t q, const __m512i* p01, const __m512i* a2, const __m512i* a3) noexcept {
             const __m512i rel = _mm512_loadu_si512(grel + 16 * q);
-            const __m512 wsq = _mm512_permutexvar_ps(rel, _mm512_loadu_ps(ws + gidx[16 * q]));
+            const __m512 wsq = _mm512_permutexvar_ps(rel, load_scales16(ws + gidx[16 * q]));
             for (int b = 0; b < B; ++b)
             {
                 const __m512i I = _mm512_sub_epi32(pairsum(p01[b], pairsum(a2[b], a3[b])),
                                                    _mm512_loadu_si512(P[b]->xsum.data() + 16 * q));
                 if (B == 1 && units)
                     _mm512_storeu_si512(units + 16 * q, I);
-                const __m512 S = _mm512_mul_ps(wsq, _mm512_loadu_ps(P[b]->xs.data() + 16 * q));
-                F[b] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(I), S, F[b]);
+                const __m512 Su = _mm512_mul_ps(wsq, _mm512_loadu_ps(P[b]->xs.data() + 16 * q));
+                F[b] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(I), Su, F[b]);
             }
         };
         const std::size_t full = t.n_chunks / 4;
@@ -186,7 +193,8 @@ namespace tessera::ternary::detail::avx512
     /// its exact unit sums in the 16 lanes of one vector (the partial group after folding its
     /// 16/N lanes per unit with pairsum), in the lanes the contract of plan.hpp accumulates them
     /// in. Lanes are bounded by 16 slots * 4 * 255 * 127 * 3 < 2^23.
-    inline float row_base3(const std::uint8_t* row, const float* ws, const act_plan& p, const unit_tables& t,
+    template <class S>
+    inline float row_base3(const std::uint8_t* row, const S* ws, const act_plan& p, const unit_tables& t,
                            const base3_geometry& geo, std::int32_t* units)
     {
         __m512 F = _mm512_setzero_ps();
@@ -217,9 +225,9 @@ namespace tessera::ternary::detail::avx512
             if (units)
                 _mm512_storeu_si512(units + 16 * g, I);
             const __m512i rel = _mm512_loadu_si512(t.grel.data() + 16 * g);
-            const __m512 S = _mm512_mul_ps(_mm512_permutexvar_ps(rel, _mm512_loadu_ps(ws + t.gidx[16 * g])),
-                                           _mm512_loadu_ps(p.xs.data() + 16 * g));
-            F = _mm512_fmadd_ps(_mm512_cvtepi32_ps(I), S, F);
+            const __m512 Su = _mm512_mul_ps(_mm512_permutexvar_ps(rel, load_scales16(ws + t.gidx[16 * g])),
+                                            _mm512_loadu_ps(p.xs.data() + 16 * g));
+            F = _mm512_fmadd_ps(_mm512_cvtepi32_ps(I), Su, F);
         }
         return reduce16(F);
     }

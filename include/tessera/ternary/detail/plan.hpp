@@ -157,12 +157,17 @@ namespace tessera::ternary::detail
     }
 
     /// Scalar reference of the float combination (see the contract at the top of this file).
-    inline float combine_scalar(const std::int32_t* units, const float* ws, const act_plan& p, const unit_tables& t)
+    /// Group scale g of a row stored as float or as binary16 (widened exactly).
+    inline float scale_at(const float* ws, std::size_t g) noexcept { return ws[g]; }
+    inline float scale_at(const std::uint16_t* ws, std::size_t g) noexcept { return io::half_to_float(ws[g]); }
+
+    template <class Sc>
+    inline float combine_scalar(const std::int32_t* units, const Sc* ws, const act_plan& p, const unit_tables& t)
     {
         float F[16] = {};
         for (std::size_t u = 0; u < t.n_units; ++u)
         {
-            const float S = ws[t.gidx[u]] * p.xs[u];
+            const float S = scale_at(ws, static_cast<std::size_t>(t.gidx[u])) * p.xs[u];
             F[u % 16] = std::fma(static_cast<float>(units[u]), S, F[u % 16]);
         }
         return reduce_lanes(F);
