@@ -30,7 +30,7 @@ namespace tessera::ternary
     {
         automatic,  ///< the widest compiled in: avx512, else avx2, else scalar
         scalar,     ///< portable reference, always available
-        avx2,       ///< AVX2 + FMA (int8 products, 2-bit and base-3)
+        avx2,       ///< AVX2 + FMA + F16C (int8 products, 2-bit and base-3)
         avx512      ///< AVX-512 BW/DQ/VL + VNNI
     };
 

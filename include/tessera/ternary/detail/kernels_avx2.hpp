@@ -124,7 +124,7 @@ namespace tessera::ternary::detail::avx2
     }
 
     template <int N>
-    inline void base3_group(std::size_t phase, const std::uint8_t*& bp, __m256i* y, const std::uint8_t* xp,
+    TESSERA_TERNARY_INLINE void base3_group(std::size_t phase, const std::uint8_t*& bp, __m256i* y, const std::uint8_t* xp,
                             __m256i* S) noexcept
     {
         switch (phase)

@@ -176,7 +176,7 @@ namespace tessera::ternary::detail::avx512
 
     /// base3_slots with the phase P chosen at run time.
     template <int N>
-    inline void base3_group(std::size_t phase, const std::uint8_t*& bp, __m512i& y, const std::uint8_t* xp,
+    TESSERA_TERNARY_INLINE void base3_group(std::size_t phase, const std::uint8_t*& bp, __m512i& y, const std::uint8_t* xp,
                             __m512i* A, __m512i* B) noexcept
     {
         switch (phase)
