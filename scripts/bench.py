@@ -73,42 +73,39 @@ def machine_limits(build, out, quick):
     }
 
 
-def openblas_core_fallback():
+def openblas_core_fallback(build):
     """OpenBLAS 0.3.21 (Debian 12) does not know recent CPU models (e.g. Intel family 6 model 207)
     and falls back to its Prescott (SSE3) kernels, which makes every BLAS-bound row several times
     slower than the machine can go. When OPENBLAS_CORETYPE is unset, the CPU has AVX2 and FMA, and
-    OpenBLAS would pick Prescott, run the benchmarks (ours and the peers', which inherit the
-    environment) with the Haswell kernels, as this project's machines are configured, and say so.
-    An explicit OPENBLAS_CORETYPE is always left alone."""
+    OpenBLAS would pick Prescott (as tessera_info reports), run the benchmarks (ours and the
+    peers', which inherit the environment) with the Haswell kernels, as this project's machines
+    are configured, and say so. An explicit OPENBLAS_CORETYPE is always left alone."""
     if "OPENBLAS_CORETYPE" in os.environ:
-        return None
+        return False
     try:
         flags = next(l for l in open("/proc/cpuinfo") if l.startswith("flags")).split()
-        import ctypes
-        lib = ctypes.CDLL("libopenblas.so.0")
-        lib.openblas_get_corename.restype = ctypes.c_char_p
-        core = lib.openblas_get_corename().decode()
+        info = subprocess.run([os.path.join(build, "examples", "tessera_info")], capture_output=True, text=True).stdout
+        core = next(l.split(":", 1)[1].strip() for l in info.splitlines() if "OpenBLAS core" in l)
     except Exception:
-        return None
+        return False
     if core == "Prescott" and "avx2" in flags and "fma" in flags:
         os.environ["OPENBLAS_CORETYPE"] = "Haswell"
         os.environ.setdefault("OPENBLAS_L2_SIZE", "512")
         os.environ["TESSERA_BENCH_CORE_FILLED"] = "1"
-        return core
-    return None
+        return True
+    return False
 
 
 def main():
-    fallback = openblas_core_fallback()
-    if fallback:
-        print("make bench: OpenBLAS would run its Prescott kernels on this AVX2/FMA CPU (model unknown to it); "
-              "using OPENBLAS_CORETYPE=Haswell OPENBLAS_L2_SIZE=512", file=sys.stderr)
     ap = argparse.ArgumentParser()
     ap.add_argument("build", nargs="?", default="build")
     ap.add_argument("--quick", action="store_true")
     ap.add_argument("--only", nargs="*", default=None, help="modules to run (default: all)")
     ap.add_argument("--output", default=os.path.join(ROOT, "docs", "performance.md"))
     a = ap.parse_args()
+    if openblas_core_fallback(a.build):
+        print("make bench: OpenBLAS would run its Prescott kernels on this AVX2/FMA CPU (model unknown to it); "
+              "using OPENBLAS_CORETYPE=Haswell OPENBLAS_L2_SIZE=512", file=sys.stderr)
     out = os.path.join(a.build, "bench")
     os.makedirs(out, exist_ok=True)
     t0 = time.time()

@@ -8,4 +8,5 @@
 #include "ternary/formats.hpp"
 #include "ternary/matmul.hpp"
 #include "ternary/pack.hpp"
+#include "ternary/packed.hpp"
 #include "ternary/quantize.hpp"

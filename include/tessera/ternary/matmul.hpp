@@ -117,16 +117,6 @@ namespace tessera::ternary
             return k == kernel::avx512 ? plan_order::planes64 : plan_order::planes32;
         }
 
-        /// This thread's buffer for one row of widened f16 scales (scale_stride floats; reused, so
-        /// gemv_float allocates at most once per thread and matrix shape).
-        inline float* scale_buffer(const packed_ternary& W)
-        {
-            thread_local std::vector<float> buf;
-            if (W.scale_type == scale_storage::f16 && buf.size() < W.scale_stride)
-                buf.resize(W.scale_stride);
-            return buf.data();
-        }
-
         /// Row i's scales as stored: float (Sc = float) or binary16 (Sc = std::uint16_t); the
         /// kernels widen binary16 with the scale loads themselves.
         template <class Sc>
@@ -357,7 +347,8 @@ namespace tessera::ternary
                     xa[(c / 256) * 256 + (c % 4) * 64 + (c % 256) / 4] = x[c];
                 tessera::detail::parallel_for_dynamic(0, static_cast<std::ptrdiff_t>(W.rows), 16, [&](std::ptrdiff_t i) {
                     const auto r = static_cast<std::size_t>(i);
-                    y(r) = avx512::row_float(W.row(r), W.row_scales(r, scale_buffer(W)), xa, t);
+                    y(r) = W.scale_type == scale_storage::f16 ? avx512::row_float(W.row(r), W.row_scales_f16(r), xa, t)
+                                                               : avx512::row_float(W.row(r), W.row_scales(r), xa, t);
                 });
                 return y;
             }

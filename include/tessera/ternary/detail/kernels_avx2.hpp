@@ -1,8 +1,9 @@
 #pragma once
 /// \file kernels_avx2.hpp
 /// AVX2 kernels for the 2-bit and base-3 layouts (maddubs/madd int8 dot products, the path ggml
-/// also has); compiled when the compiler targets AVX2, FMA and F16C (every AVX2 CPU has the latter two). Implements the accumulation contract of
-/// plan.hpp exactly, so its floats equal the scalar reference bit for bit.
+/// also has); compiled when the compiler targets AVX2, FMA and F16C (every AVX2 CPU has the
+/// latter two). Implements the accumulation contract of plan.hpp exactly, so its floats equal
+/// the scalar reference bit for bit.
 
 #include "plan.hpp"
 
@@ -124,8 +125,8 @@ namespace tessera::ternary::detail::avx2
     }
 
     template <int N>
-    TESSERA_TERNARY_INLINE void base3_group(std::size_t phase, const std::uint8_t*& bp, __m256i* y, const std::uint8_t* xp,
-                            __m256i* S) noexcept
+    TESSERA_TERNARY_INLINE void base3_group(std::size_t phase, const std::uint8_t*& bp, __m256i* y,
+                                            const std::uint8_t* xp, __m256i* S) noexcept
     {
         switch (phase)
         {

@@ -234,7 +234,8 @@ namespace tessera::ternary::detail::avx512
 
     /// Float-activation GEMV row on the 2-bit layout (contract of gemv_float_row_scalar);
     /// xf holds x in planes64 order as floats, padded with zeros.
-    inline float row_float(const std::uint8_t* row, const float* ws, const float* xf, const unit_tables& t)
+    template <class Sc>
+    inline float row_float(const std::uint8_t* row, const Sc* ws, const float* xf, const unit_tables& t)
     {
         __m512 F = _mm512_setzero_ps();
         for (std::size_t ch = 0; ch < t.n_chunks; ++ch)
@@ -257,7 +258,7 @@ namespace tessera::ternary::detail::avx512
             for (std::size_t k = 0; k < 4; ++k)
             {
                 const std::size_t u = 4 * ch + k;
-                F = _mm512_fmadd_ps(D[k], _mm512_set1_ps(ws[t.gidx[u]]), F);
+                F = _mm512_fmadd_ps(D[k], _mm512_set1_ps(scale_at(ws, static_cast<std::size_t>(t.gidx[u]))), F);
             }
         }
         return reduce16(F);

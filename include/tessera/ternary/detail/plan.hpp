@@ -156,11 +156,12 @@ namespace tessera::ternary::detail
         }
     }
 
-    /// Scalar reference of the float combination (see the contract at the top of this file).
     /// Group scale g of a row stored as float or as binary16 (widened exactly).
     inline float scale_at(const float* ws, std::size_t g) noexcept { return ws[g]; }
     inline float scale_at(const std::uint16_t* ws, std::size_t g) noexcept { return io::half_to_float(ws[g]); }
 
+    /// Scalar reference of the float combination (see the contract at the top of this file);
+    /// Sc is the storage type of the row's scales (float or binary16).
     template <class Sc>
     inline float combine_scalar(const std::int32_t* units, const Sc* ws, const act_plan& p, const unit_tables& t)
     {
@@ -180,8 +181,6 @@ namespace tessera::ternary::detail
     inline float gemv_float_row_scalar(const packed_ternary& W, std::size_t i, const float* x, const unit_tables& t)
     {
         const std::uint8_t* row = W.row(i);
-        std::vector<float> buf(W.scale_type == scale_storage::f16 ? W.scale_stride : 0);
-        const float* ws = W.row_scales(i, buf.data());
         float F[16] = {};
         for (std::size_t u = 0; u < t.n_units; ++u)
         {
@@ -199,7 +198,8 @@ namespace tessera::ternary::detail
                     else if (code == 0)
                         D[l] = D[l] - x[col];
                 }
-            const float s = ws[t.gidx[u]];
+            const auto g = static_cast<std::size_t>(t.gidx[u]);
+            const float s = W.scale_type == scale_storage::f16 ? scale_at(W.row_scales_f16(i), g) : scale_at(W.row_scales(i), g);
             for (std::size_t l = 0; l < 16; ++l)
                 F[l] = std::fma(D[l], s, F[l]);
         }
