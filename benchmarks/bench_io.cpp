@@ -2,7 +2,9 @@
 // copying reader (read_npy) and the zero-copy mapped view (map_npy + one pass over the data),
 // beside raw baselines (fread of the whole file; a plain sum over an in-memory copy), plus the
 // float16 decode of the bundled 10,000 x 100 matrix against a memcpy of the same byte count.
-// Peer: benchmarks/peers/io.py (numpy.load, numpy.load(mmap_mode='r')).
+// GGUF: dequantizing a synthetic 4096 x 4096 Q4_K / Q6_K / Q8_0 tensor to float32 (bytes/s of
+// float output) beside a memcpy of the same output size.
+// Peer: benchmarks/peers/io.py (numpy.load, numpy.load(mmap_mode='r'), gguf-py's numpy dequantize).
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
@@ -10,6 +12,7 @@
 #include <vector>
 
 #include <benchmark/benchmark.h>
+#include <tessera/io/gguf.hpp>
 #include <tessera/io/npy.hpp>
 
 namespace io = tessera::io;
@@ -186,4 +189,51 @@ namespace
         state.SetItemsProcessed(static_cast<int64_t>(state.iterations() * n));
     }
     BENCHMARK(BM_io_raw_memcpy_4mb)->Unit(benchmark::kMicrosecond)->UseRealTime();
+    // GGUF dequantization of a 4096 x 4096 tensor held in memory (the mapped file's bytes): byte i
+    // = (i * 2654435761) >> 13, every block's fp16 scale fields set to 1.0 (0x3C00).
+    std::vector<unsigned char> gguf_synthetic(io::ggml_type t, std::size_t count)
+    {
+        const io::ggml_type_traits tr = io::ggml_traits(static_cast<std::uint32_t>(t));
+        std::vector<unsigned char> b(count / tr.block * tr.bytes);
+        for (std::size_t i = 0; i < b.size(); ++i)
+            b[i] = static_cast<unsigned char>((i * 2654435761u) >> 13);
+        const std::vector<std::size_t> fields = t == io::ggml_type::q4_k ? std::vector<std::size_t>{0, 2}
+                                                : t == io::ggml_type::q6_k ? std::vector<std::size_t>{208}
+                                                                           : std::vector<std::size_t>{0};
+        for (std::size_t k = 0; k < b.size(); k += tr.bytes)
+            for (std::size_t f : fields)
+            {
+                b[k + f] = 0x00;
+                b[k + f + 1] = 0x3C;
+            }
+        return b;
+    }
+    void BM_io_gguf_dequantize(benchmark::State& state)
+    {
+        const auto t = static_cast<io::ggml_type>(state.range(0));
+        const std::size_t n = std::size_t(4096) * 4096;
+        const std::vector<unsigned char> q = gguf_synthetic(t, n);
+        std::vector<float> out(n);
+        for (auto _ : state)
+        {
+            io::dequantize(t, q.data(), n, out.data());
+            benchmark::DoNotOptimize(out.data());
+        }
+        state.SetLabel(io::ggml_type_name(t));
+        state.SetBytesProcessed(static_cast<int64_t>(state.iterations() * n * sizeof(float)));
+    }
+    BENCHMARK(BM_io_gguf_dequantize)->Arg(12)->Arg(14)->Arg(8)->Unit(benchmark::kMillisecond)->UseRealTime()->MinTime(0.5);
+
+    void BM_io_raw_memcpy_64mb(benchmark::State& state)
+    {
+        const std::size_t n = std::size_t(4096) * 4096;
+        std::vector<float> a(n, 1.0f), b(n, 0.0f);
+        for (auto _ : state)
+        {
+            std::memcpy(b.data(), a.data(), n * sizeof(float));
+            benchmark::DoNotOptimize(b.data());
+        }
+        state.SetBytesProcessed(static_cast<int64_t>(state.iterations() * n * sizeof(float)));
+    }
+    BENCHMARK(BM_io_raw_memcpy_64mb)->Unit(benchmark::kMillisecond)->UseRealTime()->MinTime(0.5);
 }  // namespace

@@ -1,5 +1,7 @@
 #!/usr/bin/env python3
-"""Peer for bench_io: the same reads in numpy (numpy.load, numpy.load(mmap_mode='r')).
+"""Peer for bench_io: the same reads in numpy (numpy.load, numpy.load(mmap_mode='r')), and GGUF
+dequantization in llama.cpp's gguf-py (gguf.quants.dequantize, numpy) when the llama.cpp tree that
+scripts/fetch_ggml.sh clones is found ($TESSERA_GGML_SRC, or <build>/_peers/llama.cpp).
 
 python3 benchmarks/peers/io.py --bench-json <bench_io.json> --limits <limits.json> [--quick]
 Prints the `## io` section of docs/performance.md: medians of repeated runs, ratios measured in
@@ -44,13 +46,35 @@ def tessera_median(bench, name, field="real_time"):
     rows = []
     for b in bench.get("benchmarks", []):
         run = b.get("run_name", b["name"]).replace("/repeats:5", "").replace("/repeats:3", "")
-        if run.split("/")[0] != name or b.get("error_occurred"):
+        if (run.split("/")[0] != name and "/".join(run.split("/")[:2]) != name) or b.get("error_occurred"):
             continue
         if b.get("run_type") == "aggregate" and b.get("aggregate_name") != "median":
             continue
         unit = {"ns": 1e-9, "us": 1e-6, "ms": 1e-3, "s": 1.0}[b.get("time_unit", "ns")]
         rows.append(b[field] * unit)
     return statistics.median(rows) if rows else None
+
+
+def gguf_rows(rows, reps):
+    """gguf-py's numpy dequantization of the synthetic 4096x4096 tensors of BM_io_gguf_dequantize."""
+    tree = os.environ.get("TESSERA_GGML_SRC") or next(
+        (os.path.join(ROOT, b, "_peers", "llama.cpp") for b in sorted(os.listdir(ROOT))
+         if os.path.isdir(os.path.join(ROOT, b, "_peers", "llama.cpp", "gguf-py"))), None)
+    if not tree:
+        print("io.py: no llama.cpp tree (scripts/fetch_ggml.sh): GGUF rows skipped", file=sys.stderr)
+        return
+    sys.path.insert(0, os.path.join(tree, "gguf-py"))
+    from gguf import GGMLQuantizationType as Q, GGML_QUANT_SIZES, quants
+    n = 4096 * 4096
+    for qt, arg, fields in ((Q.Q4_K, 12, (0, 2)), (Q.Q6_K, 14, (208,)), (Q.Q8_0, 8, (0,))):
+        block, bb = GGML_QUANT_SIZES[qt]
+        i = np.arange(n // block * bb, dtype=np.uint64)
+        b = ((i * 2654435761) >> 13).astype(np.uint8).reshape(-1, bb)
+        for f in fields:
+            b[:, f], b[:, f + 1] = 0x00, 0x3C
+        q = b.reshape(4096, -1)
+        rows.append((f"dequantize 4096x4096 {qt.name} to f32", f"BM_io_gguf_dequantize/{arg}", "gguf-py quants.dequantize",
+                     median_time(lambda: quants.dequantize(q, qt), reps, f"BM_io_gguf_dequantize/{arg}"), n * 4))
 
 
 def main():
@@ -89,6 +113,8 @@ def main():
     rows.append(("float32 -> float16 (RNE), 1M values", "BM_io_float_to_half", "ndarray.astype (copyto)",
                  median_time(lambda: np.copyto(out16, fv, casting="unsafe"), reps * 5, "BM_io_float_to_half"), None))
 
+    gguf_rows(rows, reps)
+
     fmt_t = lambda s: "n/a" if s is None else (f"{s * 1e3:.2f} ms" if s >= 1e-3 else f"{s * 1e6:.1f} us")
     print("## io\n")
     print("| workload | tessera (median) | peer | peer (median) | ratio | fraction of limit |")
@@ -114,7 +140,9 @@ straight into the result when the stored dtype is the requested one, like numpy.
 readinto; the mapped path costs one mmap and a header parse, and the pass over the mapped
 values pays the page faults that numpy's memmap pays too. The float16 kernels use the F16C
 instructions (8 values per instruction, round-to-nearest-even, bit-identical to the scalar
-fallback); numpy 1.24's float16 casts go element by element through its own bit manipulation.""")
+fallback); numpy 1.24's float16 casts go element by element through its own bit manipulation.
+GGUF rows: bytes are float32 output; both sides produce ggml's values bit for bit (gguf-py
+vectorizes each block layout in numpy, tessera runs ggml's scalar order on 2 threads).""")
 
 
 if __name__ == "__main__":

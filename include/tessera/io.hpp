@@ -1,9 +1,10 @@
 #pragma once
 /// \file io.hpp
 /// The io module: .npy (read, write, memory-mapped view), float16/bfloat16 conversion,
-/// safetensors, word-vector text/binary formats, and the importers for the fetched datasets.
+/// safetensors, GGUF (llama.cpp models), word-vector text/binary formats, and the importers for the fetched datasets.
 
 #include "io/dtype.hpp"
+#include "io/gguf.hpp"
 #include "io/half.hpp"
 #include "io/mapped_file.hpp"
 #include "io/npy.hpp"
