@@ -13,3 +13,4 @@
 #include "ternary.hpp"
 #include "align.hpp"
 #include "compress.hpp"
+#include "model.hpp"

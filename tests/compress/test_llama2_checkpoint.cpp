@@ -119,12 +119,12 @@ TEST_CASE("malformed checkpoints throw io_error and never read out of bounds")
                          tessera::io_error);
     CHECK_THROWS_WITH_AS(read_llama2_checkpoint<float>(with_header(3, 8)), doctest::Contains("inconsistent header"),
                          tessera::io_error);  // head size 1 is odd
-    CHECK_THROWS_WITH_AS(read_llama2_checkpoint<float>(with_header(5, -10)), doctest::Contains("implies"),
+    CHECK_THROWS_WITH_AS(read_llama2_checkpoint<float>(with_header(5, -10)), doctest::Contains("imply 1 x classifier [10, 8]"),
                          tessera::io_error);  // unshared needs a classifier the file lacks
     CHECK_THROWS_WITH_AS(read_llama2_checkpoint<float>(with_header(0, 0x616b3432)), doctest::Contains("ak42"),
                          tessera::io_error);
     CHECK_THROWS_WITH_AS(read_llama2_checkpoint<float>("/nonexistent/model.bin"),
-                         "/nonexistent/model.bin: byte 0: cannot open file", tessera::io_error);
+                         doctest::Contains("/nonexistent/model.bin: byte 0: cannot open for reading"), tessera::io_error);
 }
 
 TEST_CASE("stories260K reads with the header the data README documents")
@@ -146,4 +146,58 @@ TEST_CASE("stories260K reads with the header the data README documents")
     CHECK(w.freq_cis_imag(0, 2) == 0.0f);
     CHECK(w.freq_cis_imag(7, 0) == doctest::Approx(std::sin(7.0)).epsilon(1e-6));
     CHECK(w.freq_cis_real(7, 1) == doctest::Approx(std::cos(7.0 * std::pow(10000.0, -2.0 / 8))).epsilon(1e-6));
+}
+
+// A 36-byte file whose header is in range field by field but whose implied size wraps 2^64 to
+// exactly 36 bytes (dim=2^24, hidden=5592404, n_layers=2^16, n_heads=n_kv_heads=2^23,
+// vocab=131071, seq_len=1): the size check must see through the wrap. (The reader before the
+// fix accepted the header and failed later with "truncated: token_embedding needs ...".)
+TEST_CASE("llama2 header fields are checked against the file size in file order, naming the fields")
+{
+    const std::int32_t h[7] = {1 << 24, 5592404, 1 << 16, 1 << 23, 1 << 23, 131071, 1};
+    std::vector<char> b(36, 0);
+    std::memcpy(b.data(), h, sizeof h);
+    CHECK_THROWS_WITH_AS(read_llama2_checkpoint<float>(llama2_test::write("wrap.bin", b)),
+                         "/tmp/tessera_llama2_wrap.bin: byte 36: header fields vocab_size=131071, dim=16777216 imply 1 x "
+                         "token_embedding [131071, 16777216] from byte 28, past the end of the file (36 bytes)",
+                         tessera::io_error);
+    // Per-layer arrays name n_layers; the first array past the end is the one reported.
+    llama2_test::tiny t;
+    auto good = llama2_test::bytes(t, true, [](std::size_t) { return 1.0f; });
+    const std::int32_t layers = 3;
+    std::memcpy(good.data() + 8, &layers, 4);
+    CHECK_THROWS_WITH_AS(read_llama2_checkpoint<float>(llama2_test::write("layers.bin", good)),
+                         doctest::Contains("header fields n_layers=3, dim=8, hidden_dim=12 imply 3 x w2 [8, 12] from byte 3996, past the end of the file (4444 bytes)"),
+                         tessera::io_error);
+    // hidden_dim large enough that one w1 alone overflows nothing but exceeds the file.
+    const std::int32_t hidden = 1 << 24;
+    std::memcpy(good.data() + 4, &hidden, 4);
+    CHECK_THROWS_WITH_AS(read_llama2_checkpoint<float>(llama2_test::write("hidden.bin", good)),
+                         doctest::Contains("imply 3 x w1 [16777216, 8]"), tessera::io_error);
+}
+
+TEST_CASE("parse_llama2_header lists every array with its offset, tiling the file")
+{
+    for (bool shared : {true, false})
+    {
+        llama2_test::tiny t;
+        const auto b = llama2_test::bytes(t, shared, [](std::size_t i) { return float(i); });
+        const auto h = tessera::compress::parse_llama2_header(reinterpret_cast<const unsigned char*>(b.data()), b.size(),
+                                                              "mem");
+        REQUIRE(h.arrays.size() == 1 + 9 * 2 + 3 + (shared ? 0 : 1));
+        std::size_t at = 28;
+        for (const auto& a : h.arrays)
+        {
+            CHECK(a.offset == at);
+            std::size_t n = 4;
+            for (auto d : a.shape)
+                n *= d;
+            at += n;
+        }
+        CHECK(at == b.size());
+        CHECK(h.arrays[3].name == "layers.0.wq");
+        CHECK(h.arrays[3].offset == 28 + 4 * (80 + 16));
+        CHECK(h.arrays[1].shape == std::vector<std::size_t>{8});
+        CHECK(h.arrays.back().name == (shared ? "freq_cis_imag" : "classifier"));
+    }
 }

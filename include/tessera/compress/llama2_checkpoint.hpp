@@ -12,19 +12,21 @@
 /// [seq_len, head/2], (classifier [vocab, dim]). Weight matrices are stored [out, in].
 
 #include <algorithm>
-#include <array>
 #include <cstddef>
 #include <cstdint>
 #include <cstring>
 #include <fstream>
 #include <iterator>
 #include <string>
+#include <type_traits>
 #include <vector>
 
 #include <xtensor/xtensor.hpp>
 
 #include "../core/errors.hpp"
 #include "../core/traits.hpp"
+#include "../io/dtype.hpp"
+#include "../io/mapped_file.hpp"
 
 namespace tessera::compress
 {
@@ -202,13 +204,6 @@ namespace tessera::compress
                                    concat("truncated: ", what, " needs ", count, " bytes, only ", m_bytes.size() - m_pos,
                                           " remain (file has ", m_bytes.size(), ")"));
             }
-            std::uint32_t peek_u32() const
-            {
-                need(4, "peek");
-                std::uint32_t v;
-                std::memcpy(&v, m_bytes.data() + m_pos, 4);
-                return v;
-            }
             std::int32_t i32(const char* what)
             {
                 need(4, what);
@@ -232,59 +227,57 @@ namespace tessera::compress
                 m_pos += n;
                 return s;
             }
-            template <class T, std::size_t N>
-            xt::xtensor<T, N> floats(const std::array<std::size_t, N>& shape, const char* what)
-            {
-                std::size_t n = 1;
-                for (auto s : shape)
-                    n *= s;
-                need(static_cast<std::uint64_t>(n) * 4u, what);
-                xt::xtensor<T, N> out = xt::xtensor<T, N>::from_shape(shape);
-                const char* src = m_bytes.data() + m_pos;
-                for (std::size_t i = 0; i < n; ++i)
-                {
-                    float v;
-                    std::memcpy(&v, src + 4 * i, 4);
-                    out.data()[i] = static_cast<T>(v);
-                }
-                m_pos += 4 * n;
-                return out;
-            }
-
         private:
             std::string m_path;
             std::vector<char> m_bytes;
             std::size_t m_pos = 0;
         };
 
-        /// Reads a llama2.c "v0" checkpoint into llama2_weights<T> (float32 on disk, converted to T).
-        /// \param path the `.bin` file written by llama2.c's legacy export (e.g. stories260K.bin).
-        /// \return the weights, validated against the header. Cost: one pass over the file.
-        /// \throws tessera::io_error (file and byte offset) when the file cannot be read, the header
-        ///         is not a consistent v0 header (non-positive sizes, dim not divisible by n_heads,
-        ///         n_heads not divisible by n_kv_heads, odd head size, sizes above 2^24), the file
-        ///         is truncated, or bytes are left over after the last array.
-        /// \note The newer "ak42" versioned exports are recognised and rejected with a message.
-        template <class T = float>
-        llama2_weights<T> read_llama2_checkpoint(const std::string& path)
+        /// One float32 array of a llama2.c checkpoint: its name (llama2_weights::matrix_names()
+        /// style, plus "layers.<l>.rms_att", "layers.<l>.rms_ffn", "rms_final", "freq_cis_real",
+        /// "freq_cis_imag"), shape, and first byte in the file.
+        struct llama2_array
         {
-            byte_reader r(path);
-            if (r.size() >= 4 && r.peek_u32() == 0x616b3432u)
-                throw io_error(path, 0, "versioned llama2.c export (magic \"ak42\") is not supported; export with "
+            std::string name;                ///< e.g. "layers.3.wk"
+            std::vector<std::size_t> shape;  ///< [rows, cols] or [n]
+            std::size_t offset = 0;          ///< byte offset of the first float in the file
+        };
+
+        /// A validated llama2.c header: the config and every array in file order.
+        struct llama2_header
+        {
+            llama2_config config;              ///< hyper-parameters
+            std::vector<llama2_array> arrays;  ///< file order; their bytes tile [28, file size)
+        };
+
+        /// Parses and validates the llama2.c "v0" header of the image `data[0, size)` against its size,
+        /// before anything is allocated: each field in [1, 2^24] (|vocab_size|), dim % n_heads == 0,
+        /// n_heads % n_kv_heads == 0, even head size; then, in file order, each array's end (checked
+        /// arithmetic) must lie within the file, and the last must end exactly at `size`.
+        /// \return the config and the arrays with their offsets. O(n_layers) time and memory.
+        /// \throws tessera::io_error naming `file`, the byte offset and the offending header fields.
+        inline llama2_header parse_llama2_header(const unsigned char* data, std::size_t size, const std::string& file)
+        {
+            if (size >= 4 && std::memcmp(data, "24ka", 4) == 0)  // the magic 0x616b3432, little-endian
+                throw io_error(file, 0, "versioned llama2.c export (magic \"ak42\") is not supported; export with "
                                         "--version 0 (legacy format)");
+            if (size < 28)
+                throw io_error(file, size, concat("truncated: the header needs 28 bytes, file has ", size));
             const char* names[7] = {"dim", "hidden_dim", "n_layers", "n_heads", "n_kv_heads", "vocab_size", "seq_len"};
             std::int64_t h[7];
             for (int i = 0; i < 7; ++i)
             {
-                h[i] = r.i32(names[i]);
+                std::int32_t v32;
+                std::memcpy(&v32, data + 4 * i, 4);
+                h[i] = v32;
                 const std::int64_t v = i == 5 ? (h[i] < 0 ? -h[i] : h[i]) : h[i];
                 if (v <= 0 || v > (std::int64_t(1) << 24))
-                    throw io_error(path, static_cast<std::uint64_t>(4 * i),
+                    throw io_error(file, static_cast<std::uint64_t>(4 * i),
                                    concat("header field ", names[i], "=", h[i], " must be in [1, 2^24]",
                                           i == 5 ? " in absolute value" : ""));
             }
-            llama2_weights<T> w;
-            auto& c = w.config;
+            llama2_header out;
+            auto& c = out.config;
             c.dim = static_cast<std::size_t>(h[0]);
             c.hidden_dim = static_cast<std::size_t>(h[1]);
             c.n_layers = static_cast<std::size_t>(h[2]);
@@ -295,55 +288,104 @@ namespace tessera::compress
             c.seq_len = static_cast<std::size_t>(h[6]);
             if (c.dim % c.n_heads != 0 || c.n_kv_heads > c.n_heads || c.n_heads % c.n_kv_heads != 0 ||
                 c.head_size() % 2 != 0)
-                throw io_error(path, 0,
+                throw io_error(file, 0,
                                concat("inconsistent header: dim=", c.dim, ", n_heads=", c.n_heads, ", n_kv_heads=",
                                       c.n_kv_heads, " (need dim % n_heads == 0, n_heads % n_kv_heads == 0, even "
                                       "head size)"));
-            // Expected size in 64-bit arithmetic (each factor <= 2^24, so no product overflows).
-            const std::uint64_t D = c.dim, Hd = c.hidden_dim, L = c.n_layers, V = c.vocab_size, K = c.kv_dim();
-            const std::uint64_t floats = V * D + L * (2 * D + 2 * D * D + 2 * K * D + 3 * Hd * D) + D +
-                                         std::uint64_t(c.seq_len) * (c.head_size() / 2) * 2 +
-                                         (c.shared_classifier ? 0 : V * D);
-            if (28 + 4 * floats != r.size())
-                throw io_error(path, r.size(),
-                               concat("file has ", r.size(), " bytes, the header [dim=", c.dim, ", hidden_dim=",
-                                      c.hidden_dim, ", n_layers=", c.n_layers, ", n_heads=", c.n_heads,
-                                      ", n_kv_heads=", c.n_kv_heads, ", vocab_size=", h[5], ", seq_len=", c.seq_len,
-                                      "] implies ", 28 + 4 * floats));
-            const std::size_t Ds = c.dim, Hs = c.hidden_dim, Ks = c.kv_dim(), Ls = c.n_layers;
-            w.token_embedding = r.floats<T, 2>({c.vocab_size, Ds}, "token_embedding");
-            w.layers.resize(Ls);
-            auto per_layer2 = [&](auto member, std::size_t rows, std::size_t cols, const char* what) {
-                for (auto& y : w.layers)
-                    y.*member = r.floats<T, 2>({rows, cols}, what);
+            std::size_t at = 28;
+            // Appends `count` arrays of `shape` (per layer when `layered`) after `at`; each end is
+            // checked against the file size before the next is added, so nothing can wrap.
+            auto add = [&](bool layered, std::vector<std::size_t> shape, const char* base, const std::string& fields) {
+                const std::size_t count = layered ? c.n_layers : 1;
+                std::size_t bytes = 4;
+                for (const std::size_t d : shape)
+                    if (__builtin_mul_overflow(bytes, d, &bytes))
+                        bytes = size + 1;  // only compared below: fails like any size past the end
+                if (bytes > size - at || count > (size - at) / bytes)
+                    throw io_error(file, size, concat("header fields ", fields, " imply ", count, " x ", base, " ",
+                                                      shape_to_string(shape), " from byte ", at,
+                                                      ", past the end of the file (", size, " bytes)"));
+                for (std::size_t i = 0; i < count; ++i, at += bytes)
+                    out.arrays.push_back({layered ? concat("layers.", i, ".", base) : std::string(base), shape, at});
             };
-            auto per_layer1 = [&](auto member, const char* what) {
-                for (auto& y : w.layers)
-                    y.*member = r.floats<T, 1>({Ds}, what);
-            };
-            using layer = llama2_layer<T>;
-            per_layer1(&layer::rms_att, "rms_att");
-            per_layer2(&layer::wq, Ds, Ds, "wq");
-            per_layer2(&layer::wk, Ks, Ds, "wk");
-            per_layer2(&layer::wv, Ks, Ds, "wv");
-            per_layer2(&layer::wo, Ds, Ds, "wo");
-            per_layer1(&layer::rms_ffn, "rms_ffn");
-            per_layer2(&layer::w1, Hs, Ds, "w1");
-            per_layer2(&layer::w2, Ds, Hs, "w2");
-            per_layer2(&layer::w3, Hs, Ds, "w3");
-            w.rms_final = r.floats<T, 1>({Ds}, "rms_final");
-            w.freq_cis_real = r.floats<T, 2>({c.seq_len, c.head_size() / 2}, "freq_cis_real");
-            w.freq_cis_imag = r.floats<T, 2>({c.seq_len, c.head_size() / 2}, "freq_cis_imag");
+            const std::size_t D = c.dim, Hd = c.hidden_dim, K = c.kv_dim(), half = c.head_size() / 2;
+            const std::string sd = concat("dim=", D), sl = concat("n_layers=", c.n_layers, ", ", sd);
+            const std::string sk = concat(sl, ", n_kv_heads=", c.n_kv_heads), sh = concat(sl, ", hidden_dim=", Hd);
+            const std::string sr = concat("seq_len=", c.seq_len, ", n_heads=", c.n_heads);
+            add(false, {c.vocab_size, D}, "token_embedding", concat("vocab_size=", h[5], ", ", sd));
+            add(true, {D}, "rms_att", sl);
+            add(true, {D, D}, "wq", sl);
+            add(true, {K, D}, "wk", sk);
+            add(true, {K, D}, "wv", sk);
+            add(true, {D, D}, "wo", sl);
+            add(true, {D}, "rms_ffn", sl);
+            add(true, {Hd, D}, "w1", sh);
+            add(true, {D, Hd}, "w2", sh);
+            add(true, {Hd, D}, "w3", sh);
+            add(false, {D}, "rms_final", sd);
+            add(false, {c.seq_len, half}, "freq_cis_real", sr);
+            add(false, {c.seq_len, half}, "freq_cis_imag", sr);
             if (!c.shared_classifier)
-                w.classifier = r.floats<T, 2>({c.vocab_size, Ds}, "classifier");
+                add(false, {c.vocab_size, D}, "classifier", concat("vocab_size=", h[5], ", ", sd));
+            if (at != size)
+                throw io_error(file, at,
+                               concat("file has ", size, " bytes, the header [dim=", c.dim, ", hidden_dim=", c.hidden_dim,
+                                      ", n_layers=", c.n_layers, ", n_heads=", c.n_heads, ", n_kv_heads=", c.n_kv_heads,
+                                      ", vocab_size=", h[5], ", seq_len=", c.seq_len, "] implies ", at));
+            return out;
+        }
+
+        /// Reads a llama2.c "v0" checkpoint into llama2_weights<T> (float32 on disk, converted to T).
+        /// \param path the `.bin` file written by llama2.c's legacy export (e.g. stories260K.bin).
+        /// \return the weights, validated against the header. Cost: one pass over the mapped file.
+        /// \throws tessera::io_error (file and byte offset) as parse_llama2_header, which runs first:
+        ///         nothing is allocated for a header the file size does not bear out.
+        /// \note The newer "ak42" versioned exports are recognised and rejected with a message.
+        template <class T = float>
+        llama2_weights<T> read_llama2_checkpoint(const std::string& path)
+        {
+            const io::mapped_file f(path);
+            const llama2_header h = parse_llama2_header(f.data(), f.size(), path);
+            llama2_weights<T> w;
+            w.config = h.config;
+            w.layers.resize(h.config.n_layers);
+            auto next = h.arrays.begin();
+            auto take = [&](auto& dst) {  // arrays come in file order, the order of the calls below
+                dst = std::decay_t<decltype(dst)>::from_shape(next->shape);
+                io::decode(f.data() + next->offset, io::dtype::float32, false, dst.data(), dst.size());
+                ++next;
+            };
+            take(w.token_embedding);
+            using layer = llama2_layer<T>;
+            auto per_layer = [&](auto member) {
+                for (auto& y : w.layers)
+                    take(y.*member);
+            };
+            per_layer(&layer::rms_att);
+            per_layer(&layer::wq);
+            per_layer(&layer::wk);
+            per_layer(&layer::wv);
+            per_layer(&layer::wo);
+            per_layer(&layer::rms_ffn);
+            per_layer(&layer::w1);
+            per_layer(&layer::w2);
+            per_layer(&layer::w3);
+            take(w.rms_final);
+            take(w.freq_cis_real);
+            take(w.freq_cis_imag);
+            if (!h.config.shared_classifier)
+                take(w.classifier);
             else
                 w.classifier = xt::xtensor<T, 2>::from_shape({0, 0});
             return w;
         }
     }  // namespace detail
 
+    using detail::llama2_array;
     using detail::llama2_config;
+    using detail::llama2_header;
     using detail::llama2_layer;
     using detail::llama2_weights;
+    using detail::parse_llama2_header;
     using detail::read_llama2_checkpoint;
 }  // namespace tessera::compress

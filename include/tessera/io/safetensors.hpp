@@ -240,6 +240,12 @@ namespace tessera::io
             }
             /// The file's path.
             const std::string& path() const noexcept { return m_file.path(); }
+            /// The stored bytes of `t` (an entry of tensors()) inside the mapping, `t.end - t.begin`
+            /// of them, for decoding without a copy; valid while this object lives.
+            const unsigned char* bytes(const tensor_info& t) const noexcept
+            {
+                return m_file.data() + m_header.data_offset + t.begin;
+            }
 
         private:
             const tensor_info* find(const std::string& name) const

@@ -1,0 +1,164 @@
+#pragma once
+/// \file config.hpp
+/// The architecture hyper-parameters of a checkpoint, from a Hugging Face `config.json`, GGUF
+/// metadata or a llama2.c header, completed from the tensor catalog where the source is silent.
+
+#include <algorithm>
+#include <cstddef>
+#include <initializer_list>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "../compress/llama2_checkpoint.hpp"
+#include "../core/errors.hpp"
+#include "../io/gguf.hpp"
+#include "../io/mapped_file.hpp"
+#include "catalog.hpp"
+
+namespace tessera::model
+{
+    /// Hyper-parameters of a transformer checkpoint. A count of 0 means "not known" (the source
+    /// does not state it and the tensors do not tell).
+    struct model_config
+    {
+        std::string architecture;          ///< "LlamaForCausalLM" (config.json architectures[0]), GGUF general.architecture ("llama"), or "llama2.c"
+        std::string model_type;            ///< config.json model_type ("llama", "gpt2", "t5", ...), the GGUF architecture, "llama" for llama2.c
+        std::size_t n_layers = 0;          ///< transformer blocks (num_hidden_layers / n_layer / num_layers / block_count)
+        std::size_t hidden = 0;            ///< model width (hidden_size / n_embd / d_model / embedding_length)
+        std::size_t intermediate = 0;      ///< FFN width (intermediate_size / n_inner / d_ff / feed_forward_length)
+        std::size_t n_heads = 0;           ///< query heads (num_attention_heads / n_head / num_heads / head_count)
+        std::size_t n_kv_heads = 0;        ///< key/value heads (num_key_value_heads / head_count_kv; n_heads when absent)
+        std::size_t vocab_size = 0;        ///< tokens (vocab_size; GGUF: the tokenizer's token count)
+        std::size_t max_positions = 0;     ///< context length (max_position_embeddings / n_positions / context_length)
+        bool tie_word_embeddings = false;  ///< the output classifier is the input embedding
+    };
+
+    namespace detail
+    {
+        using tessera::concat;
+
+        /// Parses a Hugging Face `config.json` (text `json`, read from `file`): the first of each
+        /// key list that holds a number; tie_word_embeddings when present (`tie_known` says so).
+        /// \throws tessera::io_error naming `file` and the byte offset for malformed JSON or a
+        ///         top level that is not an object.
+        inline model_config parse_hf_config(const std::string& json, const std::string& file, bool& tie_known)
+        {
+            nlohmann::json j;
+            try
+            {
+                j = nlohmann::json::parse(json);
+            }
+            catch (const nlohmann::json::parse_error& e)
+            {
+                throw io_error(file, e.byte > 0 ? e.byte - 1 : 0, concat("malformed JSON: ", e.what()));
+            }
+            catch (const nlohmann::json::exception& e)
+            {
+                throw io_error(file, 0, concat("malformed JSON: ", e.what()));
+            }
+            if (!j.is_object())
+                throw io_error(file, 0, "config.json must hold a JSON object");
+            auto count = [&](std::initializer_list<const char*> keys) -> std::size_t {
+                for (const char* k : keys)
+                    if (j.contains(k) && j[k].is_number_unsigned())
+                        return j[k].get<std::size_t>();
+                return 0;
+            };
+            model_config c;
+            if (j.contains("architectures") && j["architectures"].is_array() && !j["architectures"].empty() &&
+                j["architectures"][0].is_string())
+                c.architecture = j["architectures"][0].get<std::string>();
+            if (j.contains("model_type") && j["model_type"].is_string())
+                c.model_type = j["model_type"].get<std::string>();
+            c.n_layers = count({"num_hidden_layers", "n_layer", "num_layers"});
+            c.hidden = count({"hidden_size", "n_embd", "d_model"});
+            c.intermediate = count({"intermediate_size", "n_inner", "d_ff"});
+            c.n_heads = count({"num_attention_heads", "n_head", "num_heads"});
+            c.n_kv_heads = count({"num_key_value_heads"});
+            c.vocab_size = count({"vocab_size"});
+            c.max_positions = count({"max_position_embeddings", "n_positions"});
+            tie_known = j.contains("tie_word_embeddings") && j["tie_word_embeddings"].is_boolean();
+            if (tie_known)
+                c.tie_word_embeddings = j["tie_word_embeddings"].get<bool>();
+            return c;
+        }
+
+        /// The config stated by GGUF metadata (`general.architecture` and `<arch>.block_count`,
+        /// `.embedding_length`, `.feed_forward_length`, `.attention.head_count(_kv)`,
+        /// `.context_length`, `.vocab_size` or the length of `tokenizer.ggml.tokens`).
+        /// \throws tessera::invalid_argument when a key holds a value of the wrong type.
+        inline model_config gguf_config(const io::gguf_metadata& m)
+        {
+            model_config c;
+            c.architecture = m.get<std::string>("general.architecture").value_or("");
+            c.model_type = c.architecture;
+            auto count = [&](const char* key) {
+                return m.get<std::size_t>(c.architecture + "." + key).value_or(0);
+            };
+            c.n_layers = count("block_count");
+            c.hidden = count("embedding_length");
+            c.intermediate = count("feed_forward_length");
+            c.n_heads = count("attention.head_count");
+            c.n_kv_heads = count("attention.head_count_kv");
+            c.max_positions = count("context_length");
+            c.vocab_size = count("vocab_size");
+            if (c.vocab_size == 0)
+                if (const io::gguf_value* t = m.find("tokenizer.ggml.tokens"))
+                    c.vocab_size = t->array().values.size();
+            return c;
+        }
+
+        /// The config of a llama2.c header (architecture "llama2.c", model_type "llama").
+        inline model_config llama2_model_config(const compress::llama2_config& h)
+        {
+            model_config c;
+            c.architecture = "llama2.c";
+            c.model_type = "llama";
+            c.n_layers = h.n_layers;
+            c.hidden = h.dim;
+            c.intermediate = h.hidden_dim;
+            c.n_heads = h.n_heads;
+            c.n_kv_heads = h.n_kv_heads;
+            c.vocab_size = h.vocab_size;
+            c.max_positions = h.seq_len;
+            c.tie_word_embeddings = h.shared_classifier;
+            return c;
+        }
+
+        /// Fills what `c` leaves unknown from the tensors: n_layers = 1 + the largest block index,
+        /// vocab_size x hidden = the shape of the (first) embedding, n_kv_heads = n_heads, and
+        /// tie_word_embeddings (unless `tie_known`) = no lm_head tensor. `shapes[i]` belongs to `entries[i]`.
+        inline void complete_config(model_config& c, const std::vector<catalog_entry>& entries,
+                                    const std::vector<std::vector<std::size_t>>& shapes, bool tie_known)
+        {
+            std::ptrdiff_t last = -1;
+            bool head = false, embedding = false;
+            for (std::size_t i = 0; i < entries.size(); ++i)
+            {
+                last = std::max(last, entries[i].layer);
+                head = head || entries[i].role == tensor_role::lm_head;
+                if (!embedding && entries[i].role == tensor_role::embedding && !entries[i].bias && shapes[i].size() == 2)
+                {
+                    embedding = true;
+                    if (c.vocab_size == 0)
+                        c.vocab_size = shapes[i][0];
+                    if (c.hidden == 0)
+                        c.hidden = shapes[i][1];
+                }
+            }
+            if (c.n_layers == 0)
+                c.n_layers = static_cast<std::size_t>(last + 1);
+            if (c.n_kv_heads == 0)
+                c.n_kv_heads = c.n_heads;
+            if (!tie_known)
+                c.tie_word_embeddings = embedding && !head;
+        }
+    }  // namespace detail
+
+    using detail::complete_config;
+    using detail::gguf_config;
+    using detail::llama2_model_config;
+    using detail::parse_hf_config;
+}  // namespace tessera::model
