@@ -1,0 +1,55 @@
+// model::measure_qk against numpy, which forms each head's [hidden, hidden] M = Wq_h^T Wk_g and
+// takes its full SVD and the eigenvalues of (M + M^T)/2; grouped KV heads; planted symmetric head.
+#include <string>
+
+#include <doctest/doctest.h>
+#include <tessera/model/battery_attention.hpp>
+
+#include "battery_fixture.hpp"
+
+namespace tmod = tessera::model;
+
+TEST_CASE_TEMPLATE("measure_qk matches numpy per head (4 query heads, 2 KV heads)", T, float, double)
+{
+    const auto& fx = battery_fixture::root()["qk"];
+    const auto Wq = battery_fixture::matrix<T>(fx["Wq"]);
+    const auto Wk = battery_fixture::matrix<T>(fx["Wk"]);
+    const auto r = tmod::measure_qk(Wq, Wk, 4, 2);
+    CHECK(r.status.ok());
+    CHECK(r.head_dim == 3);
+    REQUIRE(r.heads.size() == 4);
+    double mean_sym = 0.0;
+    for (std::size_t h = 0; h < 4; ++h)
+    {
+        CAPTURE(h);
+        const auto& e = fx["expect"][h];
+        const auto& m = r.heads[h];
+        CHECK(m.kv_head == e["kv_head"].get<std::size_t>());
+        const auto s = battery_fixture::vec(e["singular_values"]);
+        REQUIRE(m.singular_values.size() == s.size());
+        for (std::size_t i = 0; i < s.size(); ++i)
+            CHECK(m.singular_values(i) == doctest::Approx(s[i]).epsilon(1e-9));
+        CHECK(m.stable_rank == doctest::Approx(e["stable_rank"].get<double>()).epsilon(1e-9));
+        CHECK(m.participation_ratio == doctest::Approx(e["participation_ratio"].get<double>()).epsilon(1e-9));
+        CHECK(m.effective_rank == doctest::Approx(e["effective_rank"].get<double>()).epsilon(1e-9));
+        CHECK(m.symmetry == doctest::Approx(e["symmetry"].get<double>()).epsilon(1e-9).scale(1e-7));
+        CHECK(m.positive_fraction == doctest::Approx(e["positive_fraction"].get<double>()));
+        CHECK(m.positive_mass == doctest::Approx(e["positive_mass"].get<double>()).epsilon(1e-9));
+        mean_sym += m.symmetry / 4.0;
+    }
+    // head 0: keys = queries, M = Q^T Q symmetric PSD
+    CHECK(r.heads[0].symmetry < 1e-7);
+    CHECK(r.heads[0].positive_fraction == 1.0);
+    CHECK(r.mean_symmetry == doctest::Approx(mean_sym));
+}
+
+TEST_CASE("measure_qk rejects head counts that do not fit the shapes")
+{
+    const xt::xtensor<double, 2> q = xt::ones<double>({12, 10}), k = xt::ones<double>({6, 10});
+    CHECK_THROWS_WITH_AS(tmod::measure_qk(q, k, 4, 3),
+                         "model::measure_qk: n_heads=4 must be a positive multiple of n_kv_heads=3",
+                         tessera::invalid_argument);
+    CHECK_THROWS_WITH_AS(tmod::measure_qk(q, k, 4, 4),
+                         "model::measure_qk: Wk must have shape [12, 10] (n_kv_heads * head_dim, hidden), got [6, 10]",
+                         tessera::invalid_argument);
+}
