@@ -10,4 +10,5 @@
 #include "core/random.hpp"
 #include "core/status.hpp"
 #include "core/traits.hpp"
+#include "core/validate.hpp"
 #include "core/version.hpp"

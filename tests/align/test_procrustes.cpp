@@ -1,5 +1,6 @@
 #include <cmath>
 #include <limits>
+#include <string>
 #include <vector>
 
 #include <doctest/doctest.h>
@@ -115,7 +116,7 @@ TEST_CASE_TEMPLATE("det(R) = +1 when reflections are forbidden even if the best 
     const auto free = procrustes(A, B, o);
     CHECK(max_abs_diff(free.R, load<T>("refl_r_scipy")) < 50 * eps<T>());
     CHECK(determinant(free.R) == doctest::Approx(-1.0).epsilon(1e-5));
-    // B = A F exactly; the closed-form residual is accurate to ~sqrt(eps) ||B||.
+    // B = A F exactly: the residual (summed from the mapped rows here) is rounding only.
     CHECK(free.residual < (std::is_same_v<T, float> ? 1e-3 : 1e-6) * double(xt::norm_l2(B)()));
 
     o.allow_reflection = false;
@@ -313,4 +314,82 @@ TEST_CASE_TEMPLATE("centring is translation invariant across both cross-product 
     CHECK(double(far.s) == doctest::Approx(double(near.s)).epsilon(tolR));
     CHECK(far.residual == doctest::Approx(near.residual).epsilon(std::is_same_v<T, float> ? 1e-3 : 1e-8));
     CHECK(double(far.mean_a(0)) == doctest::Approx(100.0).epsilon(1e-3));
+}
+
+TEST_CASE_TEMPLATE("near-identical inputs: residual and disparity equal scipy's, disparity symmetric", T, float, double)
+{
+    // B = 1.5 A Q - 7 + noise with offsets of 20: ||A_c||^2 + ||B_c||^2 - 2 s tr(Sigma) cancels to
+    // rounding here (the closed form gave float residual 2.0e-3 for 1.36e-3 and disparities 3.6e-8 /
+    // 9.5e-9 for 4.2e-9; double on near_d 0 for both), so the residual must come from the mapped
+    // rows. near_f holds float32 values (both T read the same numbers); near_d (noise 1e-10) is
+    // representable only in double.
+    std::vector<std::string> sets{"near_f"};
+    if (std::is_same_v<T, double>)
+        sets.push_back("near_d");
+    for (const std::string& name : sets)
+    {
+        CAPTURE(name);
+        const auto A = load<T>(name + "_a"), B = load<T>(name + "_b");
+        const double tol = std::is_same_v<T, float> ? 1e-2 : (name == "near_f" ? 1e-6 : 1e-4);
+        procrustes_options o;
+        o.scale = true;
+        o.allow_reflection = true;
+        // relative checks: doctest::Approx adds an absolute epsilon that would pass 0 for 1e-9
+        const auto rel = [](double x, double ref) { return std::abs(x - ref) / ref; };
+        const auto t = procrustes(A, B, o);
+        CHECK(t.status.ok());
+        CHECK(rel(t.residual, scalar(name + "_residual_scaled")) <= tol);
+        o.center = false;
+        o.scale = false;
+        CHECK(rel(procrustes(A, B, o).residual, scalar(name + "_residual_plain")) <= tol);
+        const double ab = tessera::align::procrustes_disparity(A, B);
+        const double ba = tessera::align::procrustes_disparity(B, A);
+        CHECK(rel(ab, scalar(name + "_disparity_ab")) <= tol);
+        CHECK(rel(ba, scalar(name + "_disparity_ba")) <= tol);
+        CHECK(std::abs(ab - ba) <= tol * ab);
+    }
+}
+
+TEST_CASE_TEMPLATE("near-identical p > q and weighted fits: residual equals a brute-force sum over the rows", T, float,
+                   double)
+{
+    // B = 1.3 A Q + tiny noise. p > q: A = 10 U + 5 with U [n, 7] centred orthonormal columns (so
+    // the polar factor of A_c^T B_c is the least-squares R also for p > q), Q [7, 4] orthonormal
+    // columns. Weighted: p = q = 5, A ~ N(5, 1), weights 0.5..3.5. The residual of the returned
+    // transform, summed directly in double (no GEMM), against the reported one.
+    const std::size_t n = 300;
+    const double noise = std::is_same_v<T, float> ? 1e-4 : 1e-10;
+    std::vector<double> w(n);
+    for (std::size_t i = 0; i < n; ++i)
+        w[i] = 0.5 + double(i % 4);
+    for (const bool weighted : {false, true})
+    {
+        CAPTURE(weighted);
+        const std::size_t p = weighted ? 5 : 7, q = weighted ? 5 : 4;
+        xt::xtensor<T, 2> G = tessera::random_normal<T>(n, p, 71);
+        G -= xt::xtensor<T, 2>(xt::view(xt::mean(G, {0}), xt::newaxis(), xt::all()));
+        const xt::xtensor<T, 2> A = weighted ? xt::xtensor<T, 2>(G + T(5))
+                                             : xt::xtensor<T, 2>(T(10) * tessera::lapack::qr<T>(G).Q + T(5));
+        const auto Q = xt::xtensor<T, 2>(xt::view(align_test::random_rotation<T>(p, 72), xt::all(), xt::range(0, q)));
+        const xt::xtensor<T, 2> B = T(1.3) * matmul(A, Q) + tessera::random_normal<T>(n, q, 73, 0, T(noise));
+        procrustes_options o;
+        o.scale = true;
+        o.allow_reflection = true;
+        if (weighted)
+            o.weights = w;
+        const auto t = procrustes(A, B, o);
+        double ss = 0.0;
+        for (std::size_t i = 0; i < n; ++i)
+            for (std::size_t j = 0; j < q; ++j)
+            {
+                double m = 0.0;
+                for (std::size_t k = 0; k < p; ++k)
+                    m += (double(A(i, k)) - double(t.mean_a(k))) * double(t.R(k, j));
+                const double e = double(t.s) * m - (double(B(i, j)) - double(t.mean_b(j)));
+                ss += (weighted ? w[i] : 1.0) * e * e;
+            }
+        const double direct = std::sqrt(ss);
+        CHECK(direct < 10 * noise * std::sqrt(double(n * q)));  // a near-identical fit indeed
+        CHECK(std::abs(t.residual - direct) <= (std::is_same_v<T, float> ? 1e-2 : 1e-6) * direct);
+    }
 }

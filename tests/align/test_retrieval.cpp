@@ -5,6 +5,7 @@
 #include <doctest/doctest.h>
 #include <tessera/align/retrieval.hpp>
 #include <tessera/core/random.hpp>
+#include <xtensor/xview.hpp>
 
 #include "test_support.hpp"
 
@@ -116,4 +117,56 @@ TEST_CASE_TEMPLATE("retrieval with explicit partners equals the permuted problem
     CHECK_THROWS_WITH_AS(retrieval_precision(Q, Tg, std::vector<std::size_t>(m, t)),
                          "retrieval_precision: partners[0]=150 is out of range for targets [150, 10]",
                          tessera::invalid_argument);
+}
+
+TEST_CASE_TEMPLATE("zero rows have no direction: never retrieved, a zero query or partner is a miss", T, float, double)
+{
+    const std::size_t m = 30, d = 6;
+    const auto X = tessera::random_normal<T>(m, d, 21);
+    for (const bool cosine : {true, false})
+    {
+        CAPTURE(cosine);
+        retrieval_options o;
+        o.cosine = cosine;
+        // An all-zero target set: nothing can be retrieved (it used to score P@1 = MRR = 1).
+        const xt::xtensor<T, 2> Z = xt::zeros<T>({m, d});
+        const auto all_zero = retrieval_precision(X, Z, o);
+        CHECK(all_zero.at(1) == 0.0);
+        CHECK(all_zero.at(10) == 0.0);
+        CHECK(all_zero.mean_reciprocal_rank == 0.0);
+        CHECK(all_zero.zero_rows == m);
+        CHECK(all_zero.rank == std::vector<std::size_t>(m, m));
+        CHECK(all_zero.status.code == tessera::status_code::degenerate);
+        CHECK(all_zero.status.message ==
+              "30 of 30 queries are zero rows or have a zero partner: no direction to compare, counted as misses "
+              "(rank 30)");
+        CHECK(retrieval_precision(Z, X, o).at(1) == 0.0);  // zero queries too
+
+        // One zero target among others (the partner of query 4) and a zero distractor: the zero
+        // rows are never ranked above a partner, whatever the partner's score.
+        xt::xtensor<T, 2> Tg = xt::zeros<T>({m + 1, d});
+        xt::view(Tg, xt::range(0, m), xt::all()) = -X;  // every partner scores -1 (cosine) / -|x|^2 (dot)
+        xt::view(Tg, 4, xt::all()) = xt::zeros<T>({d});
+        const auto r = retrieval_precision(X, Tg, o);
+        CHECK(r.rank[4] == m + 1);
+        CHECK(r.zero_rows == 1);
+        CHECK(r.status.code == tessera::status_code::degenerate);
+        for (std::size_t i = 0; i < m; ++i)
+            if (i != 4)
+                CHECK(r.rank[i] < m - 1);  // only the other partners can outrank it, never rows 4 or m
+        // with the zero rows removed from the targets, every other rank is the same
+        std::vector<std::size_t> keep, partners;
+        for (std::size_t i = 0; i < m; ++i)
+            if (i != 4)
+            {
+                partners.push_back(keep.size());
+                keep.push_back(i);
+            }
+        const xt::xtensor<T, 2> Xk = xt::view(X, xt::keep(keep), xt::all());
+        const xt::xtensor<T, 2> Tk = xt::view(Tg, xt::keep(keep), xt::all());
+        const auto ref = retrieval_precision(Xk, Tk, partners, o);
+        CHECK(ref.status.ok());
+        for (std::size_t k = 0; k < keep.size(); ++k)
+            CHECK(r.rank[keep[k]] == ref.rank[k]);
+    }
 }

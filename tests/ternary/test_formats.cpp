@@ -13,6 +13,7 @@
 #include <tessera/ternary/matmul.hpp>
 #include <xtensor/xnpy.hpp>
 #include <xtensor/xtensor.hpp>
+#include <xtensor/xview.hpp>
 
 #include "test_support.hpp"
 
@@ -195,4 +196,69 @@ TEST_CASE("converters reject bad input with a clear message")
     W2(1, 3) = 5.0f;  // now the group scales differ: I2_S has only one
     CHECK_THROWS_AS(to_i2_s(quantize_absmean(W2)), tessera::invalid_argument);
     CHECK_THROWS_AS(from_i2_s(std::vector<std::uint8_t>(10), 1, 128), tessera::invalid_argument);
+}
+
+TEST_CASE("TQ converters refuse non-finite weights, scales that float16 cannot hold, and non-finite d")
+{
+    // encode: NaN / inf weights are named by position (they used to encode silently)
+    xt::xtensor<float, 2> W = xt::ones<float>({2, 512});
+    W(1, 300) = std::nanf("");
+    CHECK_THROWS_WITH_AS(encode_tq2_0(W), "encode_tq2_0: W must be finite, got nan at [1, 300]",
+                         tessera::invalid_argument);
+    W(1, 300) = -INFINITY;
+    CHECK_THROWS_WITH_AS(encode_tq1_0(W), "encode_tq1_0: W must be finite, got -inf at [1, 300]",
+                         tessera::invalid_argument);
+    // encode: d = fp16(max|x|) is inf from 65520 on (65519.996 still rounds to 65504)
+    W(1, 300) = 65519.996f;
+    CHECK(tessera::io::half_to_float(static_cast<std::uint16_t>(encode_tq2_0(W)[66 * 3 + 64] |
+                                                                (encode_tq2_0(W)[66 * 3 + 65] << 8))) == 65504.0f);
+    W(1, 300) = -65520.0f;
+    CHECK_THROWS_WITH_AS(encode_tq2_0(W),
+                         "encode_tq2_0: max|W|=65520 of row 1, block 1 would be stored as float16 d=inf: the magnitude "
+                         "must be below 65520",
+                         tessera::invalid_argument);
+    CHECK_THROWS_AS(encode_tq1_0(W), tessera::invalid_argument);
+    W(1, 300) = 1e-9f;  // blocks of tiny weights keep ggml's d = 0 (bit-exact with quantize_row_tq*_0_ref)
+    xt::view(W, 1, xt::range(256, 512)) = 1e-9f;
+    CHECK(encode_tq2_0(W)[66 * 3 + 64] == 0);
+
+    // to_tq: a tessera scale whose float16 is inf, or 0 while the scale is not, names row and block
+    xt::xtensor<std::int8_t, 2> codes = xt::ones<std::int8_t>({2, 512});
+    xt::xtensor<float, 2> sc = xt::ones<float>({2, 2});
+    sc(1, 1) = 1e5f;
+    const ternary_matrix<float> big(codes, sc, 256, scale_granularity::per_group);
+    CHECK_THROWS_WITH_AS(to_tq2_0(big),
+                         "to_tq2_0: scale=100000 of row 1, block 1 would be stored as float16 d=inf: the magnitude "
+                         "must be below 65520",
+                         tessera::invalid_argument);
+    sc(1, 1) = 2e-8f;
+    const ternary_matrix<float> tiny(codes, sc, 256, scale_granularity::per_group);
+    CHECK_THROWS_WITH_AS(to_tq1_0(tiny),
+                         "to_tq1_0: scale=2e-08 of row 1, block 1 would be stored as float16 d=0 (its weights lost): a "
+                         "nonzero scale must exceed 2^-25 = 2.98e-08",
+                         tessera::invalid_argument);
+    sc(1, 1) = 3e-8f;  // just above 2^-25: the smallest float16 subnormal, 2^-24
+    const auto sub = from_tq2_0(to_tq2_0(ternary_matrix<float>(codes, sc, 256, scale_granularity::per_group)), 2, 512);
+    CHECK(sub.scales()(1, 1) == std::ldexp(1.0f, -24));
+    sc(1, 1) = 0.0f;  // an exact 0 is representable
+    CHECK(to_tq2_0(ternary_matrix<float>(codes, sc, 256, scale_granularity::per_group)).size() == 4 * 66);
+    sc(1, 1) = std::nanf("");
+    CHECK_THROWS_AS(to_tq2_0(ternary_matrix<float>(codes, sc, 256, scale_granularity::per_group)),
+                    tessera::invalid_argument);
+
+    // from_tq: an inf / NaN d is refused naming the block and the byte offset of d (GEMV gave NaN)
+    sc(1, 1) = 0.5f;
+    const ternary_matrix<float> ok(codes, sc, 256, scale_granularity::per_group);
+    auto tq2 = to_tq2_0(ok);
+    tq2[66 * 1 + 64] = 0x00;
+    tq2[66 * 1 + 65] = 0x7c;  // row 0, block 1: +inf
+    CHECK_THROWS_WITH_AS(from_tq2_0(tq2, 2, 512),
+                         "from_tq2_0: block (0, 1) has a non-finite d=inf (float16 at byte offset 130)",
+                         tessera::invalid_argument);
+    auto tq1 = to_tq1_0(ok);
+    tq1[54 * 2 + 52] = 0x00;
+    tq1[54 * 2 + 53] = 0x7e;  // row 1, block 0: NaN
+    CHECK_THROWS_WITH_AS(from_tq1_0(tq1, 2, 512),
+                         "from_tq1_0: block (1, 0) has a non-finite d=nan (float16 at byte offset 160)",
+                         tessera::invalid_argument);
 }

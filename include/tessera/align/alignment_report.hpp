@@ -177,6 +177,8 @@ namespace tessera::align
                 retrieval_options ro;
                 ro.ks = opts.ks;
                 r.retrieval = retrieval_precision(mapped, b, ro);
+                if (!r.retrieval.status.ok())
+                    add_status(r.status, r.retrieval.status.code, "retrieval: " + r.retrieval.status.message);
             }
             if (opts.pentachora > 0 && m >= 5 && q >= 4)
             {

@@ -2,6 +2,8 @@
 /// \file retrieval.hpp
 /// Retrieval precision of an alignment: for each mapped row, the rank of its true partner among
 /// all target rows by cosine similarity, computed with blocked GEMMs (no m x t score matrix).
+/// A zero row has no direction (its cosine is undefined): it is never retrieved, and a query that
+/// is zero or whose partner is zero counts as a miss (rank = t) with a `degenerate` status.
 
 #include <algorithm>
 #include <cmath>
@@ -13,6 +15,7 @@
 #include "../core/blas.hpp"
 #include "../core/errors.hpp"
 #include "../core/parallel.hpp"
+#include "../core/status.hpp"
 #include "../core/traits.hpp"
 #include "detail/moments.hpp"
 
@@ -34,8 +37,12 @@ namespace tessera::align
         {
             std::vector<std::size_t> ks;    ///< as requested
             std::vector<double> precision;  ///< precision[j] = fraction of queries whose partner ranks < ks[j]
-            std::vector<std::size_t> rank;  ///< [m] 0-based rank of each partner (0 = retrieved first)
-            double mean_reciprocal_rank = 0.0;  ///< mean of 1 / (rank + 1)
+            /// [m] 0-based rank of each partner (0 = retrieved first); t (the number of targets) for a
+            /// miss: the query or its partner is a zero row.
+            std::vector<std::size_t> rank;
+            double mean_reciprocal_rank = 0.0;  ///< mean of 1 / (rank + 1) over the queries, 0 for a miss
+            std::size_t zero_rows = 0;          ///< queries that are misses because they or their partner are zero
+            tessera::status status;             ///< degenerate when zero_rows > 0 (the message counts them)
 
             /// P@k for one of the requested k. \throws tessera::invalid_argument if k was not requested.
             double at(std::size_t k) const
@@ -65,6 +72,20 @@ namespace tessera::align
             return out;
         }
 
+        /// [rows] 1 where the row of X is exactly zero (no direction: never retrieved, never retrieves).
+        template <class T>
+        std::vector<char> zero_rows_of(const xt::xtensor<T, 2>& X)
+        {
+            const std::size_t n = X.shape(0), d = X.shape(1);
+            std::vector<char> zero(n, 0);
+            for (std::size_t i = 0; i < n; ++i)
+            {
+                const T* row = X.data() + i * d;
+                zero[i] = std::all_of(row, row + d, [](T v) { return v == T(0); }) ? 1 : 0;
+            }
+            return zero;
+        }
+
         template <class T>
         retrieval_result rank_partners(const xt::xtensor<T, 2>& queries, const xt::xtensor<T, 2>& targets,
                                        const std::vector<std::size_t>* partners, const retrieval_options& opts)
@@ -89,6 +110,8 @@ namespace tessera::align
             require_finite(targets, fn, "targets");
             const xt::xtensor<T, 2> Q = opts.cosine ? unit_rows(queries) : queries;
             const xt::xtensor<T, 2> Tg = opts.cosine ? unit_rows(targets) : targets;
+            const std::vector<char> qzero = zero_rows_of(Q), tzero = zero_rows_of(Tg);  // (norm underflow too)
+            const bool any_zero_target = std::find(tzero.begin(), tzero.end(), 1) != tzero.end();
 
             retrieval_result r;
             r.ks = opts.ks;
@@ -104,10 +127,20 @@ namespace tessera::align
                 tessera::parallel_for(0, static_cast<std::ptrdiff_t>(rows), [&](std::ptrdiff_t rr) {
                     const std::size_t i = r0 + static_cast<std::size_t>(rr);
                     const T* s = scores.data() + static_cast<std::size_t>(rr) * t;
-                    const T own = s[partners ? (*partners)[i] : i];
+                    const std::size_t own_j = partners ? (*partners)[i] : i;
+                    if (qzero[i] || tzero[own_j])
+                    {
+                        r.rank[i] = t;  // no direction to compare: a miss
+                        return;
+                    }
+                    const T own = s[own_j];
                     std::size_t above = 0;
-                    for (std::size_t j = 0; j < t; ++j)
-                        above += s[j] > own ? 1u : 0u;
+                    if (any_zero_target)  // zero targets (score 0) never outrank the partner
+                        for (std::size_t j = 0; j < t; ++j)
+                            above += (s[j] > own && !tzero[j]) ? 1u : 0u;
+                    else
+                        for (std::size_t j = 0; j < t; ++j)
+                            above += s[j] > own ? 1u : 0u;
                     r.rank[i] = above;
                 }, 8);
             }
@@ -115,6 +148,11 @@ namespace tessera::align
             double mrr = 0.0;
             for (const std::size_t rank : r.rank)
             {
+                if (rank == t)
+                {
+                    ++r.zero_rows;
+                    continue;
+                }
                 mrr += 1.0 / static_cast<double>(rank + 1);
                 for (std::size_t j = 0; j < opts.ks.size(); ++j)
                     r.precision[j] += rank < opts.ks[j] ? 1.0 : 0.0;
@@ -122,17 +160,25 @@ namespace tessera::align
             for (double& p : r.precision)
                 p = m > 0 ? p / static_cast<double>(m) : 0.0;
             r.mean_reciprocal_rank = m > 0 ? mrr / static_cast<double>(m) : 0.0;
+            if (r.zero_rows > 0)
+                r.status = tessera::status{status_code::degenerate,
+                                           concat(r.zero_rows, " of ", m, " queries are zero rows or have a zero "
+                                                  "partner: no direction to compare, counted as misses (rank ", t, ")")};
             return r;
         }
 
         /// Rank of target i among all targets for query i, by cosine (or dot) score.
         ///
-        /// rank_i = #{ j : score(q_i, t_j) > score(q_i, t_i) } (ties resolved in the query's favour);
-        /// P@k = #{ i : rank_i < k } / m. Scores come from GEMMs of blocks of queries against all
-        /// targets, so the partner's score is the same rounded value it is compared with.
+        /// rank_i = #{ j : score(q_i, t_j) > score(q_i, t_i), t_j != 0 } (ties resolved in the query's
+        /// favour); P@k = #{ i : rank_i < k } / m. Scores come from GEMMs of blocks of queries against
+        /// all targets, so the partner's score is the same rounded value it is compared with.
+        /// Zero rows (cosine undefined; same rule for the dot product): a zero target is never
+        /// retrieved (it outranks nothing); a query that is zero or whose partner is zero is a miss
+        /// (rank_i = t, in no P@k, 0 in the MRR) and the result's status is degenerate.
         /// \param queries [m, d] (e.g. mapped source rows), \param targets [t, d] with t >= m; rows
         ///   m..t-1 of targets are distractors without a query.
-        /// \return retrieval_result with P@k, per-query ranks [m] and the mean reciprocal rank.
+        /// \return retrieval_result with P@k, per-query ranks [m], the mean reciprocal rank, the
+        ///   number of zero-row misses and a status (degenerate when there are any).
         /// \throws tessera::invalid_argument when shapes disagree, t < m, some k is 0 or an entry is
         ///   not finite.
         /// \note Cost 2 m t d flops plus m t comparisons; memory max_block_values scores.

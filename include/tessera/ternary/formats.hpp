@@ -15,6 +15,8 @@
 
 #include "../core/errors.hpp"
 #include "../core/traits.hpp"
+#include "../core/validate.hpp"
+#include "../io/detail/gguf_tq.hpp"
 #include "../io/half.hpp"
 #include "pack.hpp"
 #include "quantize.hpp"
@@ -23,6 +25,10 @@ namespace tessera::ternary
 {
     namespace detail
     {
+
+        // TQ block unpacking is shared with the GGUF reader (io sits below ternary).
+        using io::detail::read_tq1_block;
+        using io::detail::read_tq2_block;
 
         inline constexpr std::size_t qk_k = 256;
         inline constexpr std::size_t tq2_block_bytes = 66;
@@ -41,13 +47,6 @@ namespace tessera::ternary
                 }
             out[64] = static_cast<std::uint8_t>(d & 0xff);
             out[65] = static_cast<std::uint8_t>(d >> 8);
-        }
-        inline void read_tq2_block(const std::uint8_t* in, std::uint8_t* q) noexcept
-        {
-            for (std::size_t j = 0; j < 2; ++j)
-                for (std::size_t m = 0; m < 32; ++m)
-                    for (unsigned n = 0; n < 4; ++n)
-                        q[j * 128 + n * 32 + m] = static_cast<std::uint8_t>((in[j * 32 + m] >> (2 * n)) & 3u);
         }
         /// One TQ1_0 block: qs[32] (elements m+32n), qs[16] (160+m+16n), qh[4] (240+j+4n), d.
         inline void write_tq1_block(const std::uint8_t* q, std::uint16_t d, std::uint8_t* out) noexcept
@@ -77,18 +76,6 @@ namespace tessera::ternary
             out[52] = static_cast<std::uint8_t>(d & 0xff);
             out[53] = static_cast<std::uint8_t>(d >> 8);
         }
-        inline void read_tq1_block(const std::uint8_t* in, std::uint8_t* q) noexcept
-        {
-            for (std::size_t m = 0; m < 32; ++m)
-                for (int n = 0; n < 5; ++n)
-                    q[m + 32 * static_cast<std::size_t>(n)] = base3_digit(in[m], n);
-            for (std::size_t m = 0; m < 16; ++m)
-                for (int n = 0; n < 5; ++n)
-                    q[160 + m + 16 * static_cast<std::size_t>(n)] = base3_digit(in[32 + m], n);
-            for (std::size_t j = 0; j < 4; ++j)
-                for (int n = 0; n < 4; ++n)
-                    q[240 + j + 4 * static_cast<std::size_t>(n)] = base3_digit(in[48 + j], n);
-        }
 
         enum class tq_kind
         {
@@ -101,12 +88,29 @@ namespace tessera::ternary
 
         inline const char* tq_name(tq_kind k) noexcept { return k == tq_kind::tq2_0 ? "TQ2_0" : "TQ1_0"; }
 
+        /// fp16 bits of a TQ scale `s` for block (row, block) of a matrix, refusing a scale whose
+        /// float16 would be inf/NaN (|s| >= 65520), or 0 for a nonzero s (|s| <= 2^-25) unless `zero_ok` (ggml's own quantizer
+        /// writes d = 0 for a block with max|x| <= 2^-25, and encode_tq* stays bit-exact with it).
+        inline std::uint16_t tq_scale_bits(float s, std::size_t row, std::size_t block, const char* fn, const char* what,
+                                           bool zero_ok = false)
+        {
+            const std::uint16_t d = io::float_to_half(s);
+            const bool overflow = (d & 0x7c00u) == 0x7c00u;
+            const bool underflow = !zero_ok && s != 0.0f && (d & 0x7fffu) == 0;
+            require(!overflow, fn, what, "=", s, " of row ", row, ", block ", block,
+                    " would be stored as float16 d=inf: the magnitude must be below 65520");
+            require(!underflow, fn, what, "=", s, " of row ", row, ", block ", block,
+                    " would be stored as float16 d=0 (its weights lost): a nonzero scale must exceed 2^-25 = 2.98e-08");
+            return d;
+        }
+
         /// ggml's reference quantizer (quantize_row_tq2_0_ref / tq1_0_ref) on a float matrix.
         inline std::vector<std::uint8_t> encode_tq(const xt::xtensor<float, 2>& W, tq_kind kind, const char* fn)
         {
             const std::size_t R = W.shape(0), C = W.shape(1);
             require(C > 0 && C % qk_k == 0, fn, "row length=", C, " must be a positive multiple of 256 (",
                     tq_name(kind), " blocks)");
+            require_finite(W, fn, "W");
             const std::size_t nb = C / qk_k, bb = tq_block_bytes(kind);
             std::vector<std::uint8_t> out(R * nb * bb);
             std::uint8_t q[qk_k];
@@ -120,11 +124,12 @@ namespace tessera::ternary
                     const float id = amax != 0.0f ? 1.0f / amax : 0.0f;
                     for (std::size_t k = 0; k < qk_k; ++k)
                         q[k] = static_cast<std::uint8_t>(std::lround(x[k] * id) + 1);
+                    const std::uint16_t d = tq_scale_bits(amax, i, b, fn, "max|W|", true);
                     std::uint8_t* o = out.data() + (i * nb + b) * bb;
                     if (kind == tq_kind::tq2_0)
-                        write_tq2_block(q, io::float_to_half(amax), o);
+                        write_tq2_block(q, d, o);
                     else
-                        write_tq1_block(q, io::float_to_half(amax), o);
+                        write_tq1_block(q, d, o);
                 }
             return out;
         }
@@ -146,7 +151,7 @@ namespace tessera::ternary
                 {
                     for (std::size_t k = 0; k < qk_k; ++k)
                         q[k] = static_cast<std::uint8_t>(m.codes()(i, b * qk_k + k) + 1);
-                    const std::uint16_t d = io::float_to_half(m.scales()(i, b * qk_k / m.group_size()));
+                    const std::uint16_t d = tq_scale_bits(m.scales()(i, b * qk_k / m.group_size()), i, b, fn, "scale");
                     std::uint8_t* o = out.data() + (i * nb + b) * bb;
                     if (kind == tq_kind::tq2_0)
                         write_tq2_block(q, d, o);
@@ -182,6 +187,8 @@ namespace tessera::ternary
                     }
                     const std::size_t off = kind == tq_kind::tq2_0 ? 64 : 52;
                     scales(i, b) = io::half_to_float(static_cast<std::uint16_t>(in[off] | (in[off + 1] << 8)));
+                    require(std::isfinite(scales(i, b)), fn, "block (", i, ", ", b, ") has a non-finite d=", scales(i, b),
+                            " (float16 at byte offset ", (i * nb + b) * bb + off, ")");
                 }
             return ternary_matrix<float>(std::move(codes), std::move(scales), qk_k, scale_granularity::per_group);
         }

@@ -16,6 +16,7 @@
 #include "../../core/detail/lapack_prototypes.hpp"
 #include "../../core/errors.hpp"
 #include "../../core/parallel.hpp"
+#include "../../core/validate.hpp"
 
 namespace tessera::align::detail
 {
@@ -25,31 +26,8 @@ namespace tessera::align::detail
     /// thread count).
     inline constexpr std::size_t chunk_rows = 512;
 
-    /// Throws tessera::invalid_argument naming `fn`, `param` and the first non-finite entry.
-    template <class T>
-    void require_finite(const xt::xtensor<T, 2>& X, const char* fn, const char* param)
-    {
-        const std::size_t n = X.shape(0), p = X.shape(1);
-        const std::size_t chunks = (n + chunk_rows - 1) / chunk_rows;
-        std::vector<std::size_t> first_bad(chunks, n * p);
-        const T* data = X.data();
-        tessera::parallel_for(0, static_cast<std::ptrdiff_t>(chunks), [&](std::ptrdiff_t c) {
-            const std::size_t b = static_cast<std::size_t>(c) * chunk_rows * p;
-            const std::size_t e = std::min(n, (static_cast<std::size_t>(c) + 1) * chunk_rows) * p;
-            for (std::size_t i = b; i < e; ++i)
-                if (!std::isfinite(data[i]))
-                {
-                    first_bad[static_cast<std::size_t>(c)] = i;
-                    return;
-                }
-        });
-        for (std::size_t c = 0; c < chunks; ++c)
-            if (first_bad[c] != n * p)
-            {
-                const std::size_t i = first_bad[c];
-                require(false, fn, param, " must be finite, got ", data[i], " at [", i / p, ", ", i % p, "]");
-            }
-    }
+    /// The core finite check (core/validate.hpp): `"fn: param must be finite, got nan at [i, j]"`.
+    using tessera::detail::require_finite;
 
     /// Validates row weights (empty: unweighted) for `n` rows; returns their sum (n when empty).
     inline double check_weights(const std::vector<double>& w, std::size_t n, const char* fn)
@@ -246,32 +224,57 @@ namespace tessera::align::detail
         return r;
     }
 
-    /// sum_i w_i ||(a_i - mean_a) R||^2 in double, by blocks (one GEMM per block).
+    /// Sums over the mapped rows \f$ m_i = (a_i - \mu_a) R \f$ of a fit, accumulated in double.
+    struct mapped_sums
+    {
+        double mapped = 0.0;    ///< sum_i w_i ||m_i||^2
+        double residual = 0.0;  ///< sum_i w_i ||s m_i - (b_i - mean_b)||^2 (0 when no B was given)
+    };
+
+    /// mapped_sums of A [n, p] under R [p, q] by blocks of 2048 rows (one GEMM each): the residual
+    /// is taken row by row from the mapped rows themselves (no cancellation between ||A||, ||B|| and
+    /// the trace). B == nullptr: only the mapped sum. Per-row sums are added in row order, so the
+    /// result does not depend on the thread count. Cost 2 n p q flops plus one pass over A (and B).
     template <class T>
-    double mapped_sum_squares(const xt::xtensor<T, 2>& A, const std::vector<double>& mean_a,
-                              const std::vector<double>& w, const xt::xtensor<T, 2>& R)
+    mapped_sums mapped_pass(const xt::xtensor<T, 2>& A, const std::vector<double>& mean_a, const std::vector<double>& w,
+                            const xt::xtensor<T, 2>& R, const xt::xtensor<T, 2>* B = nullptr,
+                            const std::vector<double>& mean_b = {}, double s = 1.0)
     {
         const std::size_t n = A.shape(0), p = A.shape(1), q = R.shape(1);
-        const auto wt = [&](std::size_t i) { return w.empty() ? 1.0 : w[i]; };
         const auto zero = [](std::size_t) { return 0.0; };
         const std::size_t rows_max = std::min(n, block_rows);
         std::vector<T> abuf(rows_max * p), mapped(rows_max * q);
-        double total = 0.0;
+        std::vector<double> row_mapped(rows_max), row_residual(rows_max);
+        mapped_sums total;
         for (std::size_t r0 = 0; r0 < n; r0 += block_rows)
         {
             const std::size_t rows = std::min(block_rows, n - r0);
             centred_block(A, mean_a, r0, rows, abuf.data(), [](std::size_t) { return 1.0; }, zero);
             tessera::blas::detail::gemm_raw(tessera::blas::op::none, tessera::blas::op::none, rows, q, p, T(1),
                                             abuf.data(), p, R.data(), q, T(0), mapped.data(), q);
-            for (std::size_t r = 0; r < rows; ++r)
-            {
-                double acc = 0.0;
+            tessera::parallel_for(0, static_cast<std::ptrdiff_t>(rows), [&](std::ptrdiff_t rr) {
+                const std::size_t r = static_cast<std::size_t>(rr);
+                const T* m = mapped.data() + r * q;
+                const T* b = B != nullptr ? B->data() + (r0 + r) * q : nullptr;
+                double mm = 0.0, res = 0.0;
                 for (std::size_t j = 0; j < q; ++j)
                 {
-                    const double v = static_cast<double>(mapped[r * q + j]);
-                    acc += v * v;
+                    const double v = static_cast<double>(m[j]);
+                    mm += v * v;
+                    if (b != nullptr)
+                    {
+                        const double e = s * v - (static_cast<double>(b[j]) - (mean_b.empty() ? 0.0 : mean_b[j]));
+                        res += e * e;
+                    }
                 }
-                total += wt(r0 + r) * acc;
+                row_mapped[r] = mm;
+                row_residual[r] = res;
+            }, 64);
+            for (std::size_t r = 0; r < rows; ++r)
+            {
+                const double wi = w.empty() ? 1.0 : w[r0 + r];
+                total.mapped += wi * row_mapped[r];
+                total.residual += wi * row_residual[r];
             }
         }
         return total;
