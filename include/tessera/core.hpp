@@ -4,6 +4,7 @@
 /// and the BLAS/LAPACK bridge.
 
 #include "core/blas.hpp"
+#include "core/cpu.hpp"
 #include "core/errors.hpp"
 #include "core/lapack.hpp"
 #include "core/parallel.hpp"

@@ -1,4 +1,4 @@
-// Packed GEMV/GEMM: every compiled kernel (scalar, AVX2, AVX-512) gives bit-identical floats,
+// Packed GEMV/GEMM: every kernel this CPU runs (scalar, AVX2, AVX-512) gives bit-identical floats,
 // exact int32 unit sums equal an integer reference, floats are within 1e-6 of a double
 // reference on the same quantized inputs, GEMM rows equal GEMV, base-3 equals 2-bit.
 #include <algorithm>
@@ -41,7 +41,7 @@ namespace
         return o;
     }
 
-    std::vector<kernel> compiled_kernels()
+    std::vector<kernel> compiled_kernels()  // the kernels this CPU supports (run-time dispatch)
     {
         std::vector<kernel> ks{kernel::scalar};
         if (kernel_available(kernel::avx2))
@@ -70,7 +70,7 @@ namespace
 TEST_CASE_TEMPLATE("gemm/gemv: kernels bit-identical, exact integer sums, 1e-6 of a double reference", T, float, double)
 {
     const auto ks = compiled_kernels();
-    MESSAGE("kernels compiled: " << ks.size() << " (scalar" << std::string(ks.size() > 1 ? ", avx2" : "")
+    MESSAGE("kernels this CPU runs: " << ks.size() << " (scalar" << std::string(ks.size() > 1 ? ", avx2" : "")
                                  << std::string(ks.size() > 2 ? ", avx512" : "") << ")");
     struct shape
     {

@@ -17,9 +17,10 @@
 #include <limits>
 #include <type_traits>
 
-#if defined(__F16C__) && defined(__AVX__)
+#include "../core/cpu.hpp"
+
+#if defined(TESSERA_X86_DISPATCH)
 #include <immintrin.h>
-#define TESSERA_IO_F16C 1
 #endif
 
 namespace tessera::io
@@ -127,17 +128,40 @@ namespace tessera::io
         /// double -> bfloat16 bits, a single correct rounding (nearest, ties to even).
         inline std::uint16_t double_to_bfloat16(double d) noexcept { return float_to_bfloat16(round_to_odd_float(d)); }
 
-        /// Converts `n` little-endian binary16 values at `src` (any alignment) to T. With F16C
-        /// (x86 `-mf16c`) eight values go per instruction; the scalar loop handles the rest and
-        /// other machines. Both give identical values (a signalling NaN may come back quieted).
+#if defined(TESSERA_X86_DISPATCH)
+        TESSERA_TARGET_AVX2_BEGIN
+        /// F16C widening of the first n - n % 8 values (vcvtph2ps, exact); returns their count.
+        inline std::size_t half_bytes_to_f16c(const unsigned char* src, float* dst, std::size_t n) noexcept
+        {
+            std::size_t i = 0;
+            for (; i + 8 <= n; i += 8)
+                _mm256_storeu_ps(dst + i, _mm256_cvtph_ps(_mm_loadu_si128(reinterpret_cast<const __m128i*>(src + 2 * i))));
+            return i;
+        }
+        /// F16C rounding of the first n - n % 8 floats (vcvtps2ph, nearest-even); returns their count.
+        inline std::size_t to_half_bytes_f16c(const float* src, unsigned char* dst, std::size_t n) noexcept
+        {
+            std::size_t i = 0;
+            for (; i + 8 <= n; i += 8)
+                _mm_storeu_si128(reinterpret_cast<__m128i*>(dst + 2 * i),
+                                 _mm256_cvtps_ph(_mm256_loadu_ps(src + i), _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC));
+            return i;
+        }
+        TESSERA_TARGET_END
+#endif
+
+        /// Converts `n` little-endian binary16 values at `src` (any alignment) to T. On CPUs with
+        /// F16C (chosen at run time, core/cpu.hpp) eight floats go per instruction; the scalar
+        /// loop handles the rest and other machines. Both give identical values (a signalling NaN
+        /// may come back quieted).
         template <class T>
         void half_bytes_to(const unsigned char* src, T* dst, std::size_t n) noexcept
         {
             std::size_t i = 0;
-#ifdef TESSERA_IO_F16C
+#if defined(TESSERA_X86_DISPATCH)
             if constexpr (std::is_same_v<T, float>)
-                for (; i + 8 <= n; i += 8)
-                    _mm256_storeu_ps(dst + i, _mm256_cvtph_ps(_mm_loadu_si128(reinterpret_cast<const __m128i*>(src + 2 * i))));
+                if (tessera::simd_dispatch_level() != tessera::simd_level::scalar)
+                    i = half_bytes_to_f16c(src, dst, n);
 #endif
             const unsigned char* p = src + 2 * i;
             for (T* q = dst + i; q != dst + n; ++q, p += 2)
@@ -164,16 +188,16 @@ namespace tessera::io
         }
 
         /// Rounds `n` values of T to little-endian binary16 at `dst` (any alignment), nearest-even
-        /// (F16C for float when available, bit-identical to the scalar path including NaNs).
+        /// (F16C for float on CPUs that have it, chosen at run time; bit-identical to the scalar
+        /// path including NaNs).
         template <class T>
         void to_half_bytes(const T* src, unsigned char* dst, std::size_t n) noexcept
         {
             std::size_t i = 0;
-#ifdef TESSERA_IO_F16C
+#if defined(TESSERA_X86_DISPATCH)
             if constexpr (std::is_same_v<T, float>)
-                for (; i + 8 <= n; i += 8)
-                    _mm_storeu_si128(reinterpret_cast<__m128i*>(dst + 2 * i),
-                                     _mm256_cvtps_ph(_mm256_loadu_ps(src + i), _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC));
+                if (tessera::simd_dispatch_level() != tessera::simd_level::scalar)
+                    i = to_half_bytes_f16c(src, dst, n);
 #endif
             unsigned char* p = dst + 2 * i;
             for (const T* q = src + i; q != src + n; ++q, p += 2)

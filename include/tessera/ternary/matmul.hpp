@@ -3,8 +3,9 @@
 /// Packed ternary matrix-vector and matrix-matrix products: int8 activations with exact int32
 /// unit sums and float scales (gemv, gemm, on the 2-bit and base-3 layouts), and a
 /// float-activation GEMV that dequantizes on the fly (gemv_float). Kernels: a scalar reference,
-/// AVX2 and AVX-512 VNNI, chosen at compile time (kernel::automatic) or by the caller; all give
-/// bit-identical results (accumulation contract in detail/plan.hpp). OpenMP over rows.
+/// AVX2 and AVX-512 VNNI, chosen at run time from the CPU (kernel::automatic, core/cpu.hpp) or by
+/// the caller; all give bit-identical results (accumulation contract in detail/plan.hpp). OpenMP
+/// over rows.
 
 #include <cstddef>
 #include <algorithm>
@@ -15,6 +16,7 @@
 #include <xtensor/xbuilder.hpp>
 #include <xtensor/xtensor.hpp>
 
+#include "../core/cpu.hpp"
 #include "../core/errors.hpp"
 #include "../core/parallel.hpp"
 #include "activations.hpp"
@@ -28,7 +30,7 @@ namespace tessera::ternary
     /// Which implementation runs a packed product.
     enum class kernel
     {
-        automatic,  ///< the widest compiled in: avx512, else avx2, else scalar
+        automatic,  ///< the widest this CPU runs (simd_dispatch_level()): avx512, else avx2, else scalar
         scalar,     ///< portable reference, always available
         avx2,       ///< AVX2 + FMA + F16C (int8 products, 2-bit and base-3)
         avx512      ///< AVX-512 BW/DQ/VL + VNNI
@@ -37,46 +39,37 @@ namespace tessera::ternary
     /// Options of the packed products.
     struct matmul_options
     {
-        kernel use = kernel::automatic;  ///< implementation; an unavailable one throws
+        kernel use = kernel::automatic;  ///< implementation; one this CPU cannot run throws
     };
 
     namespace detail
     {
-        /// True if kernel k was compiled in (scalar and automatic always are).
-        inline bool kernel_available(kernel k) noexcept
+        /// The SIMD level kernel k needs (automatic and scalar: scalar).
+        inline simd_level kernel_level(kernel k) noexcept
         {
-            switch (k)
-            {
-            case kernel::avx512:
-#if defined(TESSERA_TERNARY_HAVE_AVX512)
-                return true;
-#else
-                return false;
-#endif
-            case kernel::avx2:
-#if defined(TESSERA_TERNARY_HAVE_AVX2)
-                return true;
-#else
-                return false;
-#endif
-            default:
-                return true;
-            }
+            return k == kernel::avx512 ? simd_level::avx512 : k == kernel::avx2 ? simd_level::avx2 : simd_level::scalar;
         }
 
-        /// The kernel that kernel::automatic selects for `layout` / float activations.
+        /// True if kernel k runs on this CPU (scalar and automatic always do): the kernels are
+        /// compiled on every x86-64 build and dispatched at run time (core/cpu.hpp).
+        inline bool kernel_available(kernel k) noexcept { return tessera::cpu_supports(kernel_level(k)); }
+
+        /// The kernel that k selects: automatic takes the widest of simd_dispatch_level() (AVX2 has
+        /// no float-activation kernel); an explicit kernel the CPU cannot run throws.
         inline kernel resolve_kernel(kernel k, bool float_act, const char* fn)
         {
             if (k == kernel::automatic)
             {
-                if (kernel_available(kernel::avx512))
+                const simd_level level = tessera::simd_dispatch_level();
+                if (level == simd_level::avx512)
                     return kernel::avx512;
-                if (kernel_available(kernel::avx2) && !float_act)
+                if (level == simd_level::avx2 && !float_act)
                     return kernel::avx2;
                 return kernel::scalar;
             }
-            require(kernel_available(k), fn, "kernel ", k == kernel::avx2 ? "avx2" : "avx512",
-                    " was not compiled in (compile with -mavx2 -mfma / -mavx512bw -mavx512vnni, or use kernel::automatic)");
+            require(kernel_available(k), fn, "kernel ", tessera::to_string(kernel_level(k)),
+                    " is not supported by this CPU (it lacks ", tessera::cpu_missing_feature(kernel_level(k)),
+                    "); use kernel::automatic");
             require(!(k == kernel::avx2 && float_act), fn, "kernel avx2 supports only int8 products, not gemv_float");
             return k;
         }
@@ -137,38 +130,12 @@ namespace tessera::ternary
         {
             const std::size_t nu = t.n_units_pad;
 #if defined(TESSERA_TERNARY_HAVE_AVX512)
-            if (k == kernel::avx512 && W.layout == packed_layout::two_bit)
-            {
-                const act_plan* P[1] = {&p};
-                for (std::size_t i = i0; i < i0 + n; ++i)
-                {
-                    float* yp[1] = {y + i};
-                    avx512::row_2bit<1, true>(W.row(i), stored_scales<Sc>(W, i), P, t, yp, units ? units + i * nu : nullptr);
-                }
-                return;
-            }
             if (k == kernel::avx512)
-            {
-                const base3_geometry geo = base3_geom(W.cols);
-                for (std::size_t i = i0; i < i0 + n; ++i)
-                    y[i] = avx512::row_base3(W.row(i), stored_scales<Sc>(W, i), p, t, geo, units ? units + i * nu : nullptr);
-                return;
-            }
+                return avx512::rows(W, stored_scales<Sc>(W, 0), i0, n, p, t, y, units);
 #endif
 #if defined(TESSERA_TERNARY_HAVE_AVX2)
-            if (k == kernel::avx2 && W.layout == packed_layout::base3)
-            {
-                const base3_geometry geo = base3_geom(W.cols);
-                for (std::size_t i = i0; i < i0 + n; ++i)
-                    y[i] = avx2::row_base3(W.row(i), stored_scales<Sc>(W, i), p, t, geo, units ? units + i * nu : nullptr);
-                return;
-            }
             if (k == kernel::avx2)
-            {
-                for (std::size_t i = i0; i < i0 + n; ++i)
-                    y[i] = avx2::row_2bit(W.row(i), stored_scales<Sc>(W, i), p, t, units ? units + i * nu : nullptr);
-                return;
-            }
+                return avx2::rows(W, stored_scales<Sc>(W, 0), i0, n, p, t, y, units);
 #endif
             (void)k;
             std::vector<std::int32_t> local(nu, 0);
@@ -190,23 +157,6 @@ namespace tessera::ternary
             else
                 rows_product_as<float>(W, i0, n, X, b, p, t, k, y, units);
         }
-
-#if defined(TESSERA_TERNARY_HAVE_AVX512)
-        /// One row of W against m <= 4 activation plans (the GEMM's register-blocked step).
-        template <class Sc>
-        inline void gemm_row(const packed_ternary& W, std::size_t i, std::size_t m, const act_plan* const* P,
-                             const unit_tables& t, float* const* yp) noexcept
-        {
-            const Sc* ws = stored_scales<Sc>(W, i);
-            switch (m)
-            {
-            case 4: avx512::row_2bit<4, false>(W.row(i), ws, P, t, yp); break;
-            case 3: avx512::row_2bit<3, false>(W.row(i), ws, P, t, yp); break;
-            case 2: avx512::row_2bit<2, false>(W.row(i), ws, P, t, yp); break;
-            default: avx512::row_2bit<1, false>(W.row(i), ws, P, t, yp); break;
-            }
-        }
-#endif
 
         /// All rows of W against every activation row; out [batch, rows]; units optional.
         inline xt::xtensor<float, 2> product(const packed_ternary& W, const int8_activations& X, kernel k,
@@ -231,27 +181,12 @@ namespace tessera::ternary
             {
                 // GEMM: per 16-row tile (32 KB of packed weights for K = 8192, cache-resident), blocks
                 // of 4 activations; each weight chunk is unpacked once per block, in registers
-                constexpr std::size_t nb = 4;
-                const std::size_t batch = X.batch();
                 tessera::detail::parallel_for_dynamic(0, n_tiles, 1, [&](std::ptrdiff_t ti) {
                     const std::size_t i0 = static_cast<std::size_t>(ti) * tile, n = std::min(tile, W.rows - i0);
-                    for (std::size_t b0 = 0; b0 < batch; b0 += nb)
-                    {
-                        const std::size_t m = std::min(nb, batch - b0);
-                        const act_plan* P[nb];
-                        for (std::size_t b = 0; b < m; ++b)
-                            P[b] = &plans[b0 + b];
-                        for (std::size_t i = i0; i < i0 + n; ++i)
-                        {
-                            float* yp[nb];
-                            for (std::size_t b = 0; b < m; ++b)
-                                yp[b] = out.data() + (b0 + b) * W.rows + i;
-                            if (W.scale_type == scale_storage::f16)
-                                gemm_row<std::uint16_t>(W, i, m, P, t, yp);
-                            else
-                                gemm_row<float>(W, i, m, P, t, yp);
-                        }
-                    }
+                    if (W.scale_type == scale_storage::f16)
+                        avx512::gemm_rows(W, stored_scales<std::uint16_t>(W, 0), i0, n, plans.data(), X.batch(), t, out.data());
+                    else
+                        avx512::gemm_rows(W, stored_scales<float>(W, 0), i0, n, plans.data(), X.batch(), t, out.data());
                 });
                 return out;
             }
@@ -345,10 +280,14 @@ namespace tessera::ternary
                 float* xa = xf.data() + (16 - reinterpret_cast<std::uintptr_t>(xf.data()) / 4 % 16) % 16;
                 for (std::size_t c = 0; c < W.cols; ++c)
                     xa[(c / 256) * 256 + (c % 4) * 64 + (c % 256) / 4] = x[c];
-                tessera::detail::parallel_for_dynamic(0, static_cast<std::ptrdiff_t>(W.rows), 16, [&](std::ptrdiff_t i) {
-                    const auto r = static_cast<std::size_t>(i);
-                    y(r) = W.scale_type == scale_storage::f16 ? avx512::row_float(W.row(r), W.row_scales_f16(r), xa, t)
-                                                               : avx512::row_float(W.row(r), W.row_scales(r), xa, t);
+                constexpr std::size_t tile = 16;
+                const auto n_tiles = static_cast<std::ptrdiff_t>((W.rows + tile - 1) / tile);
+                tessera::detail::parallel_for_dynamic(0, n_tiles, 1, [&](std::ptrdiff_t ti) {
+                    const std::size_t i0 = static_cast<std::size_t>(ti) * tile, n = std::min(tile, W.rows - i0);
+                    if (W.scale_type == scale_storage::f16)
+                        avx512::rows_float(W, W.row_scales_f16(0), i0, n, xa, t, y.data());
+                    else
+                        avx512::rows_float(W, W.row_scales(0), i0, n, xa, t, y.data());
                 });
                 return y;
             }

@@ -1,16 +1,19 @@
 #pragma once
 /// \file kernels_avx2.hpp
 /// AVX2 kernels for the 2-bit and base-3 layouts (maddubs/madd int8 dot products, the path ggml
-/// also has); compiled when the compiler targets AVX2, FMA and F16C (every AVX2 CPU has the
-/// latter two). Implements the accumulation contract of plan.hpp exactly, so its floats equal
-/// the scalar reference bit for bit.
+/// also has). Compiled on every x86-64 GCC/Clang build under a function-level target
+/// (avx2, fma, f16c: every AVX2 CPU has the latter two) whatever the build's -march, and run
+/// only when core/cpu.hpp finds them on the CPU. Implements the accumulation contract of
+/// plan.hpp exactly, so its floats equal the scalar reference bit for bit.
 
+#include "../../core/cpu.hpp"
 #include "plan.hpp"
 
-#if defined(__AVX2__) && defined(__FMA__) && defined(__F16C__)
+#if defined(TESSERA_X86_DISPATCH)
 #define TESSERA_TERNARY_HAVE_AVX2 1
 #include <immintrin.h>
 
+TESSERA_TARGET_AVX2_BEGIN
 namespace tessera::ternary::detail::avx2
 {
     /// 8 group scales from a row of floats, or of binary16 values widened exactly (vcvtph2ps).
@@ -179,5 +182,27 @@ namespace tessera::ternary::detail::avx2
         }
         return reduce16(F[0], F[1]);
     }
+
+    /// Rows [i0, i0 + n) of W against plan p (planes32 order for 2-bit, slots for base-3): y[i],
+    /// and the exact unit sums units + i * n_units_pad when units is not null. The whole row loop
+    /// runs in this targeted function (a targeted function is never inlined into plain code).
+    /// \param scales row 0's stored scales (float or binary16); row i's follow at i * scale_stride.
+    template <class Sc>
+    void rows(const packed_ternary& W, const Sc* scales, std::size_t i0, std::size_t n, const act_plan& p,
+              const unit_tables& t, float* y, std::int32_t* units)
+    {
+        const std::size_t nu = t.n_units_pad;
+        if (W.layout == packed_layout::base3)
+        {
+            const base3_geometry geo = base3_geom(W.cols);
+            for (std::size_t i = i0; i < i0 + n; ++i)
+                y[i] = row_base3(W.row(i), scales + i * W.scale_stride, p, t, geo, units ? units + i * nu : nullptr);
+            return;
+        }
+        for (std::size_t i = i0; i < i0 + n; ++i)
+            y[i] = row_2bit(W.row(i), scales + i * W.scale_stride, p, t, units ? units + i * nu : nullptr);
+    }
 }  // namespace tessera::ternary::detail::avx2
+
+TESSERA_TARGET_END
 #endif

@@ -1,13 +1,15 @@
 #pragma once
 /// \file kernels_avx512.hpp
-/// AVX-512 (BW + VNNI) kernels for packed ternary matrices; compiled only when the compiler
-/// targets them (e.g. -march=native on an AVX-512 VNNI machine). They implement exactly the
-/// accumulation contract of plan.hpp, so their floats equal the scalar reference bit for bit.
+/// AVX-512 (BW + VNNI) kernels for packed ternary matrices. Compiled on every x86-64 GCC/Clang
+/// build under a function-level target (avx512f/bw/dq/vl/vnni) whatever the build's -march, and
+/// run only when core/cpu.hpp finds those features on the CPU (GFNI, used for the 2-bit unpack
+/// when the build itself targets it, is not required). They implement exactly the accumulation
+/// contract of plan.hpp, so their floats equal the scalar reference bit for bit.
 
+#include "../../core/cpu.hpp"
 #include "plan.hpp"
 
-#if defined(__AVX512F__) && defined(__AVX512BW__) && defined(__AVX512VNNI__) && defined(__AVX512DQ__) && \
-    defined(__AVX512VL__)
+#if defined(TESSERA_X86_DISPATCH)
 #define TESSERA_TERNARY_HAVE_AVX512 1
 #include <immintrin.h>
 
@@ -18,6 +20,8 @@
 #pragma GCC diagnostic ignored "-Wuninitialized"
 #pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
 #endif
+
+TESSERA_TARGET_AVX512_BEGIN
 
 namespace tessera::ternary::detail::avx512
 {
@@ -263,8 +267,72 @@ namespace tessera::ternary::detail::avx512
         }
         return reduce16(F);
     }
+
+    /// Rows [i0, i0 + n) of W against plan p (planes64 order for 2-bit, slots for base-3): y[i],
+    /// and the exact unit sums units + i * n_units_pad when units is not null. The whole row loop
+    /// runs in this targeted function (a targeted function is never inlined into plain code).
+    /// \param scales row 0's stored scales (float or binary16); row i's follow at i * scale_stride.
+    template <class Sc>
+    void rows(const packed_ternary& W, const Sc* scales, std::size_t i0, std::size_t n, const act_plan& p,
+              const unit_tables& t, float* y, std::int32_t* units)
+    {
+        const std::size_t nu = t.n_units_pad;
+        if (W.layout == packed_layout::base3)
+        {
+            const base3_geometry geo = base3_geom(W.cols);
+            for (std::size_t i = i0; i < i0 + n; ++i)
+                y[i] = row_base3(W.row(i), scales + i * W.scale_stride, p, t, geo, units ? units + i * nu : nullptr);
+            return;
+        }
+        const act_plan* P[1] = {&p};
+        for (std::size_t i = i0; i < i0 + n; ++i)
+        {
+            float* yp[1] = {y + i};
+            row_2bit<1, true>(W.row(i), scales + i * W.scale_stride, P, t, yp, units ? units + i * nu : nullptr);
+        }
+    }
+
+    /// GEMM tile: rows [i0, i0 + n) of the 2-bit W against all `batch` plans, in blocks of 4
+    /// activations (each 256-weight chunk unpacked once per block, in registers); out [batch, rows].
+    template <class Sc>
+    void gemm_rows(const packed_ternary& W, const Sc* scales, std::size_t i0, std::size_t n, const act_plan* plans,
+                   std::size_t batch, const unit_tables& t, float* out)
+    {
+        constexpr std::size_t nb = 4;
+        for (std::size_t b0 = 0; b0 < batch; b0 += nb)
+        {
+            const std::size_t m = std::min(nb, batch - b0);
+            const act_plan* P[nb];
+            for (std::size_t b = 0; b < m; ++b)
+                P[b] = &plans[b0 + b];
+            for (std::size_t i = i0; i < i0 + n; ++i)
+            {
+                float* yp[nb];
+                for (std::size_t b = 0; b < m; ++b)
+                    yp[b] = out + (b0 + b) * W.rows + i;
+                const Sc* ws = scales + i * W.scale_stride;
+                switch (m)
+                {
+                case 4: row_2bit<4, false>(W.row(i), ws, P, t, yp); break;
+                case 3: row_2bit<3, false>(W.row(i), ws, P, t, yp); break;
+                case 2: row_2bit<2, false>(W.row(i), ws, P, t, yp); break;
+                default: row_2bit<1, false>(W.row(i), ws, P, t, yp); break;
+                }
+            }
+        }
+    }
+
+    /// Float-activation GEMV of rows [i0, i0 + n) (row_float): y[i].
+    template <class Sc>
+    void rows_float(const packed_ternary& W, const Sc* scales, std::size_t i0, std::size_t n, const float* xf,
+                    const unit_tables& t, float* y)
+    {
+        for (std::size_t i = i0; i < i0 + n; ++i)
+            y[i] = row_float(W.row(i), scales + i * W.scale_stride, xf, t);
+    }
 }  // namespace tessera::ternary::detail::avx512
 
+TESSERA_TARGET_END
 #if defined(__GNUC__) && !defined(__clang__)
 #pragma GCC diagnostic pop
 #endif
