@@ -52,3 +52,16 @@ TEST_CASE("compressed_projection bad input")
     xt::xtensor<float, 2> W = xt::zeros<float>({4, 8});
     CHECK_THROWS_WITH_AS(compress(W, 0), "random_projection: k=0 must be positive", invalid_argument);
 }
+
+TEST_CASE_TEMPLATE("compress, project and reconstruct reject NaN / Inf input", T, float, double)
+{
+    auto W = tessera::random_normal<T>(20, 16, 2);
+    W(3, 15) = std::numeric_limits<T>::quiet_NaN();
+    CHECK_THROWS_WITH_AS(compress(W, 4), "projection::compress: W must be finite, got nan at [3, 15]", tessera::invalid_argument);
+    const random_projection<T> P(16, 4, projection_kind::very_sparse, 1);
+    CHECK_THROWS_WITH_AS(P.project(W), "random_projection::project: W must be finite, got nan at [3, 15]", tessera::invalid_argument);
+    xt::xtensor<T, 2> Y = xt::zeros<T>({2, 4});
+    Y(1, 3) = std::numeric_limits<T>::infinity();
+    CHECK_THROWS_WITH_AS(P.reconstruct(Y), "random_projection::reconstruct: Y must be finite, got inf at [1, 3]",
+                         tessera::invalid_argument);
+}

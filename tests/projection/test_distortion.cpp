@@ -104,3 +104,11 @@ TEST_CASE("distortion_report bad input")
     CHECK_THROWS_WITH_AS(distortion_report(one, ok), "distortion_report: W must have at least 2 rows, got shape [1, 8]",
                          invalid_argument);
 }
+
+TEST_CASE_TEMPLATE("distortion_report rejects NaN / Inf input", T, float, double)
+{
+    auto W = tessera::random_normal<T>(20, 16, 2);
+    W(0, 0) = std::numeric_limits<T>::quiet_NaN();
+    const random_projection<T> P(16, 4, projection_kind::gaussian, 1);
+    CHECK_THROWS_WITH_AS(distortion_report(W, P), "distortion_report: W must be finite, got nan at [0, 0]", tessera::invalid_argument);
+}

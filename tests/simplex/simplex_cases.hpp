@@ -1,5 +1,5 @@
 #pragma once
-// The mpmath near-degenerate cases of tests/fixtures/simplex/cases.txt (generate_simplex.py).
+// The mpmath near-degenerate cases of tests/fixtures/simplex/cases.txt and flat.txt (generate_simplex.py).
 #include <string>
 #include <vector>
 
@@ -18,9 +18,9 @@ namespace tessera_test
         std::string name;
     };
 
-    inline std::vector<simplex_case> simplex_cases()
+    inline std::vector<simplex_case> simplex_cases(const char* file = "simplex/cases.txt")
     {
-        const auto f = read_text_fixture(fixture("simplex/cases.txt").string());
+        const auto f = read_text_fixture(fixture(file).string());
         std::vector<simplex_case> out;
         const auto n = static_cast<std::size_t>(f.at("cases")(0, 0));
         for (std::size_t i = 0; i < n; ++i)
@@ -37,7 +37,7 @@ namespace tessera_test
             c.d2 = f.at(p + "d2");
             c.v2 = f.at(p + "v2")(0, 0);
             c.v2_from_d2 = f.at(p + "v2_from_d2")(0, 0);
-            c.name = p + "k" + std::to_string(c.k) + "_h" + std::to_string(c.height);
+            c.name = p + "k" + std::to_string(c.k) + "_h" + std::to_string(c.height) + "_off" + std::to_string(c.offset);
             out.push_back(std::move(c));
         }
         return out;

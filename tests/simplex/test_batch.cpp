@@ -147,3 +147,12 @@ TEST_CASE("simplex_volumes rejects bad input")
     CHECK_THROWS_WITH_AS(tessera::simplex::simplex_volumes(X, single),
                          "simplex::simplex_volumes: indices must have k+1 >= 2 columns, got shape [2, 1]", tessera::invalid_argument);
 }
+
+TEST_CASE_TEMPLATE("simplex_volumes rejects NaN / Inf input", T, float, double)
+{
+    auto X = tessera::random_normal<T>(10, 4, 4);
+    X(9, 3) = std::numeric_limits<T>::infinity();
+    xt::xtensor<std::uint64_t, 2> idx = {{0, 1, 2}};
+    CHECK_THROWS_WITH_AS(tessera::simplex::simplex_volumes(X, idx), "simplex::simplex_volumes: X must be finite, got inf at [9, 3]",
+                         tessera::invalid_argument);
+}

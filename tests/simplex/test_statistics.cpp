@@ -86,3 +86,11 @@ TEST_CASE("volume statistics: anisotropic data vs matched Gaussian, determinism,
     CHECK_THROWS_WITH_AS(tessera::simplex::volume_statistics(X, 4, 10, 0, o),
                          "simplex::volume_statistics: quantile levels must be in [0, 1], got 1.5", tessera::invalid_argument);
 }
+
+TEST_CASE_TEMPLATE("volume_statistics rejects NaN / Inf input (NaN used to pass unreported)", T, float, double)
+{
+    auto X = tessera::random_normal<T>(30, 6, 4);
+    X(17, 1) = std::numeric_limits<T>::quiet_NaN();
+    CHECK_THROWS_WITH_AS(tessera::simplex::volume_statistics(X, 3, 100, 1),
+                         "simplex::volume_statistics: X must be finite, got nan at [17, 1]", tessera::invalid_argument);
+}

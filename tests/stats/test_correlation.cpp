@@ -54,3 +54,12 @@ TEST_CASE("correlation rejects bad input with clear messages")
     xt::xtensor<double, 1> n = {1.0, std::nan(""), 2.0};
     CHECK_THROWS_WITH_AS(tessera::stats::spearman(a, n), doctest::Contains("NaN at index 1"), tessera::invalid_argument);
 }
+
+TEST_CASE_TEMPLATE("pearson rejects NaN / Inf (spearman and average_ranks reject NaN only: Inf has a rank)", T, float, double)
+{
+    xt::xtensor<T, 1> a = {T(1), T(2), T(3)};
+    xt::xtensor<T, 1> n = {T(1), std::numeric_limits<T>::quiet_NaN(), T(2)};
+    CHECK_THROWS_WITH_AS(tessera::stats::pearson(a, n), "stats::pearson: y must be finite, got nan at [1]", tessera::invalid_argument);
+    xt::xtensor<T, 1> inf = {T(1), T(2), std::numeric_limits<T>::infinity()};
+    CHECK(tessera::stats::spearman(a, inf) == doctest::Approx(1.0));
+}

@@ -120,3 +120,22 @@ TEST_CASE("knn rejects bad input")
     CHECK_THROWS_WITH_AS(tessera::stats::recall_at_k(A, A, ro), "stats::recall_at_k: queries=9 exceeds the 5 rows",
                          tessera::invalid_argument);
 }
+
+TEST_CASE_TEMPLATE("knn, recall_at_k and precision_at_k reject NaN / Inf input, naming the entry", T, float, double)
+{
+    auto X = tessera::random_normal<T>(40, 6, 3);
+    auto Y = X;
+    X(7, 2) = std::numeric_limits<T>::quiet_NaN();
+    Y(39, 5) = std::numeric_limits<T>::infinity();
+    const tessera::stats::knn_options o{3};
+    CHECK_THROWS_WITH_AS(tessera::stats::knn(X, o), "stats::knn: X must be finite, got nan at [7, 2]", tessera::invalid_argument);
+    CHECK_THROWS_WITH_AS(tessera::stats::knn(Y, Y, o), "stats::knn: queries must be finite, got inf at [39, 5]",
+                         tessera::invalid_argument);
+    const auto G = tessera::random_normal<T>(40, 6, 4);
+    CHECK_THROWS_WITH_AS(tessera::stats::knn(G, Y, o), "stats::knn: base must be finite, got inf at [39, 5]",
+                         tessera::invalid_argument);
+    CHECK_THROWS_WITH_AS(tessera::stats::recall_at_k(G, X), "stats::recall_at_k: B must be finite, got nan at [7, 2]",
+                         tessera::invalid_argument);
+    CHECK_THROWS_WITH_AS(tessera::stats::precision_at_k(X, G), "stats::precision_at_k: queries must be finite, got nan at [7, 2]",
+                         tessera::invalid_argument);
+}

@@ -42,3 +42,12 @@ TEST_CASE("row_norms accepts expressions and rejects non-matrices")
     CHECK_THROWS_WITH_AS(tessera::stats::row_norms(v), doctest::Contains("stats::row_norms: X must have 2 dimensions"),
                          tessera::invalid_argument);
 }
+
+TEST_CASE_TEMPLATE("row_norms and normalize_rows reject NaN / Inf", T, float, double)
+{
+    auto X = tessera::random_normal<T>(9, 4, 1);
+    X(8, 0) = std::numeric_limits<T>::infinity();
+    CHECK_THROWS_WITH_AS(tessera::stats::row_norms(X), "stats::row_norms: X must be finite, got inf at [8, 0]", tessera::invalid_argument);
+    CHECK_THROWS_WITH_AS(tessera::stats::normalize_rows(X), "stats::normalize_rows: X must be finite, got inf at [8, 0]",
+                         tessera::invalid_argument);
+}

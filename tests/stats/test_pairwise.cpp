@@ -132,3 +132,25 @@ TEST_CASE("pairwise functions reject bad input")
     tessera::stats::distribution_summary s;
     CHECK_THROWS_AS(s.percentile(100), tessera::invalid_argument);
 }
+
+TEST_CASE_TEMPLATE("pairwise samples, summarize, fraction_near and relational_correlation reject NaN / Inf", T, float, double)
+{
+    auto X = tessera::random_normal<T>(30, 5, 8);
+    const auto G = tessera::random_normal<T>(30, 5, 9);
+    X(29, 4) = std::numeric_limits<T>::quiet_NaN();
+    CHECK_THROWS_WITH_AS(tessera::stats::pairwise_cosine(X, 100, 1), "stats::pairwise_cosine: X must be finite, got nan at [29, 4]",
+                         tessera::invalid_argument);
+    CHECK_THROWS_WITH_AS(tessera::stats::pairwise_distance(X, 100, 1),
+                         "stats::pairwise_distance: X must be finite, got nan at [29, 4]", tessera::invalid_argument);
+    xt::xtensor<std::uint64_t, 2> pairs = {{0, 1}, {2, 3}};  // rows without the NaN: still rejected (one policy)
+    CHECK_THROWS_WITH_AS(tessera::stats::pairwise_cosine(X, pairs), "stats::pairwise_cosine: X must be finite, got nan at [29, 4]",
+                         tessera::invalid_argument);
+    CHECK_THROWS_WITH_AS(tessera::stats::pairwise_distance(X, pairs),
+                         "stats::pairwise_distance: X must be finite, got nan at [29, 4]", tessera::invalid_argument);
+    CHECK_THROWS_WITH_AS(tessera::stats::relational_correlation(G, X, 50, 1),
+                         "stats::relational_correlation: B must be finite, got nan at [29, 4]", tessera::invalid_argument);
+    xt::xtensor<T, 1> v = {T(0.5), std::numeric_limits<T>::infinity(), T(1)};
+    CHECK_THROWS_WITH_AS(tessera::stats::summarize(v), "stats::summarize: x must be finite, got inf at [1]", tessera::invalid_argument);
+    CHECK_THROWS_WITH_AS(tessera::stats::fraction_near(v, {0.5}, 0.1), "stats::fraction_near: values must be finite, got inf at [1]",
+                         tessera::invalid_argument);
+}

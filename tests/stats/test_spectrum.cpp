@@ -58,3 +58,14 @@ TEST_CASE("isotropic and rank-1 data: participation ratio d and 1")
                          "stats::covariance_spectrum: X must have at least 2 rows and 1 column, got [1, 4]",
                          tessera::invalid_argument);
 }
+
+TEST_CASE_TEMPLATE("covariance_spectrum rejects NaN / Inf input (it used to return PR 0 and status ok)", T, float, double)
+{
+    auto X = tessera::random_normal<T>(50, 8, 6);
+    X(12, 3) = std::numeric_limits<T>::quiet_NaN();
+    CHECK_THROWS_WITH_AS(tessera::stats::covariance_spectrum(X), "stats::covariance_spectrum: X must be finite, got nan at [12, 3]",
+                         tessera::invalid_argument);
+    X(12, 3) = -std::numeric_limits<T>::infinity();
+    CHECK_THROWS_WITH_AS(tessera::stats::covariance_spectrum(X), "stats::covariance_spectrum: X must be finite, got -inf at [12, 3]",
+                         tessera::invalid_argument);
+}

@@ -14,6 +14,7 @@
 
 #include "../core/errors.hpp"
 #include "../core/traits.hpp"
+#include "../core/validate.hpp"
 #include "random_projection.hpp"
 
 namespace tessera::projection
@@ -86,7 +87,7 @@ namespace tessera::projection
 
         /// Compresses W [n, d] to the k-dim codes W P of random_projection(d, k, kind, seed).
         /// Cost: one projection (see random_projection::project).
-        /// \throws tessera::invalid_argument as random_projection's constructor.
+        /// \throws tessera::invalid_argument as random_projection's constructor, or if W holds NaN / Inf.
         template <class E, requires_t<is_real_expression_v<E>> = true>
         compressed_projection<value_type_t<E>> compress(const xt::xexpression<E>& W, std::size_t k,
                                                         projection_kind kind = projection_kind::gaussian,
@@ -95,6 +96,7 @@ namespace tessera::projection
             using T = value_type_t<E>;
             auto ev = tessera::detail::evaluate<T, 2>(W, "projection::compress", "W");
             const auto& w = ev.get();
+            require_finite(w, "projection::compress", "W");  // named for the caller (project() checks again)
             const random_projection<T> proj(w.shape(1), k, kind, seed);
             return compressed_projection<T>(proj.project(w), w.shape(1), kind, seed, options);
         }

@@ -15,6 +15,7 @@
 #include "../core/errors.hpp"
 #include "../core/random.hpp"
 #include "../core/traits.hpp"
+#include "../core/validate.hpp"
 #include "johnson_lindenstrauss.hpp"
 #include "random_projection.hpp"
 
@@ -60,7 +61,7 @@ namespace tessera::projection
         /// 2p + 1 of counter_rng(seed, 1): deterministic in seed at any thread count.
         /// \param W [n, d], n >= 2. Cost: pairs * (d + cost of projecting one row).
         /// \throws tessera::invalid_argument if W does not have proj.input_dim() columns,
-        /// n < 2, pairs == 0, or eps not in (0, 1).
+        /// n < 2, pairs == 0, eps not in (0, 1), or W holds NaN / Inf.
         template <class T, class E, requires_t<is_real_expression_v<E>> = true>
         distortion_stats distortion_report(const xt::xexpression<E>& W, const random_projection<T>& proj,
                                            const distortion_options& options = {}, std::uint64_t seed = 0)
@@ -68,6 +69,7 @@ namespace tessera::projection
             const char* fn = "distortion_report";
             auto ev = tessera::detail::evaluate<T, 2>(W, fn, "W");
             const auto& w = ev.get();
+            require_finite(w, fn, "W");
             const std::size_t n = w.shape(0), d = w.shape(1);
             require(d == proj.input_dim(), fn, "W must have ", proj.input_dim(), " columns (d), got shape ",
                     shape_to_string(w.shape()));

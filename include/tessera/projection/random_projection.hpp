@@ -18,6 +18,7 @@
 #include "../core/random.hpp"
 #include "../core/status.hpp"
 #include "../core/traits.hpp"
+#include "../core/validate.hpp"
 #include "detail/sparse_sign_matrix.hpp"
 
 namespace tessera::projection
@@ -193,12 +194,13 @@ namespace tessera::projection
 
             /// Y = W P. \param W [n, d]. \return [n, k]. Dense kinds: one GEMM (2 n d k flops);
             /// sparse kinds: n * nnz adds, parallel over row blocks, never densified.
-            /// \throws tessera::invalid_argument unless W has d columns.
+            /// \throws tessera::invalid_argument unless W has d columns and finite entries.
             template <class E, requires_t<is_real_expression_v<E>> = true>
             xt::xtensor<T, 2> project(const xt::xexpression<E>& W) const
             {
                 auto ev = tessera::detail::evaluate<T, 2>(W, "random_projection::project", "W");
                 const auto& w = ev.get();
+                require_finite(w, "random_projection::project", "W");
                 require(w.shape(1) == m_d, "random_projection::project", "W must have ", m_d,
                         " columns (d), got shape ", shape_to_string(w.shape()));
                 const std::size_t n = w.shape(0);
@@ -247,12 +249,13 @@ namespace tessera::projection
             /// W_hat = Y pinv(P): the orthogonal projection of W's rows onto the k-dim row space
             /// of P^T when Y = W P (error ~ sqrt(1 - k/d) ||W|| on isotropic data).
             /// \param Y [n, k]. \return [n, d]. Cost: the pinv plus one GEMM (2 n k d flops).
-            /// \throws tessera::invalid_argument unless Y has k columns.
+            /// \throws tessera::invalid_argument unless Y has k columns and finite entries.
             template <class E, requires_t<is_real_expression_v<E>> = true>
             xt::xtensor<T, 2> reconstruct(const xt::xexpression<E>& Y, const reconstruct_options& options = {}) const
             {
                 auto ev = tessera::detail::evaluate<T, 2>(Y, "random_projection::reconstruct", "Y");
                 const auto& y = ev.get();
+                require_finite(y, "random_projection::reconstruct", "Y");
                 require(y.shape(1) == m_k, "random_projection::reconstruct", "Y must have ", m_k,
                         " columns (k), got shape ", shape_to_string(y.shape()));
                 return blas::matmul(y, pseudoinverse(options).matrix);

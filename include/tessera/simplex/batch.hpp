@@ -16,6 +16,7 @@
 #include "../core/random.hpp"
 #include "../core/status.hpp"
 #include "../core/traits.hpp"
+#include "../core/validate.hpp"
 #include "regular.hpp"
 #include "volume.hpp"
 
@@ -88,7 +89,7 @@ namespace tessera::simplex
                     for (std::size_t v = 0; v < m; ++v)
                         rows[v] = A.data() + idx[s * m + v] * d;
                     double v2 = 0.0, me = 0.0;
-                    simplex_volume_raw<K>(rows.data(), k, d, method, ws, v2, me);
+                    simplex_volume_raw<K>(rows.data(), k, d, method, ws, v2, me, nullptr, false);  // Householder accuracy
                     f(s, v2, me);
                 }
             });
@@ -110,16 +111,6 @@ namespace tessera::simplex
                 case 8: for_each_simplex_k<8>(A, idx, B, k, method, f); return;
                 default: for_each_simplex_k<0>(A, idx, B, k, method, f); return;
             }
-        }
-
-        /// Normalized volume V / V_regular(mean edge) (0 when the mean edge is 0); `unit` is
-        /// regular_simplex_volume(k, 1), hoisted out of the per-simplex loop.
-        inline double normalized_volume(double volume_squared, double mean_edge, std::size_t k, double unit) noexcept
-        {
-            double vr = unit;
-            for (std::size_t i = 0; i < k; ++i)
-                vr *= mean_edge;
-            return vr > 0.0 && std::isfinite(vr) ? std::sqrt(std::max(volume_squared, 0.0)) / vr : 0.0;
         }
 
         /// Converts an integer index expression [B, k+1] to uint64, checking range.
@@ -154,7 +145,7 @@ namespace tessera::simplex
         ///        are allowed (volume 0, flagged).
         /// \return simplex_volumes_result with arrays of length B. Cost 2 k^2 d flops per simplex (QR).
         /// \throws tessera::invalid_argument if X or indices is not a matrix, B == 0, k == 0, k > d, or
-        ///         an index is out of range.
+        ///         an index is out of range, or X holds NaN / Inf.
         template <class E, class EI, requires_t<is_real_expression_v<E>> = true>
         simplex_volumes_result simplex_volumes(const xt::xexpression<E>& X, const xt::xexpression<EI>& indices,
                                                const simplex_volume_options& options = {})
@@ -163,6 +154,7 @@ namespace tessera::simplex
             const char* fn = "simplex::simplex_volumes";
             const auto ev = tessera::detail::evaluate<T, 2>(X, fn, "X");
             const auto& A = ev.get();
+            require_finite(A, fn, "X");
             const auto idx = checked_indices(indices, A.shape(0), fn);
             const std::size_t B = idx.shape(0), m = idx.shape(1);
             require(B > 0, fn, "indices must hold at least one simplex, got shape ", shape_to_string(idx.shape()));

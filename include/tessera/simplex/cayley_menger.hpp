@@ -18,6 +18,7 @@
 
 #include "../core/errors.hpp"
 #include "../core/traits.hpp"
+#include "../core/validate.hpp"
 #include "detail/distance_kernels.hpp"
 
 namespace tessera::simplex
@@ -33,12 +34,12 @@ namespace tessera::simplex
             const std::size_t n = D.shape(0);
             require(n >= 2, fn, "D2 must describe at least 2 points (a [k+1, k+1] matrix, k >= 1), got ",
                     shape_to_string(D.shape()));
+            require_finite(D, fn, "D2");
             double mx = 0.0;
             for (std::size_t i = 0; i < n; ++i)
                 for (std::size_t j = 0; j < n; ++j)
                 {
                     const double v = static_cast<double>(D(i, j));
-                    require(std::isfinite(v), fn, "D2(", i, ", ", j, ") must be finite, got ", v);
                     require(v >= 0.0, fn, "D2 holds squared distances and must be >= 0, got D2(", i, ", ", j, ") = ", v);
                     mx = std::max(mx, v);
                 }

@@ -2,6 +2,7 @@
 /// \file regular.hpp
 /// The regular simplex: its vertices (centred at the origin) and its volume.
 
+#include <algorithm>
 #include <cmath>
 #include <cstddef>
 
@@ -28,6 +29,16 @@ namespace tessera::simplex
                 f *= static_cast<double>(i);
             const double kd = static_cast<double>(k);
             return std::sqrt(kd + 1.0) / (f * std::pow(2.0, 0.5 * kd)) * std::pow(edge, kd);
+        }
+
+        /// Normalized volume V / V_regular(mean edge) (0 when the mean edge is 0); `unit` is
+        /// regular_simplex_volume(k, 1), hoisted out of per-simplex loops.
+        inline double normalized_volume(double volume_squared, double mean_edge, std::size_t k, double unit) noexcept
+        {
+            double vr = unit;
+            for (std::size_t i = 0; i < k; ++i)
+                vr *= mean_edge;
+            return vr > 0.0 && std::isfinite(vr) ? std::sqrt(std::max(volume_squared, 0.0)) / vr : 0.0;
         }
 
         /// The k+1 vertices of a regular k-simplex with all edges equal to `edge`, centred at the

@@ -15,6 +15,7 @@
 #include "../core/parallel.hpp"
 #include "../core/random.hpp"
 #include "../core/traits.hpp"
+#include "../core/validate.hpp"
 #include "batch.hpp"
 
 namespace tessera::simplex
@@ -116,7 +117,7 @@ namespace tessera::simplex
                     for (std::size_t v = 0; v < m; ++v)
                         for (std::size_t j = 0; j < d; ++j)
                             pts[v * d + j] *= sigma[j];
-                    simplex_volume_raw<0>(rows.data(), k, d, method, ws, v2[s], me[s]);
+                    simplex_volume_raw<0>(rows.data(), k, d, method, ws, v2[s], me[s], nullptr, false);
                 }
             });
         }
@@ -128,7 +129,7 @@ namespace tessera::simplex
         /// with mean_ratio = mean(V_X) / mean(V_gauss). Deterministic per seed at any thread count.
         /// Cost 2 k^2 d flops per simplex, plus (k+1) d normal draws per baseline simplex.
         /// \throws tessera::invalid_argument if k == 0, k > d, k+1 > n, count == 0 or a quantile level
-        ///         is outside [0, 1].
+        ///         is outside [0, 1], or X holds NaN / Inf.
         template <class E, requires_t<is_real_expression_v<E>> = true>
         volume_statistics_result volume_statistics(const xt::xexpression<E>& X, std::size_t k, std::size_t count,
                                                    std::uint64_t seed = 0, const volume_statistics_options& options = {})
@@ -137,6 +138,7 @@ namespace tessera::simplex
             const char* fn = "simplex::volume_statistics";
             const auto ev = tessera::detail::evaluate<T, 2>(X, fn, "X");
             const auto& A = ev.get();
+            require_finite(A, fn, "X");
             const std::size_t n = A.shape(0), d = A.shape(1);
             require(k >= 1 && k <= d, fn, "k=", k, " must be in [1, d=", d, "]");
             for (double q : options.quantile_levels)

@@ -13,18 +13,23 @@
 
 #include "../core/errors.hpp"
 #include "../core/traits.hpp"
+#include "../core/validate.hpp"
 
 namespace tessera::stats
 {
     namespace detail
     {
-        /// Copies a 1-D real expression into a vector of doubles.
+        /// Copies a 1-D real expression into a vector of doubles; with `finite`, first rejects
+        /// non-finite values (tessera::require_finite).
         template <class E>
-        std::vector<double> to_double_vector(const xt::xexpression<E>& e, const char* fn, const char* param)
+        std::vector<double> to_double_vector(const xt::xexpression<E>& e, const char* fn, const char* param,
+                                             bool finite = false)
         {
             using T = value_type_t<E>;
             const auto ev = tessera::detail::evaluate<T, 1>(e, fn, param);
             const auto& v = ev.get();
+            if (finite)
+                require_finite(v, fn, param);
             return std::vector<double>(v.begin(), v.end());
         }
 
@@ -99,13 +104,14 @@ namespace tessera::stats
 
         /// Pearson correlation \f$r = \sum (x_i-\bar x)(y_i-\bar y) / \sqrt{\sum (x_i-\bar x)^2 \sum (y_i-\bar y)^2}\f$,
         /// computed in double with centred sums (scipy.stats.pearsonr's statistic).
-        /// \return r in [-1, 1]; NaN when x or y is constant (as scipy). NaN input propagates.
-        /// \throws tessera::invalid_argument if lengths differ, are < 2, or inputs are not 1-D.
+        /// \return r in [-1, 1]; NaN when x or y is constant (as scipy).
+        /// \throws tessera::invalid_argument if lengths differ, are < 2, inputs are not 1-D, or hold
+        ///         NaN or Inf.
         template <class E1, class E2, requires_t<is_real_expression_v<E1> && is_real_expression_v<E2>> = true>
         double pearson(const xt::xexpression<E1>& x, const xt::xexpression<E2>& y)
         {
-            const auto a = to_double_vector(x, "stats::pearson", "x");
-            const auto b = to_double_vector(y, "stats::pearson", "y");
+            const auto a = to_double_vector(x, "stats::pearson", "x", true);
+            const auto b = to_double_vector(y, "stats::pearson", "y", true);
             check_pair(a.size(), b.size(), "stats::pearson");
             return pearson_raw(a.data(), b.data(), a.size());
         }

@@ -18,6 +18,7 @@
 #include "../core/parallel.hpp"
 #include "../core/random.hpp"
 #include "../core/traits.hpp"
+#include "../core/validate.hpp"
 #include "norms.hpp"
 
 namespace tessera::stats
@@ -168,7 +169,7 @@ namespace tessera::stats
         /// heaps, and the final k scores are recomputed in double. Cost 2 nq nb d flops.
         /// \note For cross-space retrieval, pass the mapped queries and the target space as base.
         ///       Near-ties closer than the rounding of T in the GEMM may be ordered either way.
-        /// \throws tessera::invalid_argument if column counts differ or k is not in [1, nb].
+        /// \throws tessera::invalid_argument if column counts differ, k is not in [1, nb], or an input holds NaN / Inf.
         template <class E1, class E2,
                   requires_t<is_real_expression_v<E1> && std::is_same_v<value_type_t<E1>, value_type_t<E2>>> = true>
         knn_result knn(const xt::xexpression<E1>& queries, const xt::xexpression<E2>& base, const knn_options& options = {})
@@ -176,16 +177,19 @@ namespace tessera::stats
             using T = value_type_t<E1>;
             const auto eq = tessera::detail::evaluate<T, 2>(queries, "stats::knn", "queries");
             const auto eb = tessera::detail::evaluate<T, 2>(base, "stats::knn", "base");
+            require_finite(eq.get(), "stats::knn", "queries");
+            require_finite(eb.get(), "stats::knn", "base");
             return knn_search(eq.get(), eb.get(), options, nullptr, "stats::knn");
         }
 
         /// Self k-nearest neighbours of every row of X [n, d], excluding the row itself.
-        /// \throws tessera::invalid_argument if k is not in [1, n - 1].
+        /// \throws tessera::invalid_argument if k is not in [1, n - 1] or X holds NaN / Inf.
         template <class E, requires_t<is_real_expression_v<E>> = true>
         knn_result knn(const xt::xexpression<E>& X, const knn_options& options = {})
         {
             using T = value_type_t<E>;
             const auto ev = tessera::detail::evaluate<T, 2>(X, "stats::knn", "X");
+            require_finite(ev.get(), "stats::knn", "X");
             std::vector<std::uint64_t> self(ev.get().shape(0));
             for (std::size_t i = 0; i < self.size(); ++i)
                 self[i] = i;
@@ -207,7 +211,7 @@ namespace tessera::stats
         /// fraction of its k nearest rows in A (excluding i) that are also among its k nearest in B.
         /// A [n, dA], B [n, dB] (dimensions may differ, e.g. a compressed space). Queries are every
         /// row, or options.queries rows sampled with options.seed. Cost 2 q n (dA + dB) flops.
-        /// \throws tessera::invalid_argument if row counts differ, or k or queries is out of range.
+        /// \throws tessera::invalid_argument if row counts differ, k or queries is out of range, or A or B holds NaN / Inf.
         template <class E1, class E2, requires_t<is_real_expression_v<E1> && is_real_expression_v<E2>> = true>
         recall_result recall_at_k(const xt::xexpression<E1>& A, const xt::xexpression<E2>& B,
                                   const recall_options& options = {})
@@ -215,6 +219,8 @@ namespace tessera::stats
             const char* fn = "stats::recall_at_k";
             const auto ea = tessera::detail::evaluate<value_type_t<E1>, 2>(A, fn, "A");
             const auto eb = tessera::detail::evaluate<value_type_t<E2>, 2>(B, fn, "B");
+            require_finite(ea.get(), fn, "A");
+            require_finite(eb.get(), fn, "B");
             const std::size_t n = ea.get().shape(0);
             require(n == eb.get().shape(0), fn, "A and B must have the same number of rows, got ",
                     shape_to_string(ea.get().shape()), " and ", shape_to_string(eb.get().shape()));
@@ -257,7 +263,7 @@ namespace tessera::stats
         /// Cross-space retrieval precision@k: the fraction of queries i whose own row i of `base`
         /// is among the k nearest rows of base to queries(i) (queries [n, d] already mapped into
         /// base's space, base [n, d], row i of each describing the same item).
-        /// \throws tessera::invalid_argument if shapes differ or k is not in [1, n].
+        /// \throws tessera::invalid_argument if shapes differ, k is not in [1, n], or an input holds NaN / Inf.
         template <class E1, class E2, requires_t<is_real_v<value_type_t<E1>> && std::is_same_v<value_type_t<E1>, value_type_t<E2>>> = true>
         double precision_at_k(const xt::xexpression<E1>& queries, const xt::xexpression<E2>& base, std::size_t k = 1,
                               knn_metric metric = knn_metric::cosine)
@@ -266,6 +272,8 @@ namespace tessera::stats
             const char* fn = "stats::precision_at_k";
             const auto eq = tessera::detail::evaluate<T, 2>(queries, fn, "queries");
             const auto eb = tessera::detail::evaluate<T, 2>(base, fn, "base");
+            require_finite(eq.get(), fn, "queries");
+            require_finite(eb.get(), fn, "base");
             require(eq.get().shape(0) == eb.get().shape(0), fn, "queries and base must have the same number of rows, got ",
                     shape_to_string(eq.get().shape()), " and ", shape_to_string(eb.get().shape()));
             const auto r = knn_search(eq.get(), eb.get(), knn_options{k, metric}, nullptr, fn);

@@ -10,6 +10,7 @@
 #include "../core/errors.hpp"
 #include "../core/parallel.hpp"
 #include "../core/traits.hpp"
+#include "../core/validate.hpp"
 
 namespace tessera::stats
 {
@@ -70,12 +71,13 @@ namespace tessera::stats
 
         /// \f$\|x_i\|_2\f$ for every row i of X [n, d]; accumulated in double, returned in T.
         /// Cost n d flops, OpenMP over rows.
-        /// \throws tessera::invalid_argument if X is not a matrix.
+        /// \throws tessera::invalid_argument if X is not a matrix or holds NaN / Inf.
         template <class E, requires_t<is_real_expression_v<E>> = true>
         xt::xtensor<value_type_t<E>, 1> row_norms(const xt::xexpression<E>& X)
         {
             using T = value_type_t<E>;
             const auto ev = tessera::detail::evaluate<T, 2>(X, "stats::row_norms", "X");
+            require_finite(ev.get(), "stats::row_norms", "X");
             const auto& A = ev.get();
             const std::size_t n = A.shape(0), d = A.shape(1);
             xt::xtensor<T, 1> out = xt::xtensor<T, 1>::from_shape({n});
@@ -89,12 +91,13 @@ namespace tessera::stats
         /// Returns X with every row scaled to unit Euclidean norm: \f$x_i / \|x_i\|_2\f$.
         /// Rows whose norm is 0 stay zero (never NaN). Norms accumulate in double.
         /// \return [n, d] matrix in X's element type. Cost 2 n d flops.
-        /// \throws tessera::invalid_argument if X is not a matrix.
+        /// \throws tessera::invalid_argument if X is not a matrix or holds NaN / Inf.
         template <class E, requires_t<is_real_expression_v<E>> = true>
         xt::xtensor<value_type_t<E>, 2> normalize_rows(const xt::xexpression<E>& X)
         {
             using T = value_type_t<E>;
             const auto ev = tessera::detail::evaluate<T, 2>(X, "stats::normalize_rows", "X");
+            require_finite(ev.get(), "stats::normalize_rows", "X");
             const auto& A = ev.get();
             const std::size_t n = A.shape(0), d = A.shape(1);
             xt::xtensor<T, 2> out = xt::xtensor<T, 2>::from_shape({n, d});

@@ -16,6 +16,7 @@
 #include "../core/parallel.hpp"
 #include "../core/random.hpp"
 #include "../core/traits.hpp"
+#include "../core/validate.hpp"
 #include "correlation.hpp"
 #include "norms.hpp"
 
@@ -86,13 +87,11 @@ namespace tessera::stats
 
         /// Summary of a 1-D sample: count, mean, population std, min, max and the percentiles
         /// 1..99 with numpy's default "linear" interpolation. Cost O(n log n).
-        /// \throws tessera::invalid_argument if x is not 1-D or holds NaN.
+        /// \throws tessera::invalid_argument if x is not 1-D or holds NaN or Inf.
         template <class E, requires_t<is_real_expression_v<E>> = true>
         distribution_summary summarize(const xt::xexpression<E>& x)
         {
-            auto v = to_double_vector(x, "stats::summarize", "x");
-            for (std::size_t i = 0; i < v.size(); ++i)
-                require(!std::isnan(v[i]), "stats::summarize", "x must not hold NaN, got NaN at index ", i);
+            auto v = to_double_vector(x, "stats::summarize", "x", true);
             return summarize_raw(std::move(v));
         }
 
@@ -151,41 +150,45 @@ namespace tessera::stats
         /// Cosine similarities \f$x_i\cdot x_j/(\|x_i\|\|x_j\|)\f$ of `count` random pairs of distinct
         /// rows of X [n, d] (pairs from sample_pairs(n, count, seed)), computed in double (a zero row
         /// has cosine 0 with everything), with their summary. Cost 6 d count flops.
-        /// \throws tessera::invalid_argument if X is not a matrix, n < 2 or count == 0.
+        /// \throws tessera::invalid_argument if X is not a matrix, n < 2, count == 0, or X holds NaN / Inf.
         template <class E, requires_t<is_real_expression_v<E>> = true>
         pairwise_sample pairwise_cosine(const xt::xexpression<E>& X, std::size_t count = 100000, std::uint64_t seed = 0)
         {
             const auto ev = tessera::detail::evaluate<value_type_t<E>, 2>(X, "stats::pairwise_cosine", "X");
+            require_finite(ev.get(), "stats::pairwise_cosine", "X");
             return make_sample(ev.get(), sample_pairs(ev.get().shape(0), count, seed), true);
         }
 
         /// Euclidean distances \f$\|x_i - x_j\|_2\f$ (in double) of `count` random pairs of distinct
         /// rows of X [n, d], with their summary. Same pairs as pairwise_cosine for the same seed.
-        /// \throws tessera::invalid_argument if X is not a matrix, n < 2 or count == 0.
+        /// \throws tessera::invalid_argument if X is not a matrix, n < 2, count == 0, or X holds NaN / Inf.
         template <class E, requires_t<is_real_expression_v<E>> = true>
         pairwise_sample pairwise_distance(const xt::xexpression<E>& X, std::size_t count = 100000,
                                           std::uint64_t seed = 0)
         {
             const auto ev = tessera::detail::evaluate<value_type_t<E>, 2>(X, "stats::pairwise_distance", "X");
+            require_finite(ev.get(), "stats::pairwise_distance", "X");
             return make_sample(ev.get(), sample_pairs(ev.get().shape(0), count, seed), false);
         }
 
         /// Cosine similarities of the given row pairs ([count, 2]) of X.
-        /// \throws tessera::invalid_argument if a pair index is out of range.
+        /// \throws tessera::invalid_argument if a pair index is out of range or X holds NaN / Inf.
         template <class E, requires_t<is_real_expression_v<E>> = true>
         pairwise_sample pairwise_cosine(const xt::xexpression<E>& X, xt::xtensor<std::uint64_t, 2> pairs)
         {
             const auto ev = tessera::detail::evaluate<value_type_t<E>, 2>(X, "stats::pairwise_cosine", "X");
+            require_finite(ev.get(), "stats::pairwise_cosine", "X");
             check_pairs(pairs, ev.get().shape(0), "stats::pairwise_cosine");
             return make_sample(ev.get(), std::move(pairs), true);
         }
 
         /// Euclidean distances of the given row pairs ([count, 2]) of X.
-        /// \throws tessera::invalid_argument if a pair index is out of range.
+        /// \throws tessera::invalid_argument if a pair index is out of range or X holds NaN / Inf.
         template <class E, requires_t<is_real_expression_v<E>> = true>
         pairwise_sample pairwise_distance(const xt::xexpression<E>& X, xt::xtensor<std::uint64_t, 2> pairs)
         {
             const auto ev = tessera::detail::evaluate<value_type_t<E>, 2>(X, "stats::pairwise_distance", "X");
+            require_finite(ev.get(), "stats::pairwise_distance", "X");
             check_pairs(pairs, ev.get().shape(0), "stats::pairwise_distance");
             return make_sample(ev.get(), std::move(pairs), false);
         }
@@ -193,12 +196,12 @@ namespace tessera::stats
         /// For each target t, the fraction of values v with \f$|v - t| \le \delta\f$ (the seeds look
         /// for pairwise cosines piling up near constants).
         /// \return [targets.size()] fractions in [0, 1].
-        /// \throws tessera::invalid_argument if values is empty or not 1-D, or delta < 0 or NaN.
+        /// \throws tessera::invalid_argument if values is empty, not 1-D or not finite, or delta < 0 or NaN.
         template <class E, requires_t<is_real_expression_v<E>> = true>
         xt::xtensor<double, 1> fraction_near(const xt::xexpression<E>& values, const std::vector<double>& targets,
                                              double delta)
         {
-            const auto v = to_double_vector(values, "stats::fraction_near", "values");
+            const auto v = to_double_vector(values, "stats::fraction_near", "values", true);
             require(!v.empty(), "stats::fraction_near", "values must not be empty");
             require(delta >= 0.0, "stats::fraction_near", "delta must be >= 0, got ", delta);
             xt::xtensor<double, 1> out = xt::zeros<double>({targets.size()});
@@ -214,7 +217,7 @@ namespace tessera::stats
 
         /// Relational correlation of two spaces over the same rows: Pearson and Spearman between
         /// \f$\cos_A(i,j)\f$ and \f$\cos_B(i,j)\f$ for the given row pairs. A [n, dA], B [n, dB].
-        /// \throws tessera::invalid_argument if A and B have different row counts or a pair is out of range.
+        /// \throws tessera::invalid_argument if A and B have different row counts, a pair is out of range, or A or B holds NaN / Inf.
         template <class E1, class E2, requires_t<is_real_expression_v<E1> && is_real_expression_v<E2>> = true>
         relational_result relational_correlation(const xt::xexpression<E1>& A, const xt::xexpression<E2>& B,
                                                  const xt::xtensor<std::uint64_t, 2>& pairs)
@@ -222,6 +225,8 @@ namespace tessera::stats
             const char* fn = "stats::relational_correlation";
             const auto ea = tessera::detail::evaluate<value_type_t<E1>, 2>(A, fn, "A");
             const auto eb = tessera::detail::evaluate<value_type_t<E2>, 2>(B, fn, "B");
+            require_finite(ea.get(), fn, "A");
+            require_finite(eb.get(), fn, "B");
             require(ea.get().shape(0) == eb.get().shape(0), fn, "A and B must have the same number of rows, got ",
                     shape_to_string(ea.get().shape()), " and ", shape_to_string(eb.get().shape()));
             check_pairs(pairs, ea.get().shape(0), fn);

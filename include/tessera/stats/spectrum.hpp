@@ -15,6 +15,7 @@
 #include "../core/lapack.hpp"
 #include "../core/status.hpp"
 #include "../core/traits.hpp"
+#include "../core/validate.hpp"
 
 namespace tessera::stats
 {
@@ -76,7 +77,7 @@ namespace tessera::stats
         /// double in blocks of 4096 rows (blas::gram<double>), eigenvalues by syevd
         /// (lapack::eigh), plus participation ratio and dims for 80/90/95/99% of the variance.
         /// Memory O(d^2 + 4096 d) doubles; cost n d^2 + O(d^3) flops.
-        /// \throws tessera::invalid_argument if X is not a matrix, n < 2 or d == 0.
+        /// \throws tessera::invalid_argument if X is not a matrix, n < 2, d == 0, or X holds NaN / Inf.
         template <class E, requires_t<is_real_expression_v<E>> = true>
         covariance_spectrum_result covariance_spectrum(const xt::xexpression<E>& X)
         {
@@ -84,6 +85,7 @@ namespace tessera::stats
             const char* fn = "stats::covariance_spectrum";
             const auto ev = tessera::detail::evaluate<T, 2>(X, fn, "X");
             const auto& A = ev.get();
+            require_finite(A, fn, "X");
             const std::size_t n = A.shape(0), d = A.shape(1);
             require(n >= 2 && d >= 1, fn, "X must have at least 2 rows and 1 column, got ", shape_to_string(A.shape()));
             std::vector<double> mean(d, 0.0);
