@@ -4,8 +4,8 @@
 // shape, and ternary quantization over group sizes -- each scored by compress::compression_report
 // and printed as one table sorted by bytes, written as CSV and as a self-contained HTML report.
 #include <algorithm>
-#include <fstream>
 #include <iostream>
+#include <sstream>
 
 #include <nlohmann/json.hpp>
 #include <tessera/tessera.hpp>
@@ -35,12 +35,13 @@ int main(int argc, char** argv)
                                               "an embedding matrix; report error, cosine and neighbour preservation.");
         cli.add("--input", input, "matrix: .npy (+ .words), .safetensors, GloVe/word2vec text", "PATH");
         cli.add("--tensor", tensor, "tensor name inside a .safetensors file", "NAME");
-        cli.add("--ranks", ranks, "truncated SVD ranks");
-        cli.add("--k", ks, "random projection dimensions");
-        cli.add("--bonds", bonds, "TT-matrix bond dimensions");
-        cli.add("--groups", groups, "ternary group sizes");
-        cli.add("--tt-cores", tt_cores, "TT-matrix cores (modes per side)");
-        cli.add("--queries", queries, "query rows for neighbour recall@10");
+        const std::size_t one = 1, big = std::size_t(1) << 20;
+        cli.add("--ranks", ranks, "truncated SVD ranks", "A,B,..", one, big);
+        cli.add("--k", ks, "random projection dimensions", "A,B,..", one, big);
+        cli.add("--bonds", bonds, "TT-matrix bond dimensions", "A,B,..", one, big);
+        cli.add("--groups", groups, "ternary group sizes", "A,B,..", one, big);
+        cli.add("--tt-cores", tt_cores, "TT-matrix cores (modes per side)", "N", one, std::size_t(16));
+        cli.add("--queries", queries, "query rows for neighbour recall@10", "N", one, big);
         cli.add("--csv", csv, "write the table as CSV", "PATH");
         cli.add("--html", html, "write a self-contained HTML report with SVG plots", "PATH");
         cli.add("--seed", seed, "seed of projections and samples");
@@ -115,14 +116,13 @@ int main(int argc, char** argv)
                              example::fmt(r.q.relational_spearman, 4)});
         if (!csv.empty())
         {
-            std::ofstream out(csv);
+            std::ostringstream out;
             for (std::size_t i = 0; i < header.size(); ++i)
                 out << header[i] << (i + 1 < header.size() ? "," : "\n");
             for (const auto& t : table)
                 for (std::size_t i = 0; i < t.size(); ++i)
                     out << '"' << t[i] << '"' << (i + 1 < t.size() ? "," : "\n");
-            if (!out)
-                throw std::runtime_error("cannot write " + csv);
+            example::write_text_file(csv, out.str());
         }
         if (!html.empty())
         {
@@ -170,7 +170,7 @@ int main(int argc, char** argv)
                 page.add(*p);
             page.heading("All configurations, sorted by bytes");
             page.table(header, table);
-            std::ofstream(html) << page.str();
+            example::write_text_file(html, page.str());
         }
         if (json)
         {

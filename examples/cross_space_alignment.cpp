@@ -21,10 +21,7 @@ int main(int argc, char** argv)
 {
     return example::cli::run("cross_space_alignment", [&] {
         // Fetched data ($TESSERA_DATA_DIR, default <repo>/data); GloVe falls back to the bundled top-10k.
-        const char* env = std::getenv("TESSERA_DATA_DIR");
-        const std::filesystem::path fetched =
-            env && *env ? std::filesystem::path(env)
-                        : std::filesystem::path(TESSERA_EXAMPLES_DATA).parent_path().parent_path() / "data";
+        const std::filesystem::path fetched = example::fetched_dir();
         std::string a = (fetched / "glove100d.npy").string(), b = (fetched / "use_lite_embeddings.npy").string();
         std::string a_words, b_words = (fetched / "use_lite.vocab").string(), b_prefix = "\xE2\x96\x81";
         if (!std::filesystem::exists(a))
@@ -40,8 +37,9 @@ int main(int argc, char** argv)
         cli.add("--b", b, "second matrix", "PATH");
         cli.add("--b-words", b_words, "vocabulary of --b", "PATH");
         cli.add("--b-prefix", b_prefix, "word-start prefix of --b's words to strip (SentencePiece U+2581; '' for none)");
-        cli.add("--anchors", anchors, "fraction of shared words used to fit the map", "F");
-        cli.add("--pca", pca, "PCA bridge to this many dimensions (0: plain Procrustes, semi-orthogonal map)");
+        cli.add("--anchors", anchors, "fraction of shared words used to fit the map", "F", 0.0, 1.0);
+        cli.add("--pca", pca, "PCA bridge to this many dimensions (0: plain Procrustes, semi-orthogonal map)", "N",
+                std::size_t(0), std::size_t(1) << 16);
         cli.add("--seed", seed, "seed of the anchor split and the report's samples");
         cli.add("--json", as_json, "print results as JSON");
         if (!cli.parse(argc, argv))
@@ -105,8 +103,8 @@ int main(int argc, char** argv)
             std::cout << out.dump(1) << "\n";
             return 0;
         }
-        std::printf("%s  <->  %s\n%zu shared words: %zu anchors, %zu held out (seed %llu)%s\n\n", A.source.c_str(),
-                    B.source.c_str(), match.words.size(), split.anchors.size(), split.held_out.size(),
+        std::printf("%s  <->  %s\n%zu shared words: %zu anchors, %zu held out (seed %llu)%s\n\n",
+                    example::printable(A.source).c_str(), example::printable(B.source).c_str(), match.words.size(), split.anchors.size(), split.held_out.size(),
                     static_cast<unsigned long long>(seed), pca ? (", PCA bridge k=" + std::to_string(pca)).c_str() : "");
         std::printf("%-6s %7s %7s %7s %7s %9s %8s %10s %9s\n", "dir", "P@1", "P@5", "P@10", "MRR", "cos mean",
                     "rel rho", "disparity", "vol rho");

@@ -32,8 +32,10 @@ int main(int argc, char** argv)
         cli.add("--input", input, "matrix: .npy (+ .words), .safetensors, GloVe/word2vec text", "PATH");
         cli.add("--tensor", tensor, "tensor name inside a .safetensors file", "NAME");
         cli.add("--words", words, "vocabulary file (one word per line) for .npy/.safetensors input", "PATH");
-        cli.add("--pairs", pairs, "row pairs sampled for cosine and distance distributions");
-        cli.add("--simplices", simplices, "random pentachora (5 rows each) for volume statistics");
+        cli.add("--pairs", pairs, "row pairs sampled for cosine and distance distributions", "N", std::size_t(1),
+                std::size_t(1) << 26);
+        cli.add("--simplices", simplices, "random pentachora (5 rows each) for volume statistics", "N", std::size_t(1),
+                std::size_t(1) << 24);
         cli.add("--seed", seed, "seed of every sample");
         cli.add("--json", as_json, "print results as JSON");
         if (!cli.parse(argc, argv))
@@ -136,7 +138,7 @@ int main(int argc, char** argv)
             std::cout << out.dump(1) << "\n";
             return 0;
         }
-        std::printf("%s: %zu x %zu\n", e.source.c_str(), n, d);
+        std::printf("%s: %zu x %zu\n", example::printable(e.source).c_str(), n, d);
         for (const char* k : {"norms", "cosine", "distance"})
             std::printf("  %-9s mean %8.4f  std %7.4f  min %8.4f  median %8.4f  max %8.4f\n", k,
                         out[k]["mean"].get<double>(), out[k]["std"].get<double>(), out[k]["min"].get<double>(),

@@ -1,70 +1,62 @@
 // Loads real word vectors -- the fetched 341,479-word GloVe matrix when scripts/fetch_data.sh
 // has run, else the bundled 10,000-word float16 default -- and prints each query word's five
-// nearest neighbours by cosine similarity.   io_nearest [word ...]
+// nearest neighbours by cosine similarity (stats::knn).   io_nearest [--input M.npy] [word ...]
 #include <algorithm>
-#include <cmath>
-#include <cstdlib>
-#include <exception>
 #include <filesystem>
 #include <iostream>
 #include <string>
 #include <vector>
 
-#include <tessera/io.hpp>
+#include <tessera/stats/knn.hpp>
+#include <xtensor/xview.hpp>
+
+#include "cli.hpp"
+#include "data.hpp"
 
 int main(int argc, char** argv)
 {
-    try
-    {
-        namespace io = tessera::io;
-        const char* env = std::getenv("TESSERA_DATA_DIR");
-        std::string base = std::string(env && *env ? env : "data") + "/glove100d";
-        if (!std::filesystem::exists(base + ".npy"))
-            base = std::string(TESSERA_EXAMPLES_DATA) + "/glove100d_top10k";  // bundled default
-        const xt::xtensor<float, 2> m = io::read_npy<float>(base + ".npy");  // float16 widens exactly
-        const io::vocabulary vocab = io::read_words(base + ".words");
-        std::cout << base << ": " << m.shape()[0] << " words x " << m.shape()[1] << " dims\n";
-
-        const std::size_t n = m.shape()[0], d = m.shape()[1];
-        std::vector<double> norm(n);
-        for (std::size_t i = 0; i < n; ++i)
-        {
-            double s = 0;
-            for (std::size_t j = 0; j < d; ++j)
-                s += double(m(i, j)) * m(i, j);
-            norm[i] = std::sqrt(s);
-        }
-        std::vector<std::string> queries(argv + 1, argv + argc);
+    return example::cli::run("io_nearest", [&] {
+        std::string input = (example::fetched_dir() / "glove100d.npy").string();
+        if (!std::filesystem::exists(input))
+            input = example::default_embeddings();
+        std::string words;
+        std::vector<std::string> queries;
+        std::size_t k = 5;
+        example::cli cli("io_nearest", "Nearest neighbours of words by cosine similarity.");
+        cli.add("--input", input, "matrix: .npy (+ .words beside it), .safetensors, GloVe/word2vec text", "PATH");
+        cli.add("--words", words, "vocabulary file, one word per row (default: .words beside a .npy)", "PATH");
+        cli.add("--k", k, "neighbours per word", "N", std::size_t(1), std::size_t(1000));
+        cli.rest("WORD", queries, "query words (default: king france computer)");
+        if (!cli.parse(argc, argv))
+            return 0;
+        const auto e = example::load_embeddings(input, "", words);  // checks one word per row
+        const auto& m = e.matrix;  // float16 widens exactly
+        if (e.words.size() == 0)
+            throw std::runtime_error(e.source + ": no vocabulary (expected a .words file beside it, or --words)");
+        std::cout << example::printable(e.source) << ": " << m.shape(0) << " words x " << m.shape(1) << " dims\n";
         if (queries.empty())
             queries = {"king", "france", "computer"};
         for (const auto& q : queries)
         {
-            const auto row = vocab.find(q);
+            const auto row = e.words.find(q);
             if (!row)
             {
-                std::cout << q << ": not in the vocabulary\n";
+                std::cout << example::printable(q) << ": not in the vocabulary\n";
                 continue;
             }
-            std::vector<std::pair<double, std::size_t>> sims;
-            for (std::size_t i = 0; i < n; ++i)
-            {
-                double s = 0;
-                for (std::size_t j = 0; j < d; ++j)
-                    s += double(m(i, j)) * m(*row, j);
-                if (i != *row)
-                    sims.emplace_back(-s / (norm[i] * norm[*row] + 1e-300), i);
-            }
-            std::partial_sort(sims.begin(), sims.begin() + 5, sims.end());
-            std::cout << q << ":";
-            for (std::size_t k = 0; k < 5; ++k)
-                std::cout << ' ' << vocab.words[sims[k].second] << " (" << -sims[k].first << ')';
+            tessera::stats::knn_options o;
+            o.k = std::min(k + 1, m.shape(0));  // the word itself comes back among them
+            const xt::xtensor<float, 2> query = xt::view(m, xt::range(*row, *row + 1), xt::all());
+            const auto r = tessera::stats::knn(query, m, o);
+            std::cout << example::printable(q) << ":";
+            for (std::size_t j = 0, shown = 0; j < o.k && shown < k; ++j)
+                if (r.indices(0, j) != *row)
+                {
+                    std::cout << ' ' << example::printable(e.words.words[r.indices(0, j)]) << " (" << r.scores(0, j) << ')';
+                    ++shown;
+                }
             std::cout << '\n';
         }
         return 0;
-    }
-    catch (const std::exception& e)
-    {
-        std::cerr << "io_nearest: " << e.what() << '\n';
-        return 1;
-    }
+    });
 }

@@ -1,13 +1,15 @@
 // The README's tour: load real word vectors, compress them two ways, and measure what survived.
 #include <cstdio>
-#include <exception>
 
 #include <tessera/tessera.hpp>
 
-int main()
+#include "cli.hpp"
+
+int main(int argc, char** argv)
 {
-    try
-    {
+    return example::cli::run("quickstart", [&] {
+        if (!example::cli("quickstart", "The README's tour on the bundled GloVe words.").parse(argc, argv))
+            return 0;
         // 10,000 GloVe 100d words (float16 on disk, float32 here).
         auto W = tessera::io::read_npy<float>(TESSERA_EXAMPLES_DATA "/glove100d_top10k.npy");
 
@@ -25,10 +27,5 @@ int main()
                         report.compression_ratio, report.relative_frobenius_error, report.row_cosine.mean,
                         report.knn_recall);
         return 0;
-    }
-    catch (const std::exception& e)
-    {
-        std::fprintf(stderr, "quickstart: %s\n", e.what());
-        return 1;
-    }
+    });
 }

@@ -2,8 +2,6 @@
 // same per-dimension spread, plus a few embedding statistics (the seeds' probes).
 //   simplex_volume_cv [matrix.npy] [k=4] [count=100000]
 // Default matrix: $TESSERA_DATA_DIR/glove100d.npy (341,479 GloVe-derived 100-d vectors).
-#include <cstdlib>
-#include <exception>
 #include <iostream>
 #include <string>
 
@@ -11,16 +9,22 @@
 #include <tessera/simplex.hpp>
 #include <tessera/stats.hpp>
 
+#include "cli.hpp"
+
 int main(int argc, char** argv)
 {
-    try
-    {
-        const char* dir = std::getenv("TESSERA_DATA_DIR");
-        const std::string path = argc > 1 ? argv[1] : std::string(dir ? dir : "data") + "/glove100d.npy";
-        const std::size_t k = argc > 2 ? std::stoul(argv[2]) : 4;
-        const std::size_t count = argc > 3 ? std::stoul(argv[3]) : 100000;
+    return example::cli::run("simplex_volume_cv", [&] {
+        std::string path = (example::fetched_dir() / "glove100d.npy").string();
+        std::size_t k = 4, count = 100000;
+        example::cli cli("simplex_volume_cv", "Volumes of random k-simplices of an embedding matrix against a "
+                                              "Gaussian baseline, plus cosine and spectrum statistics.");
+        cli.positional("MATRIX", path, "a .npy matrix, rows are points");
+        cli.positional("K", k, "simplex dimension (k + 1 rows each)", std::size_t(1), std::size_t(64));
+        cli.positional("COUNT", count, "simplices sampled", std::size_t(1), std::size_t(1) << 26);
+        if (!cli.parse(argc, argv))
+            return 0;
         const auto X = tessera::io::read_npy<float>(path);
-        std::cout << path << ": " << X.shape(0) << " x " << X.shape(1) << "\n";
+        std::cout << example::printable(path) << ": " << X.shape(0) << " x " << X.shape(1) << "\n";
 
         const auto r = tessera::simplex::volume_statistics(X, k, count, /*seed=*/1);
         std::cout << k << "-simplices: " << r.data.count << "\n"
@@ -38,10 +42,5 @@ int main(int argc, char** argv)
         std::cout << "participation ratio " << spectrum.participation_ratio << " of " << X.shape(1)
                   << " dims; 90% of variance in " << spectrum.dims_90 << " dims\n";
         return 0;
-    }
-    catch (const std::exception& e)
-    {
-        std::cerr << "simplex_volume_cv: " << e.what() << "\n";
-        return 1;
-    }
+    });
 }

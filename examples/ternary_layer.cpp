@@ -2,26 +2,17 @@
 // to ternary weights with int8 activations, run it with the packed kernels, and compare with fp32.
 // Usage: ternary_layer [path/to/stories260K.bin]   (default ../shared/data/stories260K/stories260K.bin)
 #include <cmath>
-#include <cstdint>
 #include <cstdio>
-#include <fstream>
-#include <iostream>
 #include <string>
-#include <vector>
 
+#include <tessera/compress/llama2_checkpoint.hpp>
 #include <tessera/core/blas.hpp>
+#include <tessera/core/validate.hpp>
 #include <tessera/ternary.hpp>
 
-namespace tt = tessera::ternary;
+#include "cli.hpp"
 
-// rows x cols float32 matrix starting at `offset` floats into the checkpoint's weights.
-static xt::xtensor<float, 2> slice(const std::vector<float>& w, std::size_t offset, std::size_t rows, std::size_t cols)
-{
-    xt::xtensor<float, 2> m = xt::xtensor<float, 2>::from_shape({rows, cols});
-    std::copy(w.begin() + static_cast<std::ptrdiff_t>(offset),
-              w.begin() + static_cast<std::ptrdiff_t>(offset + rows * cols), m.begin());
-    return m;
-}
+namespace tt = tessera::ternary;
 
 // Y [tokens, out] = X [tokens, in] W^T in fp32 (BLAS).
 static xt::xtensor<float, 2> dense(const xt::xtensor<float, 2>& X, const xt::xtensor<float, 2>& W)
@@ -47,29 +38,25 @@ static xt::xtensor<float, 2> swiglu(const xt::xtensor<float, 2>& a, const xt::xt
 
 int main(int argc, char** argv)
 {
-    try
-    {
-        const std::string path = argc > 1 ? argv[1] : "../shared/data/stories260K/stories260K.bin";
-        std::ifstream f(path, std::ios::binary);
-        if (!f)
-            throw std::runtime_error("cannot open " + path);
-        std::int32_t cfg[7];  // dim, hidden_dim, n_layers, n_heads, n_kv_heads, vocab_size, seq_len
-        f.read(reinterpret_cast<char*>(cfg), sizeof(cfg));
-        const auto dim = static_cast<std::size_t>(cfg[0]), hidden = static_cast<std::size_t>(cfg[1]);
-        const auto layers = static_cast<std::size_t>(cfg[2]), vocab = static_cast<std::size_t>(cfg[5]);
-        const std::size_t kv_dim = dim * static_cast<std::size_t>(cfg[4]) / static_cast<std::size_t>(cfg[3]);
-        std::vector<float> w(264128);
-        f.read(reinterpret_cast<char*>(w.data()), static_cast<std::streamsize>(w.size() * sizeof(float)));
-        if (!f)
-            throw std::runtime_error(path + ": truncated checkpoint");
-        // offsets of the llama2.c v0 layout (see ../shared/data/README.md)
-        const std::size_t emb = 0, rms_att = emb + vocab * dim, wq = rms_att + layers * dim;
-        const std::size_t wk = wq + layers * dim * dim, wv = wk + layers * kv_dim * dim, wo = wv + layers * kv_dim * dim;
-        const std::size_t rms_ffn = wo + layers * dim * dim, w1 = rms_ffn + layers * dim;
-        const std::size_t w2 = w1 + layers * hidden * dim, w3 = w2 + layers * dim * hidden;
+    return example::cli::run("ternary_layer", [&] {
+        std::string path = (example::shared_dir() / "stories260K/stories260K.bin").string();
+        example::cli cli("ternary_layer", "Layer 0's FFN of a llama2.c model through ternary weights and int8 "
+                                          "activations, against fp32.");
+        cli.positional("MODEL", path, "llama2.c checkpoint (legacy v0 format)");
+        if (!cli.parse(argc, argv))
+            return 0;
+        // The reader checks every header field against the file size before it allocates.
+        const auto model = tessera::compress::read_llama2_checkpoint<float>(path);
+        const std::size_t dim = model.config.dim, vocab = model.config.vocab_size;
+        const auto& layer = model.layers.at(0);
+        tessera::require_finite(model.token_embedding, path.c_str(), "token_embedding");
+        tessera::require_finite(layer.rms_ffn, path.c_str(), "layers.0.rms_ffn");
+        for (const auto& [name, W] : {std::pair{"layers.0.w1", &layer.w1}, std::pair{"layers.0.w2", &layer.w2},
+                                      std::pair{"layers.0.w3", &layer.w3}})
+            tessera::require_finite(*W, path.c_str(), name);
 
         // Inputs: every token embedding through layer 0's FFN RMSNorm (real activations).
-        xt::xtensor<float, 2> X = slice(w, emb, vocab, dim);
+        xt::xtensor<float, 2> X = model.token_embedding;
         for (std::size_t t = 0; t < vocab; ++t)
         {
             double ss = 0;
@@ -77,9 +64,9 @@ int main(int argc, char** argv)
                 ss += double(X(t, k)) * X(t, k);
             const auto inv = static_cast<float>(1.0 / std::sqrt(ss / double(dim) + 1e-5));
             for (std::size_t k = 0; k < dim; ++k)
-                X(t, k) *= inv * w[rms_ffn + k];
+                X(t, k) *= inv * layer.rms_ffn(k);
         }
-        const auto W1 = slice(w, w1, hidden, dim), W3 = slice(w, w3, hidden, dim), W2 = slice(w, w2, dim, hidden);
+        const auto &W1 = layer.w1, &W3 = layer.w3, &W2 = layer.w2;
 
         tt::quantize_options opts;
         opts.group_size = 64;
@@ -101,6 +88,7 @@ int main(int argc, char** argv)
         const auto Yd = dense(swiglu(dense(X, D1), dense(X, D3)), D2);        // ternary weights, fp32 activations
         auto compare = [&](const char* what, const xt::xtensor<float, 2>& A, const xt::xtensor<float, 2>& B) {
             double num = 0, den = 0, cos_sum = 0;
+            std::size_t counted = 0;  // tokens with two non-zero outputs (a cosine exists)
             for (std::size_t t = 0; t < vocab; ++t)
             {
                 double d = 0, a = 0, b = 0;
@@ -112,9 +100,14 @@ int main(int argc, char** argv)
                     a += double(A(t, k)) * A(t, k);
                     b += double(B(t, k)) * B(t, k);
                 }
-                cos_sum += d / std::sqrt(a * b);
+                if (a * b > 0)
+                    cos_sum += d / std::sqrt(a * b), ++counted;
             }
-            std::printf("%-44s relative error %.4f, mean cosine %.4f\n", what, std::sqrt(num / den), cos_sum / double(vocab));
+            if (den > 0 && counted > 0)
+                std::printf("%-44s relative error %.4f, mean cosine %.4f\n", what, std::sqrt(num / den),
+                            cos_sum / double(counted));
+            else  // degenerate weights (all zero): no relative error, say so instead of printing nan
+                std::printf("%-44s relative error n/a, mean cosine n/a (all-zero outputs)\n", what);
         };
         std::printf("FFN outputs over %zu tokens:\n", vocab);
         compare("  ternary W + int8 x   vs fp32", Y, Yq);
@@ -135,13 +128,6 @@ int main(int argc, char** argv)
         const auto Yh = ternary(swiglu(ternary(X, H1), ternary(X, H3)), H2);
         std::printf("f16 scales: %zu bytes\n", H1.storage_bytes() + H2.storage_bytes() + H3.storage_bytes());
         compare("  f16 scales           vs f32 scales", Yq, Yh);
-        if (!(Yb == Yq))
-            return 1;
-        return 0;
-    }
-    catch (const std::exception& e)
-    {
-        std::cerr << "ternary_layer: " << e.what() << "\n";
-        return 1;
-    }
+        return Yb == Yq ? 0 : 1;
+    });
 }

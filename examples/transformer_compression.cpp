@@ -23,8 +23,7 @@ int main(int argc, char** argv)
 {
     return example::cli::run("transformer_compression", [&] {
         // Default: ../shared/data/stories260K beside the checkout (examples/data -> repo -> its parent).
-        std::string model = (std::filesystem::path(TESSERA_EXAMPLES_DATA).parent_path().parent_path().parent_path() /
-                             "shared/data/stories260K/stories260K.bin").string();
+        std::string model = (example::shared_dir() / "stories260K/stories260K.bin").string();
         std::string tokenizer;
         std::vector<std::size_t> ranks{8, 16, 32}, ks{32}, bonds{4, 8, 16}, groups{32, 64};
         std::size_t steps = 128, samples = 3, tt_cores = 2, text_chars = 160;
@@ -34,19 +33,22 @@ int main(int argc, char** argv)
                                                     "its next-token predictions and greedy text drift.");
         cli.add("--model", model, "llama2.c checkpoint (legacy v0 format)", "PATH");
         cli.add("--tokenizer", tokenizer, "tokenizer .bin (default: tok<vocab>.bin or tokenizer.bin beside the model)", "PATH");
-        cli.add("--embed-ranks", ranks, "SVD ranks for the token embedding / classifier");
-        cli.add("--embed-k", ks, "random projection dimensions for the token embedding");
-        cli.add("--ffn-bonds", bonds, "TT-matrix bond dimensions for every FFN matrix (w1, w2, w3)");
-        cli.add("--tt-cores", tt_cores, "TT-matrix cores");
-        cli.add("--ternary-groups", groups, "ternary group sizes for every linear layer");
-        cli.add("--steps", steps, "tokens per evaluation sequence");
-        cli.add("--samples", samples, "sequences sampled at temperature 1 (plus the greedy one)");
+        const std::size_t one = 1, big = std::size_t(1) << 20;
+        cli.add("--embed-ranks", ranks, "SVD ranks for the token embedding / classifier", "A,B,..", one, big);
+        cli.add("--embed-k", ks, "random projection dimensions for the token embedding", "A,B,..", one, big);
+        cli.add("--ffn-bonds", bonds, "TT-matrix bond dimensions for every FFN matrix (w1, w2, w3)", "A,B,..", one, big);
+        cli.add("--tt-cores", tt_cores, "TT-matrix cores", "N", one, std::size_t(16));
+        cli.add("--ternary-groups", groups, "ternary group sizes for every linear layer", "A,B,..", one, big);
+        cli.add("--steps", steps, "tokens per evaluation sequence", "N", one, big);
+        cli.add("--samples", samples, "sequences sampled at temperature 1 (plus the greedy one)", "N", std::size_t(0),
+                std::size_t(1000));
         cli.add("--seed", seed, "seed of sampling and projections");
         cli.add("--json", as_json, "print results as JSON");
         if (!cli.parse(argc, argv))
             return 0;
         if (!std::filesystem::exists(model))
-            throw example::usage_error("model '" + model + "' does not exist (stories260K lives in ../shared/data)");
+            throw std::runtime_error("cannot read " + model + ": no such file (expected a llama2.c checkpoint; "
+                                     "stories260K lives in ../shared/data)");
         const auto original = tc::read_llama2_checkpoint<float>(model);
         const auto dir = std::filesystem::path(model).parent_path();
         if (tokenizer.empty())
@@ -127,7 +129,8 @@ int main(int argc, char** argv)
             std::cout << out.dump(1) << "\n";
             return 0;
         }
-        std::printf("%s: dim %zu, %zu layers, vocab %zu; KL over %zu positions of %zu sequences\n\n", model.c_str(),
+        std::printf("%s: dim %zu, %zu layers, vocab %zu; KL over %zu positions of %zu sequences\n\n",
+                    example::printable(model).c_str(),
                     original.config.dim, original.config.n_layers, original.config.vocab_size,
                     out["results"][0]["positions"].get<std::size_t>(), sequences.size());
         std::printf("%-30s %10s %7s %10s %8s  %s\n", "configuration", "bytes", "ratio", "mean KL", "top-1", "max rel err");
@@ -144,8 +147,8 @@ int main(int argc, char** argv)
         for (const auto& r : out["results"])
         {
             std::string t = r["greedy_text"].get<std::string>().substr(0, text_chars);
-            std::replace(t.begin(), t.end(), '\n', ' ');
-            std::printf("  %-30s | %s\n", r["name"].get<std::string>().c_str(), t.c_str());
+            std::replace(t.begin(), t.end(), '\n', ' ');  // decoded tokens come from the file: escaped
+            std::printf("  %-30s | %s\n", r["name"].get<std::string>().c_str(), example::printable(t).c_str());
         }
         return 0;
     });

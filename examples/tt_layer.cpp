@@ -1,15 +1,18 @@
 // Compress a 1024 x 256 weight matrix into a TT-matrix, inspect its bonds, multiply without
 // densifying, and ask the shape helpers how to factor a 50265-token vocabulary.
 #include <cstdio>
-#include <exception>
 
 #include <tessera/core.hpp>
 #include <tessera/tt.hpp>
 
-int main()
+#include "cli.hpp"
+
+int main(int argc, char** argv)
 {
-    try
-    {
+    return example::cli::run("tt_layer", [&] {
+        if (!example::cli("tt_layer", "A weight matrix as a TT-matrix, and TT shapes for a 50265-token vocabulary.")
+                 .parse(argc, argv))
+            return 0;
         namespace tt = tessera::tt;
         // A weight with TT structure plus noise: the dense form of random rank-(6, 10, 6) cores.
         std::vector<xt::xtensor<float, 3>> cores;
@@ -54,10 +57,5 @@ int main()
                         tessera::shape_to_string(t.row_modes).c_str(), tessera::shape_to_string(t.col_modes).c_str(),
                         t.params, t.param_fraction);
         return 0;
-    }
-    catch (const std::exception& ex)
-    {
-        std::fprintf(stderr, "error: %s\n", ex.what());
-        return 1;
-    }
+    });
 }

@@ -15,16 +15,6 @@
 
 using nlohmann::json;
 
-static std::vector<std::size_t> parse_grouping(const std::string& g)
-{
-    std::vector<std::size_t> f;
-    std::stringstream in(g);
-    std::string part;
-    while (std::getline(in, part, 'x'))
-        f.push_back(std::stoul(part));
-    return f;
-}
-
 int main(int argc, char** argv)
 {
     return example::cli::run("vocab_factorization", [&] {
@@ -34,12 +24,13 @@ int main(int argc, char** argv)
         bool as_json = false;
         example::cli cli("vocab_factorization", "Prime factors of a model's dimensions, factorized-embedding "
                                                 "parameter counts, and TT-matrix shapes for its embedding table.");
-        cli.add("--vocab", vocab, "vocabulary size (rows of the embedding)");
-        cli.add("--dim", dim, "embedding width");
+        constexpr std::size_t max_size = std::size_t(1) << 32;  // sizes beyond any embedding table
+        cli.add("--vocab", vocab, "vocabulary size (rows of the embedding)", "N", std::size_t(1), max_size);
+        cli.add("--dim", dim, "embedding width", "N", std::size_t(1), max_size);
         cli.add("--input", input, "take vocab and dim from this matrix instead", "PATH");
         cli.add("--groupings", groupings, "factor groupings of the vocabulary, comma separated (AxBxC)", "G,G");
-        cli.add("--cores", cores, "TT-matrix core counts to suggest shapes for");
-        cli.add("--rank", rank, "TT rank at which shapes are compared");
+        cli.add("--cores", cores, "TT-matrix core counts to suggest shapes for", "A,B,..", std::size_t(1), std::size_t(16));
+        cli.add("--rank", rank, "TT rank at which shapes are compared", "N", std::size_t(1), std::size_t(1) << 16);
         cli.add("--json", as_json, "print results as JSON");
         if (!cli.parse(argc, argv))
             return 0;
@@ -48,8 +39,6 @@ int main(int argc, char** argv)
             const auto e = example::load_embeddings(input);
             vocab = e.matrix.shape(0), dim = e.matrix.shape(1);
         }
-        if (vocab == 0 || dim == 0)
-            throw example::usage_error("--vocab and --dim must be positive");
         const double dense = double(vocab) * double(dim);
         json out{{"vocab", vocab}, {"dim", dim}, {"dense_params", dense},
                  {"vocab_prime_factors", tessera::tt::prime_factors(vocab)},
@@ -60,12 +49,17 @@ int main(int argc, char** argv)
         std::stringstream list(groupings);
         for (std::string g; std::getline(list, g, ',');)
         {
-            const auto f = parse_grouping(g);
+            const auto f = example::cli::list<std::size_t>("--groupings", g, 1, max_size, 'x');
             std::size_t product = 1, sum = 0;
             for (auto x : f)
+            {
+                if (product > max_size / x)  // covers more than any vocabulary: refuse, never wrap
+                    throw example::usage_error("--groupings expects factors whose product is at most " +
+                                               std::to_string(max_size) + ", got '" + example::printable(g) + "'");
                 product *= x, sum += x;
+            }
             // sum: each sub-token has a full-width vector, added; concat: width dim / parts each.
-            const double summed = double(sum) * double(dim);
+            const double summed = double(sum) * double(dim);  // sum <= 32 * 2^32: exact
             const double concat = double(sum) * double(dim) / double(f.size());
             out["groupings"].push_back({{"grouping", g}, {"factors", f}, {"covers", product},
                                         {"exact", product == vocab}, {"params_sum", summed},

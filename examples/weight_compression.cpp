@@ -20,11 +20,7 @@ using nlohmann::json;
 int main(int argc, char** argv)
 {
     return example::cli::run("weight_compression", [&] {
-        const char* env = std::getenv("TESSERA_DATA_DIR");
-        const std::filesystem::path fetched =
-            env && *env ? std::filesystem::path(env)
-                        : std::filesystem::path(TESSERA_EXAMPLES_DATA).parent_path().parent_path() / "data";
-        std::string input = (fetched / "use_lite.safetensors").string(), only;
+        std::string input = (example::fetched_dir() / "use_lite.safetensors").string(), only;
         std::vector<double> fractions{0.0625, 0.125, 0.25, 0.5};
         std::vector<std::size_t> bonds{8, 32}, groups{32, 128};
         std::size_t min_dim = 64, queries = 200;
@@ -33,17 +29,19 @@ int main(int argc, char** argv)
         example::cli cli("weight_compression", "Per-matrix SVD / TT-matrix / ternary sweeps of a model's weights.");
         cli.add("--input", input, "a .safetensors file", "PATH");
         cli.add("--only", only, "only tensors whose name contains this text", "TEXT");
-        cli.add("--min-dim", min_dim, "skip matrices with a side below this");
-        cli.add("--svd-fractions", fractions, "SVD ranks as fractions of min(rows, cols)");
-        cli.add("--bonds", bonds, "TT-matrix bond dimensions (2 cores)");
-        cli.add("--groups", groups, "ternary group sizes");
-        cli.add("--queries", queries, "query rows for recall@10");
+        const std::size_t one = 1, big = std::size_t(1) << 20;
+        cli.add("--min-dim", min_dim, "skip matrices with a side below this", "N", one, big);
+        cli.add("--svd-fractions", fractions, "SVD ranks as fractions of min(rows, cols)", "A,B,..", 0.0, 1.0);
+        cli.add("--bonds", bonds, "TT-matrix bond dimensions (2 cores)", "A,B,..", one, big);
+        cli.add("--groups", groups, "ternary group sizes", "A,B,..", one, big);
+        cli.add("--queries", queries, "query rows for recall@10", "N", one, big);
         cli.add("--seed", seed, "seed of the report's samples");
         cli.add("--json", as_json, "print results as JSON");
         if (!cli.parse(argc, argv))
             return 0;
         if (!std::filesystem::exists(input))
-            throw example::usage_error("input '" + input + "' does not exist (fetch it: scripts/fetch_data.sh)");
+            throw std::runtime_error("cannot read " + input + ": no such file (expected a .safetensors file; fetch "
+                                     "the default with scripts/fetch_data.sh)");
         const tessera::io::safetensors_file file(input);
         tc::report_options ro;
         ro.knn_queries = queries;
@@ -102,7 +100,7 @@ int main(int argc, char** argv)
         }
         for (const auto& m : out["matrices"])
         {
-            std::string name = m["name"];
+            std::string name = example::printable(m["name"].get<std::string>());
             if (name.size() > 90)
                 name = "..." + name.substr(name.size() - 87);
             std::printf("%s [%zu, %zu]\n", name.c_str(), m["rows"].get<std::size_t>(), m["cols"].get<std::size_t>());

@@ -10,15 +10,8 @@
 
 #include "cli.hpp"
 
-#ifndef TESSERA_EXAMPLES_DATA
-#define TESSERA_EXAMPLES_DATA "examples/data"
-#endif
-
 namespace example
 {
-    /// The bundled default: the 10,000 most frequent GloVe 6B 100d words.
-    inline std::string default_embeddings() { return std::string(TESSERA_EXAMPLES_DATA) + "/glove100d_top10k.npy"; }
-
     struct embeddings
     {
         std::string source;                 ///< path (and tensor) it came from
@@ -38,7 +31,8 @@ namespace example
     {
         namespace io = tessera::io;
         if (!std::filesystem::exists(path))
-            throw usage_error("input '" + path + "' does not exist");
+            throw std::runtime_error("cannot read " + path + ": no such file (expected a .npy, .safetensors, "
+                                     "GloVe or word2vec file)");
         embeddings e;
         e.source = path;
         if (ends_with(path, ".npy"))
@@ -61,7 +55,7 @@ namespace example
             {
                 std::string names;
                 for (const auto& t : f.tensors())
-                    names += "\n  " + t.name + " " + tessera::shape_to_string(t.shape);
+                    names += "\n  " + printable(t.name) + " " + tessera::shape_to_string(t.shape);
                 throw usage_error(path + " holds several tensors; choose one with --tensor NAME:" + names);
             }
             e.matrix = f.read_matrix<float>(tensor);
@@ -78,8 +72,9 @@ namespace example
             e.words = std::move(wv.vocab);
         }
         if (e.words.size() != 0 && e.words.size() != e.matrix.shape(0))
-            throw usage_error("the vocabulary has " + std::to_string(e.words.size()) + " words but the matrix has " +
-                              std::to_string(e.matrix.shape(0)) + " rows");
+            throw std::runtime_error(e.source + ": its vocabulary has " + std::to_string(e.words.size()) +
+                                     " words but the matrix has " + std::to_string(e.matrix.shape(0)) +
+                                     " rows (expected one word per row)");
         return e;
     }
 }  // namespace example

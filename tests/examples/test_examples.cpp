@@ -1,17 +1,21 @@
 // Runs the example programs on the bundled data (and ../shared/data where they need it) and
 // checks their --json output for sane values. An example whose binary was not built, or whose
 // data is absent, is skipped with a message.
+#include <algorithm>
 #include <array>
+#include <cstdint>
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include <sys/wait.h>
 
 #include <doctest/doctest.h>
 #include <nlohmann/json.hpp>
+#include <tessera/io/npy.hpp>
 
 #include "test_support.hpp"
 
@@ -28,11 +32,12 @@ namespace
         return fs::exists(p) ? p : fs::path();
     }
 
-    /// Runs a command, returns its stdout and exit status.
-    std::pair<std::string, int> run(const std::string& cmd)
+    /// Runs a command, returns its stdout (and stderr when `with_stderr`) and exit status (-1
+    /// when a signal ended it: a crash).
+    std::pair<std::string, int> run(const std::string& cmd, bool with_stderr = false)
     {
         std::string out;
-        FILE* pipe = popen((cmd + " 2>/dev/null").c_str(), "r");
+        FILE* pipe = popen((cmd + (with_stderr ? " 2>&1" : " 2>/dev/null")).c_str(), "r");
         REQUIRE(pipe != nullptr);
         std::array<char, 4096> buf{};
         std::size_t n;
@@ -64,23 +69,219 @@ namespace
     const fs::path var = example_binary(name);                                               \
     TESSERA_SKIP_IF_MISSING(var, std::string("example binary ") + name + " (build its target)")
 
-TEST_CASE("every example prints --help and rejects an unknown option")
+namespace
 {
-    for (const char* name : {"embedding_terrain", "compression_sweep", "transformer_compression",
-                             "cross_space_alignment", "weight_compression", "vocab_factorization"})
+    /// A fresh, empty temporary folder for one test.
+    fs::path temp_dir(const std::string& name)
     {
-        const fs::path exe = example_binary(name);
+        const fs::path dir = fs::temp_directory_path() / ("tessera_examples_" + name);
+        fs::remove_all(dir);
+        fs::create_directories(dir);
+        return dir;
+    }
+
+    /// A rows x cols float32 .npy (values i - j / 3, no two rows parallel) and its .words file.
+    void write_matrix(const fs::path& npy, std::size_t rows, std::size_t cols, const std::vector<std::string>& words)
+    {
+        xt::xtensor<float, 2> m = xt::xtensor<float, 2>::from_shape({rows, cols});
+        for (std::size_t i = 0; i < rows; ++i)
+            for (std::size_t j = 0; j < cols; ++j)
+                m(i, j) = float(i + 1) * float(j % 3) - float(j) / 3.0f + float(i * i % 7);
+        tessera::io::write_npy(npy.string(), m);
+        std::ofstream w(fs::path(npy).replace_extension(".words"));
+        for (const auto& s : words)
+            w << s << "\n";
+    }
+
+    /// A llama2.c v0 file: the 7-int header, then `floats` zero float32 values.
+    fs::path write_llama2(const fs::path& path, const std::array<std::int32_t, 7>& header, std::size_t floats)
+    {
+        std::ofstream f(path, std::ios::binary);
+        f.write(reinterpret_cast<const char*>(header.data()), sizeof(header));
+        const std::vector<float> zeros(floats, 0.0f);
+        f.write(reinterpret_cast<const char*>(zeros.data()), static_cast<std::streamsize>(4 * floats));
+        return path;
+    }
+
+    bool has(const std::string& text, const std::string& needle) { return text.find(needle) != std::string::npos; }
+}  // namespace
+
+TEST_CASE("every example: --help exits 0 with usage, an unknown flag exits 2, a malformed number exits 2 naming it")
+{
+    struct entry
+    {
+        const char* name;
+        const char* bad_number;  // arguments with one malformed number ("" when none takes numbers)
+        const char* names;       // what the message must name
+    };
+    const entry table[] = {
+        {"compression_sweep", "--queries 12abc", "--queries expects"},
+        {"cross_space_alignment", "--anchors nan", "--anchors expects"},
+        {"embedding_terrain", "--pairs 18446744073709551616", "--pairs expects"},
+        {"import_data", "top m.npy m.words ten out", "N expects"},
+        {"io_nearest", "--k -3", "--k expects"},
+        {"quickstart", "", ""},
+        {"simplex_volume_cv", "m.npy four", "K expects"},
+        {"spectral_compress", "", ""},
+        {"ternary_layer", "", ""},
+        {"tessera_info", "", ""},
+        {"transformer_compression", "--ffn-bonds 4,,8", "--ffn-bonds expects"},
+        {"tt_layer", "", ""},
+        {"vocab_factorization", "--rank 1e3", "--rank expects"},
+        {"weight_compression", "--svd-fractions 0.5,2", "--svd-fractions expects"},
+    };
+    for (const auto& e : table)
+    {
+        CAPTURE(e.name);
+        const fs::path exe = example_binary(e.name);
         if (exe.empty())
         {
-            MESSAGE("skipped: example binary " << name << " not built");
+            MESSAGE("skipped: example binary " << std::string(e.name) << " not built");
+            tessera_test::record_skip(std::string("example binary ") + e.name + " not built");
             continue;
         }
         const auto [help, ok] = run(exe.string() + " --help");
         CHECK(ok == 0);
-        CHECK(help.find("usage: ") != std::string::npos);
-        CHECK(help.find("--json") != std::string::npos);
-        CHECK(run(exe.string() + " --no-such-option").second == 2);
+        CHECK(has(help, "usage: "));
+        const auto [unknown, status] = run(exe.string() + " --no-such-flag", true);
+        CHECK(status == 2);
+        CHECK(has(unknown, "--no-such-flag"));
+        if (*e.bad_number)
+        {
+            const auto [msg, code] = run(exe.string() + " " + e.bad_number, true);
+            CHECK(code == 2);
+            CHECK_MESSAGE(has(msg, std::string(e.name) + ": " + e.names), msg);
+            CHECK_MESSAGE(has(msg, ", got '"), msg);
+        }
     }
+}
+
+TEST_CASE("io_nearest: more words than rows is refused, fewer than 6 rows works, control characters are escaped")
+{
+    TESSERA_REQUIRE_EXAMPLE(exe, "io_nearest");
+    const fs::path dir = temp_dir("io_nearest");
+    const std::string env = "TESSERA_DATA_DIR=" + dir.string() + " ";
+    // 3 rows, 6 words: used to read past the matrix (heap overflow).
+    write_matrix(dir / "glove100d.npy", 3, 4, {"a", "b", "c", "d", "e", "f"});
+    const auto [more, more_status] = run(env + exe.string() + " f", true);
+    CHECK(more_status == 1);
+    CHECK_MESSAGE(has(more, "6 words but the matrix has 3 rows"), more);
+    // 3 rows: at most 2 neighbours exist (used to sort 5 of 2: heap overflow); the ESC in a word is escaped.
+    write_matrix(dir / "glove100d.npy", 3, 4, {"a", "\x1b[31mred", "c"});
+    const auto [few, few_status] = run(env + exe.string() + " a", true);
+    CHECK(few_status == 0);
+    CHECK_MESSAGE(has(few, "\\x1b[31mred ("), few);
+    CHECK(!has(few, "\x1b"));
+    const auto line = few.substr(few.find("\na:") + 1);
+    CHECK(std::count(line.begin(), line.end(), '(') == 2);
+    fs::remove_all(dir);
+}
+
+TEST_CASE("ternary_layer and spectral_compress: crafted llama2.c headers fail with the file and field, never crash")
+{
+    const fs::path dir = temp_dir("llama2");
+    const std::size_t floats = 264128;  // the stories260K payload size
+    struct bad
+    {
+        const char* file;
+        std::array<std::int32_t, 7> header;
+        const char* message;
+    };
+    const bad cases[] = {
+        {"zero_heads.bin", {64, 172, 5, 0, 4, 512, 512}, "n_heads"},           // was SIGFPE
+        {"large_dims.bin", {1 << 20, 172, 5, 8, 4, 512, 512}, "dim=1048576"},  // was a heap overflow
+        {"negative.bin", {64, -172, 5, 8, 4, 512, 512}, "hidden_dim"},
+        {"huge.bin", {64, 172, 0x7fffffff, 8, 4, 512, 512}, "n_layers"},
+    };
+    for (const char* name : {"ternary_layer", "spectral_compress"})
+    {
+        const fs::path exe = example_binary(name);
+        if (exe.empty())
+        {
+            MESSAGE("skipped: example binary " << std::string(name) << " not built");
+            tessera_test::record_skip(std::string("example binary ") + name + " not built");
+            continue;
+        }
+        for (const auto& c : cases)
+        {
+            CAPTURE(name);
+            CAPTURE(c.file);
+            const fs::path f = write_llama2(dir / c.file, c.header, floats);
+            const auto [out, status] = run(exe.string() + " " + f.string(), true);
+            CHECK(status == 1);
+            CHECK_MESSAGE(has(out, f.string()), out);
+            CHECK_MESSAGE(has(out, c.message), out);
+        }
+        // A consistent header over an all-zero payload: no spectrum to speak of. Never print nan.
+        const fs::path zeros = write_llama2(dir / "zeros.bin", {64, 172, 5, 8, 4, 512, 512}, floats);
+        const auto [out, status] = run(exe.string() + " " + zeros.string(), true);
+        CAPTURE(name);
+        CHECK_MESSAGE(!has(out, "nan"), out);
+        CHECK(status == (std::string(name) == "spectral_compress" ? 1 : 0));
+    }
+    fs::remove_all(dir);
+}
+
+TEST_CASE("vocab_factorization: an absurd --vocab is refused at once (next_smooth used to wrap around and spin)")
+{
+    TESSERA_REQUIRE_EXAMPLE(exe, "vocab_factorization");
+    const auto [out, status] = run("timeout 60 " + exe.string() + " --vocab 18446744073709551615", true);
+    CHECK(status == 2);
+    CHECK_MESSAGE(has(out, "vocab_factorization: --vocab expects an integer in [1, 4294967296], got '18446744073709551615'"),
+                  out);
+    const auto [big, big_status] = run("timeout 60 " + exe.string() + " --vocab 4294967296 --dim 4294967291", true);
+    CHECK(big_status == 0);  // the largest accepted sizes finish (a prime dim needs padding)
+}
+
+TEST_CASE("compression_sweep: an unwritable --html or --csv fails with the path and exit 1")
+{
+    TESSERA_REQUIRE_EXAMPLE(exe, "compression_sweep");
+    const fs::path dir = temp_dir("sweep_unwritable");
+    write_matrix(dir / "m.npy", 40, 6, std::vector<std::string>());
+    fs::remove(dir / "m.words");
+    const std::string args = " --input " + (dir / "m.npy").string() + " --ranks 2 --k 2 --bonds 2 --groups 6 --queries 5";
+    for (const char* flag : {"--html", "--csv"})
+    {
+        const std::string target = (dir / "missing" / "r.out").string();
+        const auto [out, status] = run(exe.string() + args + " " + flag + " " + target, true);
+        CAPTURE(flag);
+        CHECK(status == 1);
+        CHECK_MESSAGE(has(out, "compression_sweep: cannot write " + target), out);
+    }
+    fs::remove_all(dir);
+}
+
+TEST_CASE("import_data: shard paths outside the model folder are refused and a failed import leaves no output")
+{
+    TESSERA_REQUIRE_EXAMPLE(exe, "import_data");
+    const fs::path dir = temp_dir("import");
+    fs::create_directories(dir / "model");
+    fs::create_directories(dir / "out");
+    std::ofstream(dir / "secret", std::ios::binary) << std::string(8, '\0');
+    std::ofstream(dir / "model" / "shard", std::ios::binary) << std::string(8, '\0');
+    std::ofstream(dir / "vocab.json") << R"([["a", 0.0]])";
+    auto manifest = [&](const std::string& shard) {
+        std::ofstream(dir / "model" / "model.json") << R"({"weightsManifest": [{"paths": [")" << shard
+                                                    << R"("], "weights": [{"name": "w", "shape": [2], "dtype": "float32"}]}]})";
+    };
+    const std::string cmd = exe.string() + " use " + (dir / "model" / "model.json").string() + " " +
+                            (dir / "vocab.json").string() + " " + (dir / "out").string();
+    for (const std::string& shard : {std::string("../secret"), (dir / "secret").string()})
+    {
+        manifest(shard);
+        const auto [out, status] = run(cmd, true);
+        CAPTURE(shard);
+        CHECK(status == 1);
+        CHECK_MESSAGE(has(out, "shard path '" + shard + "' must be a relative path inside the model's folder"), out);
+    }
+    // A manifest inside the folder but without the embedding: fails after the first output was
+    // written, which must not be left behind.
+    manifest("shard");
+    const auto [out, status] = run(cmd, true);
+    CHECK(status == 1);
+    CHECK_MESSAGE(has(out, "module/Embeddings_en"), out);
+    CHECK(fs::is_empty(dir / "out"));
+    fs::remove_all(dir);
 }
 
 TEST_CASE("compression_sweep: SVD error falls with rank, TT with bond, ternary group 32 beats 128")
@@ -158,6 +359,7 @@ TEST_CASE("compression_sweep writes CSV and a self-contained HTML report that re
     if (none != 0)
     {
         MESSAGE("skipped render check: chromium not installed (Debian package `chromium`)");
+        tessera_test::record_skip("render check: chromium not installed (scripts/bootstrap.sh --render)");
         return;
     }
     auto shot = [&](const std::string& url, const fs::path& png) {
@@ -332,4 +534,55 @@ TEST_CASE("ternary_layer: the stories260K FFN through 2-bit, base-3 and f16-scal
     const auto bytes_at = [&](const std::string& label) { return std::stoul(out.substr(out.find(label) + label.size())); };
     // 2 bytes saved per scale: W1 and W3 172 rows x 1 group of 64, W2 64 rows x 3 groups
     CHECK(bytes_at("-> ternary ") - bytes_at("f16 scales: ") == 2 * (172 + 172 + 64 * 3));
+}
+
+#include <cmath>
+#include <iterator>
+
+#include <tessera/model/battery.hpp>
+
+TEST_CASE("model_terrain: stories260K --json is run_battery's report, --html has the plots")
+{
+    TESSERA_REQUIRE_EXAMPLE(exe, "model_terrain");
+    const fs::path data = tessera_test::shared_data("stories260K/stories260K.bin");
+    TESSERA_SKIP_IF_MISSING(data, "../shared/data/stories260K/stories260K.bin");
+    namespace tmod = tessera::model;
+    const tmod::checkpoint ck(data.string());
+    tmod::battery_options options;
+    std::vector<std::size_t> done, totals;
+    options.progress = [&](std::size_t d, std::size_t t, const std::string&) {
+        done.push_back(d);
+        totals.push_back(t);
+    };
+    const auto rep = tmod::run_battery(ck, options);
+    // the progress hook: one call per weight, per layer block and for the embedding, counting up
+    REQUIRE(done.size() == rep.tensors.size() + rep.layers.size() + 1);
+    for (std::size_t i = 0; i < done.size(); ++i)
+        CHECK((done[i] == i + 1 && totals[i] == done.size()));
+
+    const json j = run_json(exe, data.string());
+    CHECK(j == tmod::to_json(rep));  // bit for bit: JSON doubles round-trip
+    REQUIRE(j["tensors"].size() == 36);  // 5 layers x 7 weights + token_embedding
+    CHECK(j["layers"].size() == 5);
+    CHECK(j["embedding"]["tie"]["tied"] == true);
+    for (const auto& t : j["tensors"])
+    {
+        const double sr = t["stable_rank"].get<double>();
+        const auto m = std::min(t["shape"][0].get<double>(), t["shape"][1].get<double>());
+        CHECK_MESSAGE((std::isfinite(sr) && sr >= 1.0 && sr <= m), t["name"] << " stable rank " << sr);
+    }
+
+    const fs::path dir = temp_dir("model_terrain");
+    const auto [text, status] = run(exe.string() + " " + data.string() + " --html " + (dir / "r.html").string());
+    REQUIRE(status == 0);
+    CHECK(text.find("output head: tied to the embedding") != std::string::npos);
+    std::ifstream in(dir / "r.html");
+    const std::string html((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    for (const char* id : {"spectra_attn_q", "stable_rank", "sparsity", "qk_0", "qk_symmetry", "importance", "cross_ffn_down"})
+        CHECK_MESSAGE(html.find(std::string("id=\"") + id + "\"") != std::string::npos, "no plot " << id);
+    CHECK(run(exe.string() + " --bogus").second == 2);
+    const auto [err, missing] = run(exe.string() + " " + (dir / "absent.bin").string(), true);
+    CHECK(missing == 1);
+    CHECK(err.find((dir / "absent.bin").string()) != std::string::npos);
+    fs::remove_all(dir);
 }

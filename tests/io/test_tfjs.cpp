@@ -64,6 +64,29 @@ TEST_CASE("TF.js manifest errors name the file and the byte offset")
     tessera_test::fs::remove_all(dir);
 }
 
+TEST_CASE("TF.js shard paths must stay inside the model's folder: '..' and absolute paths are refused")
+{
+    const auto base = tessera_test::fs::temp_directory_path() / "tessera_io_tfjs_paths";
+    const auto dir = base / "model";
+    tessera_test::fs::create_directories(dir / "sub");
+    std::ofstream((base / "outside").string(), std::ios::binary) << std::string(8, '\0');  // a readable file outside
+    std::ofstream((dir / "sub" / "s1").string(), std::ios::binary) << std::string(8, '\0');
+    auto manifest = [&](const std::string& name, const std::string& path) {
+        std::ofstream((dir / name).string()) << R"({"weightsManifest": [{"paths": [")" << path
+                                              << R"("], "weights": [{"name": "w", "shape": [2], "dtype": "float32"}]}]})";
+        return (dir / name).string();
+    };
+    CHECK(io::read_tfjs_weights<float>(manifest("ok.json", "sub/s1")).size() == 1);  // a subfolder is inside
+    for (const std::string& bad : {std::string("../outside"), std::string("sub/../../outside"), (base / "outside").string(),
+                                   std::string("")})
+    {
+        const std::string m = manifest("bad.json", bad);
+        io_test::check_io_error([&] { io::read_tfjs_weights<float>(m); }, m, "byte 0",
+                                "shard path '" + bad + "' must be a relative path inside the model's folder");
+    }
+    tessera_test::fs::remove_all(base);
+}
+
 TEST_CASE("quantized uint8 weights dequantize as min + scale * q")
 {
     const auto dir = tessera_test::fs::temp_directory_path() / "tessera_io_tfjs_q";

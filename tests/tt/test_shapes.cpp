@@ -49,6 +49,37 @@ TEST_CASE("balanced_factorizations: hand-worked cases")
         CHECK(h[0] * h[1] * h[2] == 720);
 }
 
+TEST_CASE("next_smooth: matches a brute-force scan on both paths, and throws instead of wrapping past SIZE_MAX")
+{
+    // Reference: the plain upward scan (every factor checked by division).
+    auto brute = [](std::size_t n, std::size_t p) {
+        for (std::size_t m = std::max<std::size_t>(n, 1);; ++m)
+        {
+            std::size_t r = m;
+            for (std::size_t q = 2; q <= p; ++q)
+                while (r % q == 0)
+                    r /= q;
+            if (r == 1)
+                return m;
+        }
+    };
+    for (std::size_t p : {2, 3, 5, 7, 11, 13, 17, 23})  // <= 13: product search; above: scan
+        for (std::size_t n = 0; n < 3000; ++n)
+            REQUIRE_MESSAGE(next_smooth(n, p) == brute(n, p), "n=" << n << " p=" << p);
+    // Near 2^64 7-smooth numbers are ~1e14 apart: found by search, not by scanning (independent
+    // value from a Python search over 2^a 3^b 5^c 7^d): 2^63 + 1 -> 9223681600000000000.
+    CHECK(next_smooth((std::size_t(1) << 63) + 1, 7) == 9223681600000000000ULL);
+    CHECK(next_smooth(std::size_t(1) << 63, 7) == std::size_t(1) << 63);
+    // The smallest 7-smooth number >= 2^64 - 1 is 2^64: it does not fit. (It used to wrap to 0 and loop.)
+    const std::size_t top = std::numeric_limits<std::size_t>::max();
+    for (std::size_t p : {7, 17})
+        CHECK_THROWS_WITH_AS(next_smooth(top, p),
+                             doctest::Contains("next_smooth: no number >= n=18446744073709551615 with prime factors <= "),
+                             tessera::invalid_argument);
+    CHECK_THROWS_WITH_AS(next_smooth(10, 1), "next_smooth: max_prime=1 must be >= 2", tessera::invalid_argument);
+    CHECK_THROWS_AS(next_smooth(10, 0), tessera::invalid_argument);
+}
+
 TEST_CASE("next_smooth and tt_shape_suggestions pad 50265 to 50400")
 {
     CHECK(next_smooth(50265, 7) == 50400);

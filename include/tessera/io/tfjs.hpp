@@ -30,7 +30,8 @@ namespace tessera::io
         /// \return named_tensor<T> per weight, `values` shaped as the manifest says ([] -> 0-d).
         /// \throws tessera::io_error naming model.json and the byte offset for malformed JSON or
         ///         manifest entries, or the shard file and offset when a group's shards are shorter
-        ///         or longer than its weights need.
+        ///         or longer than its weights need, or a shard path that is empty, absolute or has a
+        ///         '..' part (shards must stay inside the manifest's folder).
         template <class T>
         std::vector<named_tensor<T>> read_tfjs_weights(const std::string& model_json)
         {
@@ -66,7 +67,14 @@ namespace tessera::io
                 {
                     if (!p.is_string())
                         throw bad(concat("group ", g, ": a path is not a string"));
-                    last_shard = (dir / p.get<std::string>()).string();
+                    const std::filesystem::path rel(p.get<std::string>());
+                    bool inside = !rel.empty() && !rel.has_root_path();
+                    for (const auto& part : rel)
+                        inside = inside && part != "..";
+                    if (!inside)
+                        throw bad(concat("group ", g, ": shard path '", rel.string(),
+                                         "' must be a relative path inside the model's folder (no '..', not absolute)"));
+                    last_shard = (dir / rel).string();
                     mapped_file shard(last_shard);
                     bytes.insert(bytes.end(), shard.data(), shard.data() + shard.size());
                 }

@@ -120,18 +120,62 @@ namespace tessera::tt
             return out;
         }
 
-        /// Smallest m >= n whose prime factors are all <= max_prime.
+        /// True when every prime factor of m >= 1 is <= max_prime (trial division to sqrt).
+        inline bool is_smooth(std::size_t m, std::size_t max_prime)
+        {
+            for (std::size_t p = 2; p <= max_prime && p <= m / p; ++p)
+                while (m % p == 0)
+                    m /= p;
+            return m <= max_prime || m == 1;
+        }
+
+        /// Smallest m >= n (n = 0 counts as 1) whose prime factors are all <= max_prime. For
+        /// max_prime <= 13 a search over the products of those primes (exact, fast up to 2^64:
+        /// such numbers are sparse there); above, a scan upwards from n.
+        /// 	hrows tessera::invalid_argument if max_prime < 2 or the answer exceeds SIZE_MAX.
         inline std::size_t next_smooth(std::size_t n, std::size_t max_prime)
         {
-            for (std::size_t m = std::max<std::size_t>(n, 1);; ++m)
+            require(max_prime >= 2, "next_smooth", "max_prime=", max_prime, " must be >= 2");
+            n = std::max<std::size_t>(n, 1);
+            constexpr std::size_t top = std::numeric_limits<std::size_t>::max();
+            auto overflow = [&] {
+                return invalid_argument(concat("next_smooth: no number >= n=", n, " with prime factors <= ", max_prime,
+                                               " fits in std::size_t (max ", top, ")"));
+            };
+            if (max_prime > 13)
             {
-                std::size_t r = m;
-                for (std::size_t p = 2; p <= max_prime; ++p)
-                    while (r % p == 0)
-                        r /= p;
-                if (r == 1)
-                    return m;
+                for (std::size_t m = n;; ++m)
+                {
+                    if (is_smooth(m, max_prime))
+                        return m;
+                    if (m == top)
+                        throw overflow();
+                }
             }
+            std::vector<std::size_t> primes;
+            for (std::size_t p : {2, 3, 5, 7, 11, 13})
+                if (p <= max_prime)
+                    primes.push_back(p);
+            std::size_t best = top;
+            bool found = false;
+            // Products v * p_j * ... with non-decreasing prime index; stop at the first >= n.
+            auto visit = [&](auto& self, std::size_t v, std::size_t i) -> void {
+                if (v >= n)
+                {
+                    best = std::min(best, v), found = true;
+                    return;
+                }
+                for (std::size_t j = i; j < primes.size(); ++j)
+                {
+                    if (v > top / primes[j] || (found && v * primes[j] >= best))
+                        break;  // the larger primes give larger products
+                    self(self, v * primes[j], j);
+                }
+            };
+            visit(visit, 1, 0);
+            if (!found)
+                throw overflow();
+            return best;
         }
 
         inline double max_over_min(const std::vector<std::size_t>& f)
