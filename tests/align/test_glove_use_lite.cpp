@@ -80,7 +80,12 @@ TEST_CASE("GloVe 100d <-> USE-lite: held-out retrieval reproduces the reference"
         const std::string name = dir.name;
         CAPTURE(name);
         const auto t = procrustes(gather_rows(dir.src, split.anchors), gather_rows(dir.dst, split.anchors), po);
-        CHECK(t.status.ok());
+        // p > q (USE-lite 256 -> GloVe 100): the polar factor is not the least-squares minimiser
+        // over R^T R = I and the status says so; p < q: it is, status ok.
+        if (t.R.shape(0) > t.R.shape(1))
+            CHECK(t.status.code == tessera::status_code::accuracy_limited);
+        else
+            CHECK(t.status.ok());
         using tessera::blas::op;
         const bool tall = t.R.shape(0) >= t.R.shape(1);  // tall: orthonormal columns, wide: rows
         const auto G = tall ? tessera::blas::matmul(t.R, t.R, op::transpose, op::none)

@@ -202,7 +202,13 @@ TEST_CASE_TEMPLATE("semi-orthogonal R for p != q equals the numpy reference; R^T
         procrustes_options o;
         o.scale = true;
         const auto t = procrustes(A, B, o);
-        CHECK(t.status.ok());
+        if (A.shape(1) > B.shape(1))  // p > q, A not whitened: the polar factor is not the LS minimiser
+        {
+            CHECK(t.status.code == tessera::status_code::accuracy_limited);
+            CHECK(t.status.message.find("not the least-squares minimiser") != std::string::npos);
+        }
+        else
+            CHECK(t.status.ok());
         CHECK(t.R.shape(0) == A.shape(1));
         CHECK(t.R.shape(1) == B.shape(1));
         CHECK(semi_orthogonality_error(t.R) < 20 * eps<T>());
@@ -391,5 +397,43 @@ TEST_CASE_TEMPLATE("near-identical p > q and weighted fits: residual equals a br
         const double direct = std::sqrt(ss);
         CHECK(direct < 10 * noise * std::sqrt(double(n * q)));  // a near-identical fit indeed
         CHECK(std::abs(t.residual - direct) <= (std::is_same_v<T, float> ? 1e-2 : 1e-6) * direct);
+    }
+}
+
+TEST_CASE_TEMPLATE("p > q: the polar factor is flagged unless A_c^T A_c is a multiple of I", T, float, double)
+{
+    // B = A Q exactly, Q [7, 4] with orthonormal columns: Q itself fits with residual 0. With A
+    // anisotropic (columns scaled 1..7) the polar factor of A^T B = (A^T A) Q is not Q, its
+    // residual is far from 0, and the status must say so; with A whitened (A^T A = 25 I) the polar
+    // factor is Q and the status is ok.
+    const std::size_t n = 200, p = 7, q = 4;
+    const auto Q = xt::xtensor<T, 2>(xt::view(align_test::random_rotation<T>(p, 81), xt::all(), xt::range(0, q)));
+    xt::xtensor<T, 2> U = tessera::random_normal<T>(n, p, 82);
+    U -= xt::xtensor<T, 2>(xt::view(xt::mean(U, {0}), xt::newaxis(), xt::all()));
+    const xt::xtensor<T, 2> W = T(5) * tessera::lapack::qr<T>(U).Q;  // centred, W^T W = 25 I
+    xt::xtensor<T, 2> A = W;
+    for (std::size_t i = 0; i < n; ++i)
+        for (std::size_t k = 0; k < p; ++k)
+            A(i, k) *= T(k + 1);
+    for (const bool whitened : {false, true})
+    {
+        CAPTURE(whitened);
+        const xt::xtensor<T, 2>& X = whitened ? W : A;
+        const xt::xtensor<T, 2> B = matmul(X, Q);
+        const auto t = procrustes(X, B);
+        const double tol = std::is_same_v<T, float> ? 1e-4 : 1e-10;
+        const double bnorm = std::sqrt(double(xt::sum(B * B)()));
+        if (whitened)
+        {
+            CHECK(t.status.ok());
+            CHECK(max_abs_diff(t.R, Q) < tol);
+            CHECK(t.residual < tol * bnorm);
+        }
+        else
+        {
+            CHECK(t.status.code == tessera::status_code::accuracy_limited);
+            CHECK(t.status.message.find("p=7 > q=4") != std::string::npos);
+            CHECK(t.residual > 0.01 * bnorm);  // Q would give 0: the returned R is not the minimiser
+        }
     }
 }

@@ -80,6 +80,42 @@ namespace tessera::align
             return 1e4 * static_cast<double>(std::numeric_limits<T>::epsilon());
         }
 
+        /// p > q: ||A_c R||^2 (R^T R = I does not preserve it) and the check that the polar factor R
+        /// is the least-squares minimiser. Over {R : R^T R = I_q} the Riemannian gradient of
+        /// ||A_c R - B_c||^2 at the polar factor of C = A_c^T W B_c is 2 (I - R R^T) G R, G = A_c^T W A_c:
+        /// zero iff G maps span(R) into itself (always when p <= q, or when G is a multiple of I).
+        /// Otherwise the minimiser has no closed form (the unbalanced Procrustes problem) and the
+        /// status says accuracy_limited with the relative gradient.
+        template <class T>
+        double semi_orthogonal_check(const xt::xtensor<T, 2>& A, const std::vector<double>& mean_a,
+                                     const std::vector<double>& w, similarity_transform<T>& t)
+        {
+            const std::size_t p = t.R.shape(0), q = t.R.shape(1);
+            xt::xtensor<T, 2> GR = xt::zeros<T>({p, q});
+            const double mapped_ss = mapped_pass<T>(A, mean_a, w, t.R, nullptr, {}, 1.0, &GR).mapped;
+            // D = GR - R (R^T GR): the part of G R outside span(R).
+            const xt::xtensor<T, 2> RtGR = tessera::blas::matmul(t.R, GR, tessera::blas::op::transpose);
+            xt::xtensor<T, 2> D = GR;
+            tessera::blas::gemm(tessera::blas::op::none, tessera::blas::op::none, T(-1), t.R, RtGR, T(1), D);
+            double dd = 0.0, gg = 0.0;
+            for (std::size_t i = 0; i < D.size(); ++i)
+            {
+                dd += static_cast<double>(D.data()[i]) * static_cast<double>(D.data()[i]);
+                gg += static_cast<double>(GR.data()[i]) * static_cast<double>(GR.data()[i]);
+            }
+            const double rel = gg > 0.0 ? std::sqrt(dd / gg) : 0.0;
+            const double tol = 1e3 * static_cast<double>(std::numeric_limits<T>::epsilon()) *
+                               std::sqrt(static_cast<double>(p));
+            if (rel > tol)
+                add_status(t.status, status_code::accuracy_limited,
+                           concat("p=", p, " > q=", q, ": R is the polar factor of A_c^T W B_c (it maximises "
+                                  "tr(R^T A_c^T W B_c)), not the least-squares minimiser over R^T R = I, which has "
+                                  "no closed form here: the relative gradient ||(I - R R^T) G R|| / ||G R|| = ",
+                                  rel, " > ", tol, " (G = A_c^T W A_c is not a multiple of I on span(R)). "
+                                  "The residual is that of this R; whiten A or use pca_bridge for a p = q fit"));
+            return mapped_ss;
+        }
+
         /// The fit on evaluated matrices (shapes and values already checked).
         template <class T>
         similarity_transform<T> fit_procrustes(const xt::xtensor<T, 2>& A, const xt::xtensor<T, 2>& B,
@@ -139,7 +175,9 @@ namespace tessera::align
                                   " < ", k, " (", used_rows, " rows used", opts.center ? ", centred" : "",
                                   "): R is not unique; one minimiser returned"));
 
-            const double mapped_ss = p <= q ? cp.ss_a : mapped_pass(A, mean_a, w, t.R).mapped;
+            double mapped_ss = cp.ss_a;
+            if (p > q)
+                mapped_ss = semi_orthogonal_check(A, mean_a, w, t);
             double s = 1.0;
             if (opts.scale)
                 s = mapped_ss > 0.0 ? std::max(0.0, trace / mapped_ss) : 1.0;
@@ -163,13 +201,16 @@ namespace tessera::align
         /// \return similarity_transform<T> with R [p, q], s, mean_a [p], mean_b [q],
         ///   singular_values [min(p, q)] and status: rank_deficient when fewer independent rows
         ///   than min(p, q) (e.g. n < p) or numerically singular A_c^T W B_c; degenerate when A_c or
-        ///   B_c is zero (R = I, s = 1); fallback_used when LAPACK gesdd failed and gesvd ran.
+        ///   B_c is zero (R = I, s = 1); fallback_used when LAPACK gesdd failed and gesvd ran;
+        ///   accuracy_limited when p > q and the polar factor is not the least-squares minimiser
+        ///   (see semi_orthogonal_check; whiten A or use pca_bridge).
         /// \throws tessera::invalid_argument when A or B is not a matrix, row counts differ, a
         ///   dimension is zero, an entry is not finite, or weights are malformed.
         /// \note Cost: one pass over A and B for the means, 2 n p q flops (GEMM, centred by blocks
-        ///   of 2048 rows, no full copy), an O(p q min(p, q)) SVD; when p > q one more 2 n p q GEMM
-        ///   (for the scale), and one more when the fit is near-identical (squared residual below
-        ///   1e4 eps(T) of ss_b + s^2 ss_mapped: float 1.2e-3), where the closed form of the
+        ///   of 2048 rows, no full copy), an O(p q min(p, q)) SVD; when p > q two more 2 n p q GEMMs
+        ///   (||A_c R|| for the scale, and the stationarity check G R), and one more when the fit
+        ///   is near-identical (squared residual below 1e4 eps(T) of ss_b + s^2 ss_mapped: float
+        ///   1.2e-3), where the closed form of the
         ///   residual would cancel and it is summed from the mapped rows instead. T = float keeps
         ///   the products in float like scipy; accumulate in double by passing double matrices.
         /// \note scipy.linalg.orthogonal_procrustes(A, B) == procrustes(A, B, {center=false,

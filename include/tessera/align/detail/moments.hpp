@@ -235,10 +235,12 @@ namespace tessera::align::detail
     /// is taken row by row from the mapped rows themselves (no cancellation between ||A||, ||B|| and
     /// the trace). B == nullptr: only the mapped sum. Per-row sums are added in row order, so the
     /// result does not depend on the thread count. Cost 2 n p q flops plus one pass over A (and B).
+    /// `GR` != nullptr ([p, q], zeroed by the caller): also accumulates A_c^T W (A_c R) = G R with
+    /// G = A_c^T W A_c, for 2 n p q more flops (the stationarity check of procrustes for p > q).
     template <class T>
     mapped_sums mapped_pass(const xt::xtensor<T, 2>& A, const std::vector<double>& mean_a, const std::vector<double>& w,
                             const xt::xtensor<T, 2>& R, const xt::xtensor<T, 2>* B = nullptr,
-                            const std::vector<double>& mean_b = {}, double s = 1.0)
+                            const std::vector<double>& mean_b = {}, double s = 1.0, xt::xtensor<T, 2>* GR = nullptr)
     {
         const std::size_t n = A.shape(0), p = A.shape(1), q = R.shape(1);
         const auto zero = [](std::size_t) { return 0.0; };
@@ -275,6 +277,15 @@ namespace tessera::align::detail
                 const double wi = w.empty() ? 1.0 : w[r0 + r];
                 total.mapped += wi * row_mapped[r];
                 total.residual += wi * row_residual[r];
+            }
+            if (GR != nullptr)
+            {
+                if (!w.empty())
+                    for (std::size_t r = 0; r < rows; ++r)
+                        for (std::size_t j = 0; j < q; ++j)
+                            mapped[r * q + j] = static_cast<T>(w[r0 + r] * static_cast<double>(mapped[r * q + j]));
+                tessera::blas::detail::gemm_raw(tessera::blas::op::transpose, tessera::blas::op::none, p, q, rows, T(1),
+                                                abuf.data(), p, mapped.data(), q, T(1), GR->data(), q);
             }
         }
         return total;
