@@ -135,6 +135,25 @@ namespace spectral_test
         return out;
     }
 
+    /// sigma_i = cond^(-i / (k - 1)), i = 0..k-1: geometric decay from 1 to 1 / cond.
+    inline std::vector<double> geometric(std::size_t k, double cond)
+    {
+        std::vector<double> s(k);
+        for (std::size_t i = 0; i < k; ++i)
+            s[i] = std::pow(cond, -double(i) / double(k - 1));
+        return s;
+    }
+
+    /// Singular values of A by LAPACK in double (the reference truth for float inputs).
+    template <class T>
+    std::vector<double> reference_sigma(const xt::xtensor<T, 2>& A)
+    {
+        xt::xtensor<double, 2> Ad = xt::xtensor<double, 2>::from_shape({A.shape(0), A.shape(1)});
+        std::copy(A.begin(), A.end(), Ad.begin());
+        auto f = tessera::lapack::svd<double>(std::move(Ad));
+        return std::vector<double>(f.S.begin(), f.S.end());
+    }
+
     /// Checks that evaluating `expr` throws tessera::invalid_argument whose message contains `needle`.
 #define SPECTRAL_CHECK_THROWS_WITH_SUBSTR(expr, needle)                                              \
     do                                                                                               \

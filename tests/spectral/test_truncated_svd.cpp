@@ -1,7 +1,13 @@
 #include <cmath>
 #include <fstream>
 #include <limits>
+#include <stdexcept>
+#include <string>
 #include <vector>
+
+#if defined(__GLIBC__)
+#include <dlfcn.h>  // the gesdd hook at the end of this file
+#endif
 
 #include <doctest/doctest.h>
 #include <tessera/spectral/truncated_svd.hpp>
@@ -44,7 +50,61 @@ namespace
     }
 }  // namespace
 
-TEST_CASE_TEMPLATE("exact path matches numpy.linalg.svd on the tall and wide fixtures", T, float, double)
+// ---- The gesvd fallback of lapack::svd (core/lapack.hpp), forced. ----
+// This executable defines sgesdd_/dgesdd_ itself: calls from tessera's headers bind to these
+// definitions, which forward to OpenBLAS's (dlsym RTLD_NEXT) unless `gesdd_failures` asks them to
+// report non-convergence (info = 1, outputs untouched), as LAPACK's gesdd does when its divide
+// and conquer fails. Workspace queries (lwork = -1) always forward.
+#if defined(__GLIBC__)
+#define SPECTRAL_GESDD_HOOK 1
+namespace
+{
+    int gesdd_failures = 0;  ///< number of upcoming gesdd computations to fail
+
+    /// gesdd with the hook: fails (info = 1) while gesdd_failures > 0, else OpenBLAS's `name`.
+    template <class S>
+    void hooked_gesdd(const char* name, const char* jobz, const int* m, const int* n, S* a, const int* lda, S* s, S* u,
+                      const int* ldu, S* vt, const int* ldvt, S* work, const int* lwork, int* iwork, int* info,
+                      std::size_t len)
+    {
+        if (*lwork != -1 && gesdd_failures > 0)
+        {
+            --gesdd_failures;
+            *info = 1;
+            return;
+        }
+        using fn = void (*)(const char*, const int*, const int*, S*, const int*, S*, S*, const int*, S*, const int*,
+                            S*, const int*, int*, int*, std::size_t);
+        static const fn real = [name] {
+            void* p = dlsym(RTLD_NEXT, name);
+            if (p == nullptr)
+                throw std::runtime_error(std::string("dlsym: ") + name + " not found");
+            return reinterpret_cast<fn>(p);
+        }();
+        real(jobz, m, n, a, lda, s, u, ldu, vt, ldvt, work, lwork, iwork, info, len);
+    }
+}  // namespace
+
+extern "C"
+{
+    void sgesdd_(const char* jobz, const int* m, const int* n, float* a, const int* lda, float* s, float* u,
+                 const int* ldu, float* vt, const int* ldvt, float* work, const int* lwork, int* iwork, int* info,
+                 std::size_t len)
+    {
+        hooked_gesdd<float>("sgesdd_", jobz, m, n, a, lda, s, u, ldu, vt, ldvt, work, lwork, iwork, info, len);
+    }
+
+    void dgesdd_(const char* jobz, const int* m, const int* n, double* a, const int* lda, double* s, double* u,
+                 const int* ldu, double* vt, const int* ldvt, double* work, const int* lwork, int* iwork, int* info,
+                 std::size_t len)
+    {
+        hooked_gesdd<double>("dgesdd_", jobz, m, n, a, lda, s, u, ldu, vt, ldvt, work, lwork, iwork, info, len);
+    }
+}
+#endif
+
+TEST_CASE_TEMPLATE("exact path matches numpy.linalg.svd on the tall and wide fixtures (also through gesvd)", T, float,
+                   double)
 {
     for (const char* name : {"tall", "wide"})
     {
@@ -54,15 +114,34 @@ TEST_CASE_TEMPLATE("exact path matches numpy.linalg.svd on the tall and wide fix
         auto U_ref = load_matrix<double>(std::string(name) + "_U");
         auto Vt_ref = load_matrix<double>(std::string(name) + "_Vt");
         const std::size_t k = S_ref.size();
+#if SPECTRAL_GESDD_HOOK
+        const int hook_failures[] = {0, 1};  // 1: gesdd forced to fail, gesvd must take over
+#else
+        const int hook_failures[] = {0};
+#endif
+        for (int fail : hook_failures)
         for (std::size_t r : {std::size_t(1), std::size_t(5), k})
         {
+            CAPTURE(fail);
+#if SPECTRAL_GESDD_HOOK
+            gesdd_failures = fail;
+#endif
             auto f = sp::truncated_svd(A, r, with_method<T>(sp::svd_method::exact));
+#if SPECTRAL_GESDD_HOOK
+            CHECK(gesdd_failures == 0);  // the hook was reached
+#endif
             REQUIRE(f.U.shape(0) == A.shape(0));
             REQUIRE(f.U.shape(1) == r);
             REQUIRE(f.S.size() == r);
             REQUIRE(f.Vt.shape(0) == r);
             REQUIRE(f.Vt.shape(1) == A.shape(1));
-            CHECK(f.status.ok());
+            if (fail == 0)
+                CHECK(f.status.ok());
+            else
+            {
+                CHECK(f.status.code == tessera::status_code::fallback_used);
+                CHECK(f.status.message == "gesdd did not converge; gesvd used");
+            }
             CHECK(f.method == sp::svd_method::exact);
             for (std::size_t i = 0; i < r; ++i)
                 CHECK(double(f.S(i)) == doctest::Approx(S_ref(i)).epsilon(10 * vec_tol<T>()));
@@ -184,14 +263,21 @@ TEST_CASE_TEMPLATE("gram refuses a tail it cannot resolve", T, float, double)
     // The top 3 are resolvable at any T.
     auto ok = sp::truncated_svd(A, 3, o);
     CHECK(ok.status.ok());
-    // sigma_6 = 1e-9: eps_double * 1e18 = 222 relative error: refused.
+    // sigma_6 = 1e-9 is below the Gram's numerical zero sqrt(sqrt(50) eps_double) = 4e-8: refused
+    // as rank deficient (at the Gram's resolution), its S entry and U column zeroed.
     auto bad = sp::truncated_svd(A, 6, o);
-    CHECK(bad.status.code == tessera::status_code::accuracy_limited);
-    CHECK(bad.status.message.find("gram_tolerance") != std::string::npos);
+    CHECK(bad.status.code == tessera::status_code::rank_deficient);
+    CHECK(bad.status.message.find("gram: numerical rank 5 < rank=6") != std::string::npos);
+    CHECK(double(bad.S(5)) == 0.0);
+    // sigma_4 = 1e-3: eps_double * 1e6 = 2.2e-10: accepted; sigma_5 = 1e-5: 2.2e-6 relative error.
     o.gram_fallback = true;
     auto fb = sp::truncated_svd(A, 6, o);
-    CHECK(fb.status.code == tessera::status_code::fallback_used);
     CHECK(fb.method == sp::svd_method::exact);
+    CHECK(fb.status.message.find("exact (gesdd in double) used instead") != std::string::npos);
+    // The double fallback resolves 1e-9 to eps_double / 1e-9 = 2.2e-7 relative: fine against
+    // float's 1e-4 (fallback_used), above double's 1e-8 (accuracy_limited, said so).
+    CHECK(fb.status.code == (std::is_same_v<T, float> ? tessera::status_code::fallback_used
+                                                      : tessera::status_code::accuracy_limited));
     if constexpr (std::is_same_v<T, double>)
         CHECK(double(fb.S(5)) == doctest::Approx(1e-9).epsilon(1e-4));
     // sigma_5 = 1e-5: 2.2e-6 relative error: accepted for float (1e-4), refused for double (1e-8).
@@ -294,4 +380,161 @@ TEST_CASE("real data: stories260K token embedding [512, 64]: tail identity and r
         auto g = sp::truncated_svd(E, r, with_method<float>(sp::svd_method::randomized));
         CHECK(reconstruction_error(E, g.U, g.S, g.Vt) <= 1.01 * tail(s, r));
     }
+}
+
+// ---- Issue 17: every route reports the tail it cannot resolve (no silent wrong answers). ----
+namespace
+{
+    /// max_i<r |S_i - ref_i| / ref_i.
+    template <class T>
+    double worst_relative_sigma_error(const xt::xtensor<T, 1>& S, const std::vector<double>& ref, std::size_t r)
+    {
+        double w = 0;
+        for (std::size_t i = 0; i < r; ++i)
+            w = std::max(w, std::abs(double(S(i)) - ref[i]) / ref[i]);
+        return w;
+    }
+}  // namespace
+
+TEST_CASE("gram's float fallback runs in double: not worse than the gram result it replaces")
+{
+    // Condition 1e7, rank 120 of 128: gram's estimate eps_d (1/2.8e-7)^2 = 3e-3 refuses it. The
+    // old fallback ran float gesdd: 11.9 % error in sigma_120 with status fallback_used.
+    auto A = with_spectrum<float>(2000, 128, geometric(128, 1e7), 7);
+    const auto ref = reference_sigma(A);
+    sp::truncated_svd_options o;
+    o.method = sp::svd_method::gram;
+    o.gram_fallback = false;
+    auto g = sp::truncated_svd(A, 120, o);
+    CHECK(g.status.code == tessera::status_code::accuracy_limited);
+    o.gram_fallback = true;
+    auto f = sp::truncated_svd(A, 120, o);
+    CHECK(f.method == sp::svd_method::exact);
+    CHECK(f.status.code == tessera::status_code::fallback_used);
+    CHECK(f.status.message.find("exact (gesdd in double) used instead") != std::string::npos);
+    const double err_fallback = worst_relative_sigma_error(f.S, ref, 120);
+    CHECK(err_fallback < 1e-6);  // float rounding of the double values only
+    CHECK(err_fallback <= worst_relative_sigma_error(g.S, ref, 120));
+    CHECK(orthonormality_error(f.U) < 1e-5);
+}
+
+TEST_CASE_TEMPLATE("exact reports a tail below its precision; a resolvable tail stays ok", T, float, double)
+{
+    auto A = with_spectrum<T>(2000, 128, geometric(128, 1e7), 7);
+    const auto ref = reference_sigma(A);
+    auto o = with_method<T>(sp::svd_method::exact);
+    // sigma_40 = 7e-3: eps_T / 7e-3 <= 1.7e-5: ok at any T.
+    auto good = sp::truncated_svd(A, 40, o);
+    CHECK(good.status.ok());
+    CHECK(worst_relative_sigma_error(good.S, ref, 40) < 1e-4);
+    // sigma_120 = 2.8e-7: float gesdd knows it only to eps_float sigma_1 = 1.2e-7 (11.9 % off,
+    // status ok before); double resolves it (eps_d / 2.8e-7 = 8e-10).
+    auto tail = sp::truncated_svd(A, 120, o);
+    const double err = worst_relative_sigma_error(tail.S, ref, 120);
+    if constexpr (std::is_same_v<T, float>)
+    {
+        CHECK(tail.status.code == tessera::status_code::rank_deficient);
+        CHECK(tail.status.message.find("exact (gesdd in float): numerical rank") != std::string::npos);
+        CHECK(err > 1e-2);  // the reason for the report
+    }
+    else
+    {
+        CHECK(tail.status.ok());
+        CHECK(err < 1e-6);
+    }
+    // In between (sigma_80 = 4.4e-5): float's estimate eps sigma_1 / sigma_r = 2.7e-3 > 1e-4.
+    auto mid = sp::truncated_svd(A, 80, o);
+    CHECK(mid.status.ok() == std::is_same_v<T, double>);
+    if (!mid.status.ok())
+        CHECK(mid.status.code == tessera::status_code::accuracy_limited);
+}
+
+TEST_CASE_TEMPLATE("randomized near full rank reports the tail its products lose", T, float, double)
+{
+    // l = min(120 + 10, 128) = 128: the float32 power iterations lose the directions below
+    // sqrt(eps_float) sigma_1 (50-100 % error in the trailing sigma, status ok before).
+    auto A = with_spectrum<T>(2000, 128, geometric(128, 1e7), 7);
+    const auto ref = reference_sigma(A);
+    auto o = with_method<T>(sp::svd_method::randomized);
+    for (std::size_t r : {std::size_t(30), std::size_t(80), std::size_t(120)})
+    {
+        CAPTURE(r);
+        auto f = sp::truncated_svd(A, r, o);
+        const double err = worst_relative_sigma_error(f.S, ref, r);
+        CAPTURE(err);
+        CAPTURE(f.status.message);
+        if (f.status.ok())
+            CHECK(err < 1e-3);  // ok means resolved
+        else
+            CHECK((f.status.code == tessera::status_code::accuracy_limited ||
+                   f.status.code == tessera::status_code::rank_deficient));
+        CHECK(f.status.ok() == (r == 30));  // sigma_30 = 2.6e-2 > sqrt(eps_f); sigma_80 = 4.4e-5 is not
+    }
+    auto f = sp::truncated_svd(A, 120, o);
+    CHECK(worst_relative_sigma_error(f.S, ref, 120) > 0.1);  // what the status reports
+}
+
+TEST_CASE("gram: U's orthonormality is checked and repaired with double products")
+{
+    // sigma_90 = 1.2e-5 of condition 1e7: gram's sigma estimate is 1.4e-6 (accepted), but the
+    // float product U = A V S^-1 was orthonormal only to 3.3e-4 (status ok before).
+    auto A = with_spectrum<float>(2000, 128, geometric(128, 1e7), 7);
+    sp::truncated_svd_options o;
+    o.method = sp::svd_method::gram;
+    o.gram_fallback = false;
+    for (std::size_t r : {std::size_t(64), std::size_t(90)})
+    {
+        CAPTURE(r);
+        auto f = sp::truncated_svd(A, r, o);
+        CHECK(f.status.ok());
+        CHECK(f.method == sp::svd_method::gram);
+        CHECK(orthonormality_error(f.U) < 1e-6);
+    }
+    // A cliff (64 values at 1, then 3e-6): the eigenvectors of the tail are inaccurate in the
+    // double Gram itself (orthonormality 2.5e-3 before, status ok): reported, then the default
+    // falls back to exact.
+    std::vector<double> s(128);
+    for (std::size_t i = 0; i < 128; ++i)
+        s[i] = (i < 64 ? 1.0 : 1e-5) * std::pow(0.99, double(i));
+    auto C = with_spectrum<float>(2000, 128, s, 7);
+    auto g = sp::truncated_svd(C, 120, o);
+    const bool orthonormal = orthonormality_error(g.U) < 1e-5;
+    CHECK((orthonormal || g.status.code == tessera::status_code::accuracy_limited));
+    CHECK(g.status.message.find("orthonormal only to") != std::string::npos);
+    o.gram_fallback = true;
+    auto fb = sp::truncated_svd(C, 120, o);
+    CHECK(fb.status.code == tessera::status_code::fallback_used);
+    CHECK(orthonormality_error(fb.U) < 1e-5);
+}
+
+TEST_CASE_TEMPLATE("gram reports an exactly rank-deficient input as rank_deficient", T, float, double)
+{
+    // A = [B, B]: rank 5 exactly, in float as in double (A^T A is singular to the last bit).
+    auto B = tessera::random_normal<T>(120, 5, 17);
+    xt::xtensor<T, 2> A = xt::xtensor<T, 2>::from_shape({120, 10});
+    for (std::size_t i = 0; i < 120; ++i)
+        for (std::size_t j = 0; j < 10; ++j)
+            A(i, j) = B(i, j % 5);
+    sp::truncated_svd_options o;
+    o.method = sp::svd_method::gram;
+    o.gram_fallback = false;
+    auto f = sp::truncated_svd(A, 8, o);
+    CHECK(f.status.code == tessera::status_code::rank_deficient);
+    CHECK(f.status.message.find("gram: numerical rank 5 < rank=8") != std::string::npos);
+    for (std::size_t j = 5; j < 8; ++j)
+    {
+        CHECK(double(f.S(j)) == 0.0);
+        for (std::size_t i = 0; i < 120; ++i)
+            CHECK(double(f.U(i, j)) == 0.0);
+    }
+    xt::xtensor<T, 2> U5 = xt::view(f.U, xt::all(), xt::range(0, 5));
+    CHECK(orthonormality_error(U5) < 10 * vec_tol<T>());
+    const double scale = std::sqrt(double(xt::sum(xt::cast<double>(A) * xt::cast<double>(A))()));
+    CHECK(reconstruction_error(A, f.U, f.S, f.Vt) < 100 * double(std::numeric_limits<T>::epsilon()) * scale);
+    // Default: exact in double takes over, and finds the same numerical rank.
+    o.gram_fallback = true;
+    auto fb = sp::truncated_svd(A, 8, o);
+    CHECK(fb.method == sp::svd_method::exact);
+    CHECK(fb.status.code == tessera::status_code::rank_deficient);
+    CHECK(fb.status.message.find("exact (gesdd in double): numerical rank 5 < rank=8") != std::string::npos);
 }

@@ -7,6 +7,7 @@
 #include <cmath>
 #include <cstddef>
 #include <cstdint>
+#include <type_traits>
 #include <vector>
 
 #include <xtensor/xtensor.hpp>
@@ -14,11 +15,13 @@
 #include "../core/blas.hpp"
 #include "../core/errors.hpp"
 #include "../core/lapack.hpp"
+#include "../core/parallel.hpp"
 #include "../core/random.hpp"
 #include "../core/status.hpp"
 #include "../core/traits.hpp"
 #include "detail/orthonormalize.hpp"
 #include "detail/randomized_svd.hpp"
+#include "detail/tail_status.hpp"
 #include "svd_result.hpp"
 
 namespace tessera::spectral
@@ -39,7 +42,8 @@ namespace tessera::spectral
         template <class T>
         struct adaptive_svd_result : svd_result<T>
         {
-            /// Estimate of ||A - U S Vt||_F / ||A||_F (see adaptive_svd).
+            /// ||A - U S Vt||_F / ||A||_F: the estimate, verified explicitly when rel_tol is below
+            /// 10 sqrt(eps_T) (see adaptive_svd).
             double relative_error = 0.0;
             std::size_t basis_size = 0;  ///< columns of the range basis Q built before truncation
         };
@@ -53,10 +57,15 @@ namespace tessera::spectral
         /// exact squared error ||A - Q B||_F^2 up to rounding. The loop stops when
         /// E <= rel_tol^2 ||A||_F^2; then B = Ub S Vt and the rank is cut to the smallest r with
         /// E + sum_{i >= r} S_i^2 <= rel_tol^2 ||A||_F^2 (the two errors are orthogonal).
-        /// \param A [m, n], non-empty, finite. \param rel_tol in (0, 1); the estimate is reliable
-        ///        for rel_tol above ~10 sqrt(eps_T) (3e-3 for float, 1e-7 for double).
+        /// E is a difference of two numbers ~ ||A||_F^2 with O(eps_T ||A||_F^2) rounding: for
+        /// rel_tol below 10 sqrt(eps_T) (3.5e-3 for float, 1.5e-7 for double) the loop does not stop
+        /// on E alone: it replaces E by the explicit ||A - Q B||_F^2 (products in T, sums in double;
+        /// 2 m n k flops, at k growing by >= 25 % between checks) and stops when that meets it.
+        /// \param A [m, n], non-empty, finite. \param rel_tol in (0, 1).
         /// \return U [m, r], S [r], Vt [r, n], relative_error = sqrt(that error / ||A||_F^2),
-        ///         basis_size; status not_converged when max_rank stopped the loop early.
+        ///         basis_size; status not_converged when max_rank stopped the loop early,
+        ///         accuracy_limited when a full basis (min(m, n) columns) cannot reach rel_tol in T
+        ///         (float below ~1e-6), with the error reached.
         /// \throws tessera::invalid_argument for a bad A, rel_tol outside (0, 1), block_size 0.
         /// \note Cost per block: (2 p + 2) 2 m n b flops plus O((m + n) k b) for the projections.
         template <class E, requires_t<is_real_expression_v<E>> = true>
@@ -82,7 +91,7 @@ namespace tessera::spectral
             xt::xtensor<T, 2> Q = xt::zeros<T>({m, kmax});  // first k columns used
             xt::xtensor<T, 2> B = xt::zeros<T>({kmax, n});  // first k rows used
             std::size_t k = 0, block_index = 0;
-            double err = total, captured = 0.0;  // err = ||A||_F^2 - sum ||B_i||_F^2
+            double err = total;  // ||A||_F^2 - sum ||B_i||_F^2, or the verified residual minus later blocks
             // (I - Q Q^T) applied in place to Y [m, b]: Y -= Q_k (Q_k^T Y), twice (re-orthogonalization).
             auto project_out = [&](xt::xtensor<T, 2>& Y) {
                 if (k == 0)
@@ -95,8 +104,49 @@ namespace tessera::spectral
                     gemm_raw(op::none, op::none, m, b, k, T(-1), Q.data(), kmax, C.data(), b, T(1), Y.data(), b);
                 }
             };
-            while (err > target && k < kmax)
+            // Below 10 sqrt(eps_T) the estimate E (a difference of two numbers ~ ||A||_F^2 that
+            // carry O(eps_T ||A||_F^2) rounding) cannot resolve rel_tol^2 ||A||_F^2: before
+            // stopping, E is replaced by the explicit ||A - Q B||_F^2 (products in T, sum in double).
+            const bool verify = rel_tol < 10.0 * std::sqrt(eps_of<T>());
+            std::size_t verified_k = 0, next_verify = 0;
+            auto residual = [&] {
+                constexpr std::size_t block = 2048;
+                std::vector<T> R(std::min(m, block) * n);
+                std::vector<double> row_sums(std::min(m, block));
+                double e = 0.0;
+                for (std::size_t r0 = 0; r0 < m; r0 += block)
+                {
+                    const std::size_t rows = std::min(block, m - r0);
+                    std::copy(A.data() + r0 * n, A.data() + (r0 + rows) * n, R.begin());
+                    gemm_raw(op::none, op::none, rows, n, k, T(-1), Q.data() + r0 * kmax, kmax, B.data(), n, T(1),
+                             R.data(), n);
+                    tessera::parallel_for(0, static_cast<std::ptrdiff_t>(rows), [&](std::ptrdiff_t ii) {
+                        const std::size_t i = static_cast<std::size_t>(ii);
+                        double acc = 0.0;
+                        for (std::size_t j = 0; j < n; ++j)
+                            acc += static_cast<double>(R[i * n + j]) * static_cast<double>(R[i * n + j]);
+                        row_sums[i] = acc;
+                    });
+                    for (std::size_t i = 0; i < rows; ++i)
+                        e += row_sums[i];
+                }
+                verified_k = k;
+                next_verify = k + std::max(options.block_size, k / 4);  // geometric: bounded total cost
+                return e;
+            };
+            while (k < kmax)
             {
+                if (err <= target)
+                {
+                    if (!verify || verified_k == k)
+                        break;
+                    if (k >= next_verify)
+                    {
+                        err = residual();
+                        if (err <= target)
+                            break;
+                    }
+                }
                 const std::size_t b = std::min(options.block_size, kmax - k);
                 const auto omega = tessera::random_normal<T>(n, b, options.seed, block_index++);
                 xt::xtensor<T, 2> Y = xt::xtensor<T, 2>::from_shape({m, b});
@@ -125,13 +175,20 @@ namespace tessera::spectral
                 for (std::size_t i = 0; i < m; ++i)
                     std::copy(Y.data() + i * b, Y.data() + (i + 1) * b, Q.data() + i * kmax + k);
                 k += b;
-                captured += bnorm;
-                err = std::max(total - captured, 0.0);
+                err = std::max(err - bnorm, 0.0);
             }
+            if (verify && verified_k != k && k > 0)
+                err = residual();
             adaptive_svd_result<T> out;
             out.method = svd_method::randomized;
             out.basis_size = k;
-            if (err > target)
+            if (err > target && k == std::min(m, n))
+                out.status = {status_code::accuracy_limited,
+                              concat("adaptive_svd: a full basis (", k, " columns) in ",
+                                     std::is_same_v<T, float> ? "float" : "double", " reaches relative error ",
+                                     std::sqrt(err / total), " > rel_tol=", rel_tol,
+                                     " (the rounding floor of the factors)")};
+            else if (err > target)
                 out.status = {status_code::not_converged,
                               concat("adaptive_svd: basis reached max_rank=", kmax, " with relative error ",
                                      std::sqrt(err / total), " > rel_tol=", rel_tol)};

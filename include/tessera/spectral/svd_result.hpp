@@ -16,6 +16,7 @@
 #include "../core/errors.hpp"
 #include "../core/status.hpp"
 #include "../core/traits.hpp"
+#include "../core/validate.hpp"
 
 namespace tessera::spectral
 {
@@ -32,12 +33,18 @@ namespace tessera::spectral
             /// randomized when 4 l <= k, else exact.
             automatic,
             /// LAPACK gesdd on the thin problem (gesvd when gesdd fails; status fallback_used).
+            /// Reports a tail below its precision: rank_deficient when sigma_r <=
+            /// sqrt(max(m, n)) eps_T sigma_1, accuracy_limited when eps_T sigma_1 / sigma_r >
+            /// gram_tolerance.
             exact,
             /// Eigendecomposition of A^T A (accumulated in double), U = A V S^-1. Relative error
-            /// of sigma_i ~ eps_double (sigma_1 / sigma_i)^2; falls back to exact (or reports
-            /// accuracy_limited) when the requested tail is below that accuracy.
+            /// of sigma_i ~ eps_double (sigma_1 / sigma_i)^2; falls back to exact in double (or
+            /// reports accuracy_limited / rank_deficient) when the requested tail is below that
+            /// accuracy, below the Gram's numerical zero, or U is not orthonormal.
             gram,
-            /// Halko-Martinsson-Tropp randomized range finder with power iterations.
+            /// Halko-Martinsson-Tropp randomized range finder with power iterations. Reports
+            /// accuracy_limited when sigma_r < sqrt(eps_W) sigma_1 (W: the precision of the
+            /// products), rank_deficient when sigma_r <= sqrt(max(m, n)) eps_W sigma_1.
             randomized
         };
 
@@ -61,12 +68,13 @@ namespace tessera::spectral
             bool renormalize_both_sides = false;
             bool float32_products = true;  ///< randomized: run the big GEMMs in float32 (also for double A)
             std::uint64_t seed = 0x7e55e7a5eedULL;  ///< randomized: Gaussian test matrix seed
-            /// gram: largest acceptable estimated relative error eps_double (sigma_1 / sigma_r)^2
-            /// of the smallest requested singular value; 0 means the default for T
-            /// (1e-4 for float, 1e-8 for double).
+            /// gram and exact: largest acceptable estimated relative error of the smallest
+            /// requested singular value sigma_r (gram: eps_double (sigma_1 / sigma_r)^2; exact:
+            /// eps_T sigma_1 / sigma_r); 0 means the default for T (1e-4 for float, 1e-8 for double).
             double gram_tolerance = 0.0;
-            /// gram: when the tolerance is not met, rerun with exact (status fallback_used);
-            /// when false, return the gram result with status accuracy_limited.
+            /// gram: when its tail is unresolved (accuracy_limited or rank_deficient), rerun exact
+            /// in double (status fallback_used, or exact's own report); when false, return the
+            /// gram result with that status.
             bool gram_fallback = true;
             bool flip_signs = true;  ///< apply svd_flip (largest-|.| entry of each U column positive)
         };
@@ -79,7 +87,9 @@ namespace tessera::spectral
             xt::xtensor<T, 2> U;    ///< [m, r], orthonormal columns (left singular vectors)
             xt::xtensor<T, 1> S;    ///< [r], singular values, descending, non-negative
             xt::xtensor<T, 2> Vt;   ///< [r, n], orthonormal rows (right singular vectors)
-            tessera::status status;  ///< ok, fallback_used, accuracy_limited or not_converged
+            /// ok, fallback_used, rank_deficient, accuracy_limited or not_converged (docs/spectral.md,
+            /// "What status means")
+            tessera::status status;
             svd_method method = svd_method::exact;  ///< the method that produced the factors
 
             /// Number of singular triplets r.
@@ -152,13 +162,7 @@ namespace tessera::spectral
                     shape_to_string(A.shape()));
             const T* p = A.data();
             const std::size_t count = A.size();
-            std::size_t bad = count;
-            for (std::size_t i = 0; i < count; ++i)
-                if (!std::isfinite(p[i]))
-                {
-                    bad = i;
-                    break;
-                }
+            const std::size_t bad = tessera::detail::first_non_finite(p, count);  // the core check's scan
             require(bad == count, fn, param, " must be finite, got ", count == bad ? T(0) : p[bad], " at (",
                     bad / A.shape(1), ", ", bad % A.shape(1), ") of ", param, " ", shape_to_string(A.shape()));
         }

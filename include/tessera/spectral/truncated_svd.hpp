@@ -6,6 +6,9 @@
 #include <algorithm>
 #include <cmath>
 #include <cstddef>
+#include <limits>
+#include <string>
+#include <type_traits>
 #include <utility>
 
 #include <xtensor/xtensor.hpp>
@@ -15,6 +18,7 @@
 #include "../core/traits.hpp"
 #include "detail/gram_svd.hpp"
 #include "detail/randomized_svd.hpp"
+#include "detail/tail_status.hpp"
 #include "svd_result.hpp"
 
 namespace tessera::spectral
@@ -44,23 +48,42 @@ namespace tessera::spectral
         }
 
         /// The leading r triplets from LAPACK's full thin SVD (gesdd, gesvd fallback;
-        /// lapack::svd hands tall inputs to gesdd's QR-first route).
-        template <class T>
-        svd_result<T> exact_svd(const xt::xtensor<T, 2>& A, std::size_t r)
+        /// lapack::svd hands tall inputs to gesdd's QR-first route), run in precision W (W = double
+        /// for float A when the float SVD cannot resolve the tail). status: LAPACK's
+        /// (fallback_used, not_converged) merged with the tail rule: rank_deficient when
+        /// sigma_r <= sqrt(max(m, n)) eps_W sigma_1, accuracy_limited when eps_W sigma_1 / sigma_r > tolerance.
+        template <class W, class T>
+        svd_result<T> exact_svd(const xt::xtensor<T, 2>& A, std::size_t r, double tolerance)
         {
             const std::size_t m = A.shape(0), n = A.shape(1);
-            auto f = tessera::lapack::svd<T>(A);
+            auto f = [&] {
+                if constexpr (std::is_same_v<W, T>)
+                    return tessera::lapack::svd<W>(A);
+                else
+                {
+                    xt::xtensor<W, 2> Aw = xt::xtensor<W, 2>::from_shape({m, n});
+                    std::copy(A.begin(), A.end(), Aw.begin());
+                    return tessera::lapack::svd<W>(std::move(Aw));
+                }
+            }();
             const std::size_t k = f.S.size();
+            const double s1 = static_cast<double>(f.S(0)), sr = static_cast<double>(f.S(r - 1));
+            const double eps = eps_of<W>();
             svd_result<T> out;
             out.method = svd_method::exact;
-            out.status = std::move(f.status);
-            if (r == k)
-            {
-                out.U = std::move(f.U);
-                out.S = std::move(f.S);
-                out.Vt = std::move(f.Vt);
-                return out;
-            }
+            const char* route = std::is_same_v<W, float> ? "exact (gesdd in float)" : "exact (gesdd in double)";
+            const double zero = std::sqrt(static_cast<double>(std::max(m, n))) * eps * s1;
+            const double est = sr > 0.0 ? eps * s1 / sr : std::numeric_limits<double>::infinity();
+            out.status = merge_status(std::move(f.status),
+                                      tail_status(route, f.S, r, zero, est, tolerance, "eps*sigma_1/sigma_r"));
+            if constexpr (std::is_same_v<W, T>)
+                if (r == k)
+                {
+                    out.U = std::move(f.U);
+                    out.S = std::move(f.S);
+                    out.Vt = std::move(f.Vt);
+                    return out;
+                }
             out.U = xt::xtensor<T, 2>::from_shape({m, r});
             for (std::size_t i = 0; i < m; ++i)
                 std::copy(f.U.data() + i * k, f.U.data() + i * k + r, out.U.data() + i * r);
@@ -91,15 +114,21 @@ namespace tessera::spectral
         ///
         /// Methods (options.method; see svd_method and choose_svd_method for `automatic`):
         ///  - exact: gesdd (gesvd fallback, status fallback_used). Cost O(m n min(m, n)).
-        ///  - gram: A^T A (A A^T when wide) accumulated in double, eigh, U = A V S^-1. Relative
-        ///    error of sigma_i ~ eps_double (sigma_1/sigma_i)^2; when that estimate for sigma_r
-        ///    exceeds options.gram_tolerance the exact path runs instead (status fallback_used),
-        ///    or, with gram_fallback = false, the gram result is returned with status
-        ///    accuracy_limited. Cost m n^2 (dsyrk) + O(n^3) + 2 m n r.
+        ///  - gram: A^T A (A A^T when wide) accumulated in double, eigh, U = A V S^-1 (U^T U checked
+        ///    in double where a loss is plausible; recomputed with double products for float when
+        ///    it is off by more than 1e-5). Relative error of sigma_i ~ eps_double (sigma_1/sigma_i)^2. When the
+        ///    tail is unresolved (that estimate for sigma_r above options.gram_tolerance, sigma_r
+        ///    below the Gram's numerical zero, or U not orthonormal) the exact path runs instead,
+        ///    in double (status fallback_used), or, with gram_fallback = false, the gram result is
+        ///    returned with status accuracy_limited / rank_deficient. Cost m n^2 (dsyrk) + O(n^3)
+        ///    + 2 m n r, plus up to m r^2 for the U check when a loss is plausible.
         ///  - randomized: HMT range finder with l = rank + oversampling columns and
         ///    power_iterations re-normalized (LU or QR) subspace iterations, GEMMs in float32 by
         ///    default; seeded by options.seed (same seed, same bits at any thread count).
         ///    Cost (4 q + 4) m n l flops. Error close to optimal for decaying spectra.
+        /// Every route reports in `status` a sigma_r it cannot resolve (rules on svd_method and
+        /// docs/spectral.md "What status means"): rank_deficient when sigma_r is numerically zero
+        /// for the route, accuracy_limited when its estimated error is above tolerance.
         /// \param A matrix [m, n] of float or double, non-empty, all entries finite.
         /// \param rank 1 <= rank <= min(m, n).
         /// \return svd_result{U [m, rank], S [rank] descending, Vt [rank, n], status, method};
@@ -125,19 +154,26 @@ namespace tessera::spectral
             {
                 case svd_method::gram:
                 {
-                    out = gram_svd(A, rank, gram_tolerance_for<T>(options));
-                    if (out.status.code == status_code::accuracy_limited && options.gram_fallback)
+                    const double tol = gram_tolerance_for<T>(options);
+                    out = gram_svd(A, rank, tol);
+                    const bool unresolved = out.status.code == status_code::accuracy_limited ||
+                                            out.status.code == status_code::rank_deficient;
+                    if (unresolved && options.gram_fallback)
                     {
+                        // The fallback runs in double: a float gesdd resolves sigma_i only to
+                        // eps_float sigma_1, worse than the gram result it replaces.
                         std::string why = out.status.message;
-                        out = exact_svd(A, rank);
-                        if (out.status.ok())
-                            out.status = {status_code::fallback_used, concat(why, "; exact (gesdd) used instead")};
+                        out = exact_svd<double>(A, rank, tol);
+                        const char* how = "; exact (gesdd in double) used instead";
+                        out.status = out.status.ok()
+                                         ? tessera::status{status_code::fallback_used, concat(why, how)}
+                                         : tessera::status{out.status.code, concat(why, how, ": ", out.status.message)};
                     }
                     break;
                 }
                 case svd_method::randomized: out = randomized_svd(A, rank, options); break;
                 case svd_method::exact:
-                case svd_method::automatic: out = exact_svd(A, rank); break;
+                case svd_method::automatic: out = exact_svd<T>(A, rank, gram_tolerance_for<T>(options)); break;
             }
             if (options.flip_signs)
                 svd_flip(out.U, out.Vt);

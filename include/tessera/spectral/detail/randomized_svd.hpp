@@ -5,7 +5,9 @@
 /// svd_method::randomized.
 
 #include <algorithm>
+#include <cmath>
 #include <cstddef>
+#include <limits>
 #include <type_traits>
 
 #include <xtensor/xtensor.hpp>
@@ -15,6 +17,7 @@
 #include "../../core/random.hpp"
 #include "../svd_result.hpp"
 #include "orthonormalize.hpp"
+#include "tail_status.hpp"
 
 namespace tessera::spectral::detail
 {
@@ -106,6 +109,16 @@ namespace tessera::spectral::detail
         tessera::blas::gemm(tessera::blas::op::transpose, tessera::blas::op::none, W(1), Q, A, W(0), B);
         auto out = svd_from_projection<T, W>(Q, B, r);
         out.method = svd_method::randomized;
+        // Directions below sqrt(eps_W) sigma_1 are lost to rounding in the W-precision power
+        // iterations (near full rank they come back 60-100 % too small): report them.
+        const double s1 = static_cast<double>(out.S(0)), sr = static_cast<double>(out.S(r - 1));
+        const double eps = eps_of<W>();
+        out.status = merge_status(
+            std::move(out.status),
+            tail_status(std::is_same_v<W, float> ? "randomized (float32 products)" : "randomized (double products)",
+                        out.S, r, std::sqrt(static_cast<double>(std::max(m, n))) * eps * s1,
+                        sr > 0.0 ? std::sqrt(eps) * s1 / sr : std::numeric_limits<double>::infinity(), 1.0,
+                        "sqrt(eps_products)*sigma_1/sigma_r", "the resolution limit"));
         return out;
     }
 
