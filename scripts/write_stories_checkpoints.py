@@ -1,10 +1,13 @@
 #!/usr/bin/env python3
 """Writes a llama2.c "v0" checkpoint (default: ../shared/data/stories260K/stories260K.bin) as a
 Hugging Face llama-layout folder: config.json (LlamaConfig fields) and model.safetensors (or
-shards model-0000k-of-0000n.safetensors with model.safetensors.index.json), using only numpy.
+shards model-0000k-of-0000n.safetensors with model.safetensors.index.json), or as a GGUF file
+(--gguf FILE, llama.cpp's llama layout, F32 or F16), using only numpy.
 
     python3 scripts/write_stories_checkpoints.py --out DIR [--bin FILE] [--dtype F32|F16|BF16]
                                                  [--shards N]
+    python3 scripts/write_stories_checkpoints.py --gguf FILE [--bin FILE] [--tokenizer tok512.bin]
+                                                 [--dtype F32|F16]
 
 Tensor names follow transformers' LlamaForCausalLM:
     model.embed_tokens.weight                          token_embedding [vocab, dim]
@@ -25,6 +28,15 @@ does, the rows of q_proj and k_proj are permuted within each head,
 (row h*head + 2i + j goes to row h*head + j*head/2 + i), so an HF forward pass with these
 weights computes the same attention as llama2.c's. k_proj uses num_key_value_heads. The inverse
 (for checking) is w.reshape(heads, 2, head // 2, in).transpose(0, 2, 1, 3).reshape(out, in).
+
+GGUF (version 3, alignment 32) follows llama.cpp's convert_hf_to_gguf.py for llama: tensors
+token_embd, blk.L.{attn_norm,attn_q,attn_k,attn_v,attn_output,ffn_norm,ffn_gate,ffn_down,ffn_up},
+output_norm (output absent when tied), ne = [in, out]; norms always F32. That script permutes HF's
+q/k rows back to Meta's order, so GGUF holds wq and wk exactly as llama2.c does (no permutation
+here). Metadata: general.architecture = "llama", llama.{context_length, embedding_length,
+block_count, feed_forward_length, rope.dimension_count, attention.head_count,
+attention.head_count_kv, attention.layer_norm_rms_epsilon, rope.freq_base}, and, when the
+llama2.c tokenizer is given, tokenizer.ggml.{model, tokens, scores, token_type, bos/eos ids}.
 """
 import argparse
 import json
@@ -120,6 +132,88 @@ def hf_tensors(h, shared, w):
     return t
 
 
+GGUF_TYPES = {"u32": 4, "i32": 5, "f32": 6, "str": 8, "arr": 9}
+
+
+def gguf_str(v):
+    b = v.encode("utf-8")
+    return np.uint64(len(b)).astype("<u8").tobytes() + b
+
+
+def gguf_kv(key, kind, value):
+    """One GGUF key/value: key, value type, value (arrays: (element kind, list))."""
+    out = gguf_str(key) + np.uint32(GGUF_TYPES[kind]).astype("<u4").tobytes()
+    if kind == "arr":
+        ek, vals = value
+        out += np.uint32(GGUF_TYPES[ek]).astype("<u4").tobytes() + np.uint64(len(vals)).astype("<u8").tobytes()
+        if ek == "str":
+            return out + b"".join(gguf_str(v) for v in vals)
+        return out + np.asarray(vals, dtype={"u32": "<u4", "i32": "<i4", "f32": "<f4"}[ek]).tobytes()
+    if kind == "str":
+        return out + gguf_str(value)
+    return out + np.asarray(value, dtype={"u32": "<u4", "i32": "<i4", "f32": "<f4"}[kind]).tobytes()
+
+
+def read_tokenizer(path, vocab):
+    """Tokens and scores of a llama2.c tokenizer (tok512.bin), in sentencepiece spelling."""
+    raw = open(path, "rb").read()
+    at, tokens, scores = 4, [], []
+    for _ in range(vocab):
+        score, n = np.frombuffer(raw, "<f4", 1, at)[0], int(np.frombuffer(raw, "<i4", 1, at + 4)[0])
+        tokens.append(raw[at + 8:at + 8 + n].decode("utf-8").replace(" ", "\u2581"))
+        scores.append(float(score))
+        at += 8 + n
+    tokens[0:3] = ["<unk>", "<s>", "</s>"]  # llama2.c's export spells these "\n<s>\n", "\n</s>\n"
+    return tokens, scores
+
+
+def write_gguf(path, h, shared, w, dtype, tokenizer=None):
+    """llama2.c arrays as a GGUF llama file (see the module doc)."""
+    L, head = h["n_layers"], h["dim"] // h["n_heads"]
+    tensors = [("token_embd.weight", w["token_embedding"])]
+    for l in range(L):
+        p = f"blk.{l}."
+        tensors += [(p + "attn_norm.weight", w["rms_att"][l]), (p + "attn_q.weight", w["wq"][l]),
+                    (p + "attn_k.weight", w["wk"][l]), (p + "attn_v.weight", w["wv"][l]),
+                    (p + "attn_output.weight", w["wo"][l]), (p + "ffn_norm.weight", w["rms_ffn"][l]),
+                    (p + "ffn_gate.weight", w["w1"][l]), (p + "ffn_down.weight", w["w2"][l]),
+                    (p + "ffn_up.weight", w["w3"][l])]
+    tensors.append(("output_norm.weight", w["rms_final"]))
+    if not shared:
+        tensors.append(("output.weight", w["classifier"]))
+    kv = [gguf_kv("general.architecture", "str", "llama"), gguf_kv("general.name", "str", "stories260K"),
+          gguf_kv("general.alignment", "u32", 32), gguf_kv("general.file_type", "u32", 0 if dtype == "F32" else 1),
+          gguf_kv("llama.context_length", "u32", h["seq_len"]), gguf_kv("llama.embedding_length", "u32", h["dim"]),
+          gguf_kv("llama.block_count", "u32", L), gguf_kv("llama.feed_forward_length", "u32", h["hidden_dim"]),
+          gguf_kv("llama.rope.dimension_count", "u32", head), gguf_kv("llama.attention.head_count", "u32", h["n_heads"]),
+          gguf_kv("llama.attention.head_count_kv", "u32", h["n_kv_heads"]),
+          gguf_kv("llama.attention.layer_norm_rms_epsilon", "f32", 1e-5), gguf_kv("llama.rope.freq_base", "f32", 10000.0)]
+    if tokenizer:
+        tokens, scores = read_tokenizer(tokenizer, abs(h["vocab_size"]))
+        types = [2 if i == 0 else 3 if i < 3 else 6 if t.startswith("<0x") and t.endswith(">") else 1
+                 for i, t in enumerate(tokens)]
+        kv += [gguf_kv("tokenizer.ggml.model", "str", "llama"), gguf_kv("tokenizer.ggml.tokens", "arr", ("str", tokens)),
+               gguf_kv("tokenizer.ggml.scores", "arr", ("f32", scores)),
+               gguf_kv("tokenizer.ggml.token_type", "arr", ("i32", types)),
+               gguf_kv("tokenizer.ggml.bos_token_id", "u32", 1), gguf_kv("tokenizer.ggml.eos_token_id", "u32", 2)]
+    infos, blobs, off = [], [], 0
+    for name, a in tensors:
+        t = "F32" if a.ndim == 1 else dtype  # llama.cpp keeps norms in F32
+        b = np.ascontiguousarray(a, dtype="<f4" if t == "F32" else "<f2").tobytes()
+        infos.append(gguf_str(name) + np.uint32(a.ndim).astype("<u4").tobytes() +
+                     np.asarray(a.shape[::-1], dtype="<u8").tobytes() +
+                     np.uint32(0 if t == "F32" else 1).astype("<u4").tobytes() + np.uint64(off).astype("<u8").tobytes())
+        blobs.append(b + b"\0" * (-len(b) % 32))
+        off += len(blobs[-1])
+    head_bytes = (b"GGUF" + np.uint32(3).astype("<u4").tobytes() + np.uint64(len(tensors)).astype("<u8").tobytes() +
+                  np.uint64(len(kv)).astype("<u8").tobytes() + b"".join(kv) + b"".join(infos))
+    with open(path, "wb") as f:
+        f.write(head_bytes + b"\0" * (-len(head_bytes) % 32))
+        for b in blobs:
+            f.write(b)
+    return len(tensors)
+
+
 def config(h, shared, dtype):
     return {
         "architectures": ["LlamaForCausalLM"], "model_type": "llama",
@@ -136,11 +230,21 @@ def main():
     here = os.path.dirname(os.path.abspath(__file__))
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--bin", default=os.path.join(here, "..", "..", "shared", "data", "stories260K", "stories260K.bin"))
-    ap.add_argument("--out", required=True, help="output folder (created)")
+    ap.add_argument("--out", help="output folder (created)")
+    ap.add_argument("--gguf", help="write a GGUF file instead of a folder")
+    ap.add_argument("--tokenizer", help="llama2.c tokenizer (tok512.bin) to embed in the GGUF file")
     ap.add_argument("--dtype", choices=("F32", "F16", "BF16"), default="F32")
     ap.add_argument("--shards", type=int, default=1, help="N > 1 writes N shards and model.safetensors.index.json")
     a = ap.parse_args()
+    if bool(a.out) == bool(a.gguf):
+        ap.error("give exactly one of --out DIR and --gguf FILE")
     h, shared, w = read_llama2c(a.bin)
+    if a.gguf:
+        if a.dtype == "BF16":
+            ap.error("--gguf writes F32 or F16")
+        n = write_gguf(a.gguf, h, shared, w, a.dtype, a.tokenizer)
+        print(f"{a.gguf}: {n} tensors, {a.dtype}, tie_word_embeddings={shared}")
+        return
     tensors = hf_tensors(h, shared, w)
     os.makedirs(a.out, exist_ok=True)
     with open(os.path.join(a.out, "config.json"), "w") as f:
