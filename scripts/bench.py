@@ -16,10 +16,11 @@ import sys
 import time
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-MODULES = ["io", "stats", "simplex", "spectral", "projection", "tt", "ternary", "align", "compress"]
+MODULES = ["io", "stats", "simplex", "spectral", "projection", "tt", "ternary", "align", "compress", "model"]
 # full runs only: the 50,000x2560 PCA bridge; the AVX2 / scalar variants of the ternary GEMVs
 QUICK_SKIP = {"align": ["--benchmark_filter=-pca"],
-              "ternary": ["--benchmark_filter=-ternary_gemv(_base3)?/[0-9]+/[0-9]+/[12]/[12]/"]}
+              "ternary": ["--benchmark_filter=-ternary_gemv(_base3)?/[0-9]+/[0-9]+/[12]/[12]/"],
+              "model": ["--benchmark_filter=BM_model_battery/2/"]}  # 2 layers, not the 24-layer 0.5B model
 
 
 def run_bench(binary, out_json, quick, extra=()):

@@ -176,6 +176,62 @@ namespace example
         }
     };
 
+    /// A heatmap of a square or rectangular matrix `values` (rows top to bottom) on a diverging
+    /// scale over [lo, hi] (blue at lo, white at the midpoint, red at hi), with row and column
+    /// labels and the value of each cell as a tooltip.
+    struct heatmap
+    {
+        std::string title, id;
+        std::vector<std::string> row_labels, col_labels;
+        std::vector<std::vector<double>> values;
+        double lo = 0.0, hi = 1.0;
+        int cell = 18;
+
+        std::string svg() const
+        {
+            const double L = 48, T = 34, B = 40;
+            const std::size_t nr = values.size(), nc = nr ? values[0].size() : 0;
+            const double c = cell, width = L + c * static_cast<double>(nc) + 90, height = T + c * static_cast<double>(nr) + B;
+            std::ostringstream o;
+            o << "<svg xmlns=\"http://www.w3.org/2000/svg\" class=\"heatmap\" id=\"" << html_escape(id) << "\" width=\""
+              << width << "\" height=\"" << height << "\" font-family=\"sans-serif\" font-size=\"10\">\n";
+            o << "<rect x=\"0\" y=\"0\" width=\"" << width << "\" height=\"" << height << "\" fill=\"white\"/>\n";
+            o << "<text x=\"4\" y=\"20\" font-size=\"14\" font-weight=\"bold\">" << html_escape(title) << "</text>\n";
+            auto color = [&](double v) {
+                const double u = std::isfinite(v) ? std::clamp((2 * v - lo - hi) / (hi > lo ? hi - lo : 1.0), -1.0, 1.0) : 0.0;
+                const int a = int(255 - 215 * std::abs(u));
+                char buf[16];
+                std::snprintf(buf, sizeof buf, "#%02x%02x%02x", u > 0 ? 255 : a, a, u > 0 ? a : 255);
+                return std::string(buf);
+            };
+            const std::size_t step = std::max<std::size_t>(1, static_cast<std::size_t>(std::ceil(12.0 / c)));
+            for (std::size_t i = 0; i < nr; ++i)
+            {
+                const double y = T + c * static_cast<double>(i);
+                if (i % step == 0 && i < row_labels.size())
+                    o << "<text x=\"" << L - 4 << "\" y=\"" << y + c / 2 + 3 << "\" text-anchor=\"end\">"
+                      << html_escape(row_labels[i]) << "</text>";
+                for (std::size_t j = 0; j < nc && j < values[i].size(); ++j)
+                    o << "<rect x=\"" << L + c * static_cast<double>(j) << "\" y=\"" << y << "\" width=\"" << c
+                      << "\" height=\"" << c << "\" fill=\"" << color(values[i][j]) << "\"><title>"
+                      << (i < row_labels.size() ? html_escape(row_labels[i]) : "") << ", "
+                      << (j < col_labels.size() ? html_escape(col_labels[j]) : "") << ": " << fmt(values[i][j], 4)
+                      << "</title></rect>";
+                o << "\n";
+            }
+            for (std::size_t j = 0; j < nc && j < col_labels.size(); j += step)
+                o << "<text x=\"" << L + c * (static_cast<double>(j) + 0.5) << "\" y=\"" << T + c * static_cast<double>(nr) + 12
+                  << "\" text-anchor=\"middle\">" << html_escape(col_labels[j]) << "</text>";
+            const double kx = L + c * static_cast<double>(nc) + 14, kh = std::max(60.0, c * static_cast<double>(nr));
+            for (int k = 0; k < 20; ++k)
+                o << "<rect x=\"" << kx << "\" y=\"" << T + kh * (19 - k) / 20 << "\" width=\"14\" height=\"" << kh / 20 + 0.5
+                  << "\" fill=\"" << color(lo + (hi - lo) * (k + 0.5) / 20) << "\"/>";
+            o << "<text x=\"" << kx + 18 << "\" y=\"" << T + 8 << "\">" << fmt(hi) << "</text><text x=\"" << kx + 18
+              << "\" y=\"" << T + kh << "\">" << fmt(lo) << "</text>\n</svg>\n";
+            return o.str();
+        }
+    };
+
     /// A self-contained HTML page: headings, paragraphs, tables and inline SVG plots.
     class html_page
     {
@@ -184,6 +240,7 @@ namespace example
         void heading(const std::string& text) { m_body << "<h2>" << html_escape(text) << "</h2>\n"; }
         void paragraph(const std::string& text) { m_body << "<p>" << html_escape(text) << "</p>\n"; }
         void add(const plot& p) { m_body << "<figure>" << p.svg() << "</figure>\n"; }
+        void add(const heatmap& h) { m_body << "<figure>" << h.svg() << "</figure>\n"; }
         void table(const std::vector<std::string>& header, const std::vector<std::vector<std::string>>& rows)
         {
             m_body << "<table><tr>";

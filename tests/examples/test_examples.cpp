@@ -537,6 +537,7 @@ TEST_CASE("ternary_layer: the stories260K FFN through 2-bit, base-3 and f16-scal
 }
 
 #include <cmath>
+#include <functional>
 #include <iterator>
 
 #include <tessera/model/battery.hpp>
@@ -561,7 +562,26 @@ TEST_CASE("model_terrain: stories260K --json is run_battery's report, --html has
         CHECK((done[i] == i + 1 && totals[i] == done.size()));
 
     const json j = run_json(exe, data.string());
-    CHECK(j == tmod::to_json(rep));  // bit for bit: JSON doubles round-trip
+    // the same report; numbers to 1e-9 relative (OpenBLAS's results depend on its thread count)
+    std::size_t compared = 0;
+    const std::function<void(const json&, const json&, const std::string&)> same =
+        [&](const json& x, const json& y, const std::string& at) {
+            REQUIRE_MESSAGE((x.type() == y.type() || (x.is_number() && y.is_number())), at);
+            if (x.is_object() || x.is_array())
+            {
+                REQUIRE_MESSAGE(x.size() == y.size(), at);
+                for (auto it = x.begin(); it != x.end(); ++it)
+                    same(*it, x.is_object() ? y.at(it.key()) : y.at(static_cast<std::size_t>(std::distance(x.begin(), it))),
+                         at + "/" + (x.is_object() ? it.key() : std::to_string(std::distance(x.begin(), it))));
+            }
+            else if (x.is_number())
+                CHECK_MESSAGE(std::abs(x.get<double>() - y.get<double>()) <= 1e-9 * std::max(1.0, std::abs(y.get<double>())), at);
+            else
+                CHECK_MESSAGE(x == y, at);
+            ++compared;
+        };
+    same(j, tmod::to_json(rep), "");
+    CHECK(compared > 1000);  // 1774 values on stories260K
     REQUIRE(j["tensors"].size() == 36);  // 5 layers x 7 weights + token_embedding
     CHECK(j["layers"].size() == 5);
     CHECK(j["embedding"]["tie"]["tied"] == true);

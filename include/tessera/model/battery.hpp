@@ -5,6 +5,7 @@
 /// the embedding terrain, gathered in one battery_report with a JSON form.
 
 #include <cstddef>
+#include <functional>
 #include <map>
 #include <string>
 #include <utility>
@@ -32,6 +33,9 @@ namespace tessera::model
         bool layers = true;              ///< per-layer QK^T and FFN-neuron metrics
         bool cross_layer = true;         ///< cross-layer cosine matrices
         bool embedding_terrain = true;   ///< embedding terrain (the costliest part on a large vocabulary)
+        /// Called after each unit of work with (done, total, what): one unit per measured 2-D
+        /// weight, per layer block and for the embedding; `what` names it. Empty: never called.
+        std::function<void(std::size_t, std::size_t, const std::string&)> progress;
     };
 
     /// One 2-D weight of the report.
@@ -109,9 +113,27 @@ namespace tessera::model
                 else
                     singles.push_back(i);
             }
+            std::map<std::pair<std::ptrdiff_t, std::string>, std::map<tensor_role, std::size_t>> blocks;
+            if (options.layers)
+                for (const auto& [key, idx] : by_type)
+                    for (std::size_t i : idx)
+                        if (cat[i].layout == tensor_layout::out_in)
+                            blocks[{cat[i].layer, key.second}][key.first] = i;
+            bool has_embedding = false;
+            for (std::size_t i : singles)
+                has_embedding = has_embedding || cat[i].role == tensor_role::embedding;
+            std::size_t done = 0, total = singles.size() + blocks.size();
+            total += options.embedding_terrain && has_embedding ? 1u : 0u;
+            for (const auto& kv : by_type)
+                total += kv.second.size();
+            auto tick = [&](const std::string& what) {
+                if (options.progress)
+                    options.progress(++done, total, what);
+            };
             auto row_of = [&](std::size_t i, const xt::xtensor<float, 2>& W) {
                 tensor_row r{ts[i].name, cat[i].role, cat[i].layer, ts[i].shape, measure_weight(W, options.weights)};
                 rep.tensors.push_back(std::move(r));
+                tick(ts[i].name);
             };
             for (const auto& [key, idx] : by_type)
             {
@@ -139,11 +161,6 @@ namespace tessera::model
                 row_of(i, ck.read<float, 2>(ts[i].name));
             if (options.layers)
             {
-                std::map<std::pair<std::ptrdiff_t, std::string>, std::map<tensor_role, std::size_t>> blocks;
-                for (const auto& [key, idx] : by_type)
-                    for (std::size_t i : idx)
-                        if (cat[i].layout == tensor_layout::out_in)
-                            blocks[{cat[i].layer, key.second}][key.first] = i;
                 const auto& cfg = ck.config();
                 for (const auto& [lk, roles] : blocks)
                 {
@@ -172,6 +189,7 @@ namespace tessera::model
                     }
                     if (L.has_qk || L.has_ffn)
                         rep.layers.push_back(std::move(L));
+                    tick(concat("layer ", lk.first, " QK and FFN"));
                 }
             }
             if (options.embedding_terrain)
@@ -190,6 +208,7 @@ namespace tessera::model
                             rep.embedding.tie = {true, true, 1.0, 1.0, 0.0};
                         rep.has_embedding = true;
                         rep.embedding_name = ts[i].name;
+                        tick(ts[i].name + " terrain");
                         break;
                     }
             return rep;

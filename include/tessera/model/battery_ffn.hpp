@@ -155,8 +155,9 @@ namespace tessera::model
 
         /// Cosine matrix C [L, L] of the flattened same-type weights of L layers:
         /// C_ij = <W_i, W_j>_F / (||W_i||_F ||W_j||_F) (0 when either is zero), in double: column
-        /// strips of 4096 elements of every layer converted to double, one dsyrk per strip (one
-        /// read of the weights, L^2 N flops). No weight is copied whole.
+        /// strips of max(4096, 2^20 / L) elements of every layer (an 8 MB buffer) converted to
+        /// double, one dsyrk per strip (one read of the weights, L^2 N flops). No weight is copied
+        /// whole; few BLAS calls (thousands of tiny threaded dsyrk cost seconds on a loaded machine).
         /// \param layers L >= 1 pointers to matrices of one shape.
         /// \throws tessera::invalid_argument for no layers, a null pointer, differing shapes or non-finite weights.
         template <class T>
@@ -172,7 +173,8 @@ namespace tessera::model
                         shape_to_string(layers[0]->shape()), " like layers[0], got ", shape_to_string(layers[i]->shape()));
                 require_finite(*layers[i], fn, "layers[i]");
             }
-            const std::size_t N = layers[0]->size(), strip = 4096, w0 = std::min(strip, N);
+            const std::size_t N = layers[0]->size(), strip = std::max<std::size_t>(4096, (std::size_t(1) << 20) / L);
+            const std::size_t w0 = std::min(strip, N);
             xt::xtensor<double, 2> G = xt::zeros<double>({L, L});
             std::vector<double> buf(L * std::max<std::size_t>(w0, 1));
             const int li = static_cast<int>(L);
