@@ -452,11 +452,14 @@ TEST_CASE("cross_space_alignment: GloVe 100d <-> USE-lite reproduces the referen
     REQUIRE(d.size() == 2);
     CHECK(d[0]["p_at_1"].get<double>() == doctest::Approx(0.51).epsilon(0.08));  // reference: about 0.51
     CHECK(d[1]["p_at_1"].get<double>() == doctest::Approx(0.67).epsilon(0.08));  // reference: about 0.67
-    for (const auto& r : d)
+    for (std::size_t i = 0; i < d.size(); ++i)
     {
+        const auto& r = d[i];
         CHECK(r["p_at_1"].get<double>() <= r["p_at_5"].get<double>());
         CHECK(r["p_at_5"].get<double>() <= r["p_at_10"].get<double>());
-        CHECK(r["status"] == "ok");
+        // GloVe 100 -> USE 256 (p < q): the polar factor is the least-squares R, ok. USE 256 ->
+        // GloVe 100 (p > q): it is not, and procrustes says so (docs/align.md).
+        CHECK(r["status"] == (i == 0 ? "ok" : "accuracy_limited"));
     }
 }
 
