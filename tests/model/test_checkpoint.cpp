@@ -238,7 +238,7 @@ TEST_CASE("a single .safetensors file uses config.json beside it; stated fields 
     CHECK(bare.format() == mdl::checkpoint_format::safetensors);
     CHECK(bare.config().n_layers == 2);
     CHECK(bare.config().hidden == 4);
-    CHECK(bare.config().tie_word_embeddings);
+    CHECK_FALSE(bare.config().tie_word_embeddings);  // no config: architecture unknown, no tie inferred
     CHECK(bare.info("transformer.wte.weight").dtype == "BF16");
     CHECK(bare.role("transformer.h.1.attn.c_attn.weight").layout == mdl::tensor_layout::in_out);
     std::ofstream((dir / "config.json").string())
@@ -253,4 +253,21 @@ TEST_CASE("a single .safetensors file uses config.json beside it; stated fields 
     CHECK(gpt2.config().max_positions == 1024);
     CHECK(gpt2.config().vocab_size == 50257);
     CHECK(gpt2.config().tie_word_embeddings);  // absent from config.json: no lm_head tensor
+}
+
+TEST_CASE("an encoder without an output head is not reported as tied (BERT config, or no config)")
+{
+    namespace io = tessera::io;
+    const fs::path dir = temp_dir("encoder");
+    io::write_safetensors<float>((dir / "model.safetensors").string(),
+                                 {{"embeddings.word_embeddings.weight", xt::ones<float>({10, 4})},
+                                  {"encoder.layer.0.attention.self.query.weight", xt::ones<float>({4, 4})}});
+    const mdl::checkpoint bare((dir / "model.safetensors").string());
+    CHECK_FALSE(bare.config().tie_word_embeddings);
+    std::ofstream((dir / "config.json").string())
+        << R"({"architectures": ["BertModel"], "model_type": "bert", "num_hidden_layers": 1})";
+    const mdl::checkpoint bert(dir.string());
+    CHECK(bert.config().architecture == "BertModel");
+    CHECK_FALSE(bert.config().tie_word_embeddings);
+    CHECK_FALSE(tessera::model::is_generative(bert.config()));
 }

@@ -127,9 +127,26 @@ namespace tessera::model
             return c;
         }
 
+        /// True when `c` names a generative (decoder) model, whose missing output head means a tied
+        /// one: a config.json architecture `...ForCausalLM`, `...LMHeadModel` or
+        /// `...ForConditionalGeneration`, or a decoder model_type / GGUF architecture.
+        inline bool is_generative(const model_config& c)
+        {
+            for (const char* suffix : {"CausalLM", "LMHeadModel", "ForConditionalGeneration"})
+                if (c.architecture.find(suffix) != std::string::npos)
+                    return true;
+            for (const char* t : {"llama", "llama2.c", "qwen2", "qwen3", "mistral", "mixtral", "phi3", "gemma", "gemma2",
+                                  "gpt2", "gptj", "gpt_neox", "falcon", "starcoder2", "olmo", "stablelm", "bitnet"})
+                if (c.model_type == t || c.architecture == t)
+                    return true;
+            return false;
+        }
+
         /// Fills what `c` leaves unknown from the tensors: n_layers = 1 + the largest block index,
         /// vocab_size x hidden = the shape of the (first) embedding, n_kv_heads = n_heads, and
-        /// tie_word_embeddings (unless `tie_known`) = no lm_head tensor. `shapes[i]` belongs to `entries[i]`.
+        /// tie_word_embeddings (unless `tie_known`) = no lm_head tensor, for a generative model only
+        /// (is_generative): an encoder (BERT, USE-lite) or a checkpoint whose architecture is unknown
+        /// has no head to tie, so it stays false. `shapes[i]` belongs to `entries[i]`.
         inline void complete_config(model_config& c, const std::vector<catalog_entry>& entries,
                                     const std::vector<std::vector<std::size_t>>& shapes, bool tie_known)
         {
@@ -153,12 +170,13 @@ namespace tessera::model
             if (c.n_kv_heads == 0)
                 c.n_kv_heads = c.n_heads;
             if (!tie_known)
-                c.tie_word_embeddings = embedding && !head;
+                c.tie_word_embeddings = embedding && !head && is_generative(c);
         }
     }  // namespace detail
 
     using detail::complete_config;
     using detail::gguf_config;
+    using detail::is_generative;
     using detail::llama2_model_config;
     using detail::parse_hf_config;
 }  // namespace tessera::model
