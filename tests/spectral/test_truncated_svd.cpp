@@ -488,7 +488,9 @@ TEST_CASE("gram: U's orthonormality is checked and repaired with double products
         auto f = sp::truncated_svd(A, r, o);
         CHECK(f.status.ok());
         CHECK(f.method == sp::svd_method::gram);
-        CHECK(orthonormality_error(f.U) < 1e-6);
+        // status ok promises ||U^T U - I||_max <= 1e-5 for float (gram_svd.hpp's acceptance bound):
+        // measured 9.4e-6 at r = 64 under OpenBLAS's Prescott kernels, < 1e-6 under Haswell.
+        CHECK(orthonormality_error(f.U) <= 1e-5);
     }
     // A cliff (64 values at 1, then 3e-6): the eigenvectors of the tail are inaccurate in the
     // double Gram itself (orthonormality 2.5e-3 before, status ok): reported, then the default
