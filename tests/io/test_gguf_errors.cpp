@@ -23,7 +23,7 @@ namespace
         image& put(std::uint64_t v, int n)
         {
             for (int i = 0; i < n; ++i)
-                b.push_back(static_cast<char>((v >> (8 * i)) & 0xff));
+                b.push_back(static_cast<char>(i < 8 ? (v >> (8 * i)) & 0xff : 0));  // bytes past 8 are 0
             return *this;
         }
         image& header(std::uint64_t n_tensors, std::uint64_t n_kv, std::uint32_t version = 3)
