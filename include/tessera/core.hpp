@@ -1,11 +1,12 @@
 #pragma once
 /// \file core.hpp
 /// The core module: errors, status, traits, seeded counter-based RNG, parallel helpers,
-/// and the BLAS/LAPACK bridge.
+/// binary16/bfloat16 number conversions, and the BLAS/LAPACK bridge.
 
 #include "core/blas.hpp"
 #include "core/cpu.hpp"
 #include "core/errors.hpp"
+#include "core/half.hpp"
 #include "core/lapack.hpp"
 #include "core/parallel.hpp"
 #include "core/random.hpp"

@@ -4,6 +4,7 @@
 
 #include <doctest/doctest.h>
 #include <tessera/align/retrieval.hpp>
+#include <tessera/stats/knn.hpp>
 #include <tessera/core/random.hpp>
 #include <xtensor/xview.hpp>
 
@@ -168,5 +169,23 @@ TEST_CASE_TEMPLATE("zero rows have no direction: never retrieved, a zero query o
         CHECK(ref.status.ok());
         for (std::size_t k = 0; k < keep.size(); ++k)
             CHECK(r.rank[keep[k]] == ref.rank[k]);
+    }
+}
+
+TEST_CASE_TEMPLATE("retrieval_precision and stats::precision_at_k share one rank and one tie rule", T, float, double)
+{
+    // Exact ties: row 1 duplicates row 0; both count as retrieved first (ties in the query's favour).
+    xt::xtensor<T, 2> B = {{1, 0, 0}, {1, 0, 0}, {0, 1, 0}, {0, 0, 2}};
+    const auto r = retrieval_precision(B, B);
+    CHECK(r.rank == std::vector<std::size_t>{0, 0, 0, 0});
+    CHECK(r.at(1) == tessera::stats::precision_at_k(B, B, 1));
+    const auto X = tessera::random_normal<T>(120, 6, 31);
+    const auto Y = tessera::random_normal<T>(120, 6, 32);
+    const auto Qm = xt::xtensor<T, 2>(X + T(0.7) * Y);
+    for (std::size_t k : {1, 5, 10})
+    {
+        retrieval_options o;
+        o.ks = {k};
+        CHECK(retrieval_precision(Qm, X, o).at(k) == tessera::stats::precision_at_k(Qm, X, k));
     }
 }

@@ -16,7 +16,7 @@
 #include <doctest/doctest.h>
 #include <tessera/core/cpu.hpp>
 #include <tessera/core/random.hpp>
-#include <tessera/io/half.hpp>
+#include <tessera/core/half.hpp>
 #include <tessera/simplex/volume.hpp>
 #include <tessera/ternary/matmul.hpp>
 #include <tessera/ternary/quantize.hpp>
@@ -187,22 +187,22 @@ TEST_CASE("half: the dispatched F16C conversions equal the scalar ones on all 65
     for (std::uint32_t i = 0; i < 65536; ++i)
         h[i] = static_cast<std::uint16_t>(i);
     std::vector<float> f(h.size());
-    tessera::io::half_to(h.data(), f.data(), h.size());
+    tessera::half_to(h.data(), f.data(), h.size());
     int mismatches = 0;
     for (std::size_t i = 0; i < h.size(); ++i)
     {
-        const float r = tessera::io::half_to_float(h[i]);
+        const float r = tessera::half_to_float(h[i]);
         if ((h[i] & 0x7c00u) != 0x7c00u || (h[i] & 0x3ffu) == 0)  // NaNs may come back quieted
             mismatches += std::memcmp(&r, &f[i], 4) != 0;
     }
     std::vector<std::uint16_t> back(h.size());
     const auto probe = tessera::random_normal<float>(1, 4099, 5);  // plus a tail of 3
     std::vector<std::uint16_t> pb(probe.size());
-    tessera::io::to_half(f.data(), back.data(), f.size());
-    tessera::io::to_half(probe.data(), pb.data(), probe.size());
+    tessera::to_half(f.data(), back.data(), f.size());
+    tessera::to_half(probe.data(), pb.data(), probe.size());
     for (std::size_t i = 0; i < f.size(); ++i)
-        mismatches += back[i] != tessera::io::float_to_half(f[i]);
+        mismatches += back[i] != tessera::float_to_half(f[i]);
     for (std::size_t i = 0; i < probe.size(); ++i)
-        mismatches += pb[i] != tessera::io::float_to_half(probe.data()[i]);
+        mismatches += pb[i] != tessera::float_to_half(probe.data()[i]);
     CHECK(mismatches == 0);
 }

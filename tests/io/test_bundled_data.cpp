@@ -22,13 +22,13 @@ TEST_CASE("examples/data/glove100d_top10k is float16 [10000, 100] with 10,000 wo
     CHECK(vocab.words[0] == "the");
     CHECK(vocab.contains("queen"));
     const auto m = io::read_npy<float>(base + ".npy");
-    CHECK(m(0, 0) == io::half_to_float(io::float_to_half(-0.038194f)));
+    CHECK(m(0, 0) == tessera::half_to_float(tessera::float_to_half(-0.038194f)));
     const auto full = tessera_test::fetched_data("glove100d.npy");
     TESSERA_SKIP_IF_MISSING(full, "glove100d.npy (scripts/fetch_data.sh)");
     const auto g = io::map_npy<float>(full.string());
     int mismatches = 0;
     for (std::size_t i = 0; i < 10000 * 100; ++i)
-        mismatches += m.data()[i] != io::half_to_float(io::float_to_half(g.data()[i]));
+        mismatches += m.data()[i] != tessera::half_to_float(tessera::float_to_half(g.data()[i]));
     CHECK(mismatches == 0);
     const auto full_words = tessera_test::fetched_data("glove100d.words");
     TESSERA_SKIP_IF_MISSING(full_words, "glove100d.words (scripts/fetch_data.sh)");

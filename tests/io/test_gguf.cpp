@@ -193,7 +193,7 @@ TEST_CASE_TEMPLATE("write_gguf: files read back by tessera (and by gguf-py: gene
         }
     // the stored bytes are what the element-wise encoders give
     std::vector<unsigned char> f16(rows * cols * 2);
-    io::to_half_bytes(v.data(), f16.data(), v.size());
+    tessera::to_half_bytes(v.data(), f16.data(), v.size());
     CHECK(std::memcmp(f.raw("w.f16").data, f16.data(), f16.size()) == 0);
     // bad calls
     CHECK_THROWS_WITH_AS(io::write_gguf(p, md, std::vector<io::gguf_tensor<T>>{{"a", v, io::ggml_type::q4_k}}),

@@ -94,11 +94,11 @@ TEST_CASE_TEMPLATE("write -> read round trip for every stored dtype", T, float, 
         {
             T want = a.data()[i];
             if (t == io::dtype::float16)
-                want = static_cast<T>(io::half_to_float(std::is_same_v<T, float> ? io::float_to_half(static_cast<float>(want))
-                                                                                 : io::double_to_half(static_cast<double>(want))));
+                want = static_cast<T>(tessera::half_to_float(std::is_same_v<T, float> ? tessera::float_to_half(static_cast<float>(want))
+                                                                                 : tessera::double_to_half(static_cast<double>(want))));
             else if (t == io::dtype::bfloat16)
-                want = static_cast<T>(io::bfloat16_to_float(std::is_same_v<T, float> ? io::float_to_bfloat16(static_cast<float>(want))
-                                                                                     : io::double_to_bfloat16(static_cast<double>(want))));
+                want = static_cast<T>(tessera::bfloat16_to_float(std::is_same_v<T, float> ? tessera::float_to_bfloat16(static_cast<float>(want))
+                                                                                     : tessera::double_to_bfloat16(static_cast<double>(want))));
             else if (t == io::dtype::float32)
                 want = static_cast<T>(static_cast<float>(want));
             mismatches += back.data()[i] != want;

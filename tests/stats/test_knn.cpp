@@ -139,3 +139,31 @@ TEST_CASE_TEMPLATE("knn, recall_at_k and precision_at_k reject NaN / Inf input, 
     CHECK_THROWS_WITH_AS(tessera::stats::precision_at_k(X, G), "stats::precision_at_k: queries must be finite, got nan at [7, 2]",
                          tessera::invalid_argument);
 }
+
+TEST_CASE_TEMPLATE("precision_at_k counts ties in the query's favour and zero rows as misses", T, float, double)
+{
+    // base rows: e0, e0 (an exact duplicate), e1, 2 e2; the queries are the base rows. Every
+    // product is exact, so query 1's partner (row 1) ties with row 0 at the first place.
+    xt::xtensor<T, 2> B = {{1, 0, 0}, {1, 0, 0}, {0, 1, 0}, {0, 0, 2}};
+    using tessera::stats::knn_metric;
+    using tessera::stats::precision_at_k;
+    CHECK(precision_at_k(B, B, 1) == 1.0);  // the knn tie rule (smaller index first) gave 0.75
+    CHECK(precision_at_k(B, B, 1, knn_metric::l2) == 1.0);
+    xt::xtensor<T, 2> Q = B;
+    Q(3, 2) = T(1);  // l2: (0, 0, 1) is nearer its partner 2 e2 (distance 1) than e0 (sqrt 2)
+    CHECK(precision_at_k(Q, B, 1, knn_metric::l2) == 1.0);
+    // query 2 = (1, 1, 0) has cosine 1/sqrt 2 with rows 0, 1 and its partner 2: a three-way tie
+    xt::xtensor<T, 2> Q2 = {{1, 0, 0}, {1, 0, 0}, {1, 1, 0}, {0, 0, 1}};
+    xt::xtensor<T, 2> B2 = {{1, 0, 0}, {1, 0, 0}, {0, 1, 0}, {0, 0, 1}};
+    CHECK(precision_at_k(Q2, B2, 1) == 1.0);  // the knn tie rule gave 0.5
+    // a partner strictly behind one better row: rank 1, a miss at k = 1, a hit at k = 2
+    xt::xtensor<T, 2> Q3 = {{1, 0, 0}, {1, 0, 0}};
+    xt::xtensor<T, 2> B3 = {{1, 0, 0}, {1, 1, 0}};
+    CHECK(precision_at_k(Q3, B3, 1) == 0.5);
+    CHECK(precision_at_k(Q3, B3, 2) == 1.0);
+    // a zero partner has no direction: a miss, never a hit by index order
+    xt::xtensor<T, 2> Z = xt::zeros<T>({4, 3});
+    CHECK(precision_at_k(Z, Z, 1) == 0.0);  // the knn tie rule gave 0.25 (row 0 "found" first)
+    Z(0, 0) = T(1);
+    CHECK(precision_at_k(Z, Z, 1) == 0.25);
+}

@@ -44,8 +44,8 @@ TEST_CASE("io half conversions, which the TQ formats use for d, agree with F16C 
     {
         if ((h & 0x7c00u) == 0x7c00u)
             continue;  // inf / nan
-        const float f = tessera::io::half_to_float(static_cast<std::uint16_t>(h));
-        CHECK(tessera::io::float_to_half(f) == ((h == 0x8000u) ? 0x8000u : h));
+        const float f = tessera::half_to_float(static_cast<std::uint16_t>(h));
+        CHECK(tessera::float_to_half(f) == ((h == 0x8000u) ? 0x8000u : h));
 #if defined(__F16C__)
         CHECK(f == _cvtsh_ss(static_cast<unsigned short>(h)));
 #endif
@@ -58,7 +58,7 @@ TEST_CASE("io half conversions, which the TQ formats use for d, agree with F16C 
         bits = (bits & 0x807fffffu) | ((90u + static_cast<std::uint32_t>(lcg(s) % 60u)) << 23);  // 2^-37 .. 2^22
         float f;
         std::memcpy(&f, &bits, 4);
-        CHECK(tessera::io::float_to_half(f) == _cvtss_sh(f, _MM_FROUND_TO_NEAREST_INT));
+        CHECK(tessera::float_to_half(f) == _cvtss_sh(f, _MM_FROUND_TO_NEAREST_INT));
     }
 #endif
 }
@@ -103,7 +103,7 @@ TEST_CASE("TQ2_0 and TQ1_0 encodings are bit-exact against ggml's reference quan
     CHECK(m.codes() == trits);
     for (std::size_t i = 0; i < 16; ++i)
         for (std::size_t b = 0; b < 2; ++b)
-            CHECK(m.scales()(i, b) == tessera::io::half_to_float(tessera::io::float_to_half(scales(i))));
+            CHECK(m.scales()(i, b) == tessera::half_to_float(tessera::float_to_half(scales(i))));
 }
 
 TEST_CASE("packed GEMV on ggml's TQ2_0/TQ1_0 weights and Q8_K activations matches ggml's dot products")
@@ -210,7 +210,7 @@ TEST_CASE("TQ converters refuse non-finite weights, scales that float16 cannot h
                          tessera::invalid_argument);
     // encode: d = fp16(max|x|) is inf from 65520 on (65519.996 still rounds to 65504)
     W(1, 300) = 65519.996f;
-    CHECK(tessera::io::half_to_float(static_cast<std::uint16_t>(encode_tq2_0(W)[66 * 3 + 64] |
+    CHECK(tessera::half_to_float(static_cast<std::uint16_t>(encode_tq2_0(W)[66 * 3 + 64] |
                                                                 (encode_tq2_0(W)[66 * 3 + 65] << 8))) == 65504.0f);
     W(1, 300) = -65520.0f;
     CHECK_THROWS_WITH_AS(encode_tq2_0(W),

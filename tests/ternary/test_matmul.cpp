@@ -237,7 +237,7 @@ TEST_CASE_TEMPLATE("f16 scale storage: every kernel equals f32 storage of the f1
         // the same matrix with its scales rounded to binary16 and stored as floats
         xt::xtensor<float, 2> rounded = q.scales();
         for (auto& s : rounded)
-            s = tessera::io::half_to_float(tessera::io::float_to_half(s));
+            s = tessera::half_to_float(tessera::float_to_half(s));
         const ternary_matrix<float> qr(q.codes(), rounded, q.group_size(), q.granularity());
         const auto a = quantize_activations_int8(noise<float>(6, sh.cols, sh.cols + 3));
         for (packed_layout layout : {packed_layout::two_bit, packed_layout::base3})

@@ -4,7 +4,7 @@
 #include <vector>
 
 #include <doctest/doctest.h>
-#include <tessera/io/half.hpp>
+#include <tessera/core/half.hpp>
 #include <tessera/ternary/pack.hpp>
 #include <tessera/ternary/packed.hpp>
 #include <tessera/ternary/quantize.hpp>
@@ -36,7 +36,7 @@ TEST_CASE("row_scales serves both storages; storage_bytes counts 4 or 2 bytes pe
         const float* h = H.row_scales(i, buf.data());
         CHECK(h == buf.data());
         for (std::size_t g = 0; g < 3; ++g)
-            CHECK(h[g] == tessera::io::half_to_float(tessera::io::float_to_half(q.scales()(i, g))));
+            CHECK(h[g] == tessera::half_to_float(tessera::float_to_half(q.scales()(i, g))));
         for (std::size_t g = 3; g < H.scale_stride; ++g)  // the SIMD padding widens to zeros
             CHECK(h[g] == 0.0f);
     }

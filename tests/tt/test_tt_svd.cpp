@@ -5,6 +5,8 @@
 #include <tessera/tt/tt_svd.hpp>
 #include <xtensor/xview.hpp>
 
+#include <type_traits>
+
 #include "test_support.hpp"
 #include "tt_test_helpers.hpp"
 
@@ -140,6 +142,17 @@ TEST_CASE_TEMPLATE("tt_svd: randomized unfoldings keep the guarantee and stay ne
         else
             CHECK(x.status().code == tessera::status_code::accuracy_limited);
     }
+}
+
+TEST_CASE("tt_svd: the method is spectral's svd_method; gram is refused")
+{
+    static_assert(std::is_same_v<tessera::tt::svd_method, tessera::spectral::svd_method>);
+    auto A = tessera::random_normal<double>(4, 6, 1);
+    tessera::tt::tt_options o{};
+    o.method = tessera::spectral::svd_method::gram;
+    CHECK_THROWS_WITH_AS(tt_svd(A, {4, 6}, o),
+                         "tt_svd: options.method=gram is not supported by tt; expected exact, randomized or automatic",
+                         tessera::invalid_argument);
 }
 
 TEST_CASE("tt_svd: bad input")

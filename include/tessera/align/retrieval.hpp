@@ -17,6 +17,7 @@
 #include "../core/parallel.hpp"
 #include "../core/status.hpp"
 #include "../core/traits.hpp"
+#include "../stats/knn.hpp"
 #include "detail/moments.hpp"
 
 namespace tessera::align
@@ -56,37 +57,6 @@ namespace tessera::align
         };
 
         template <class T>
-        xt::xtensor<T, 2> unit_rows(const xt::xtensor<T, 2>& X)
-        {
-            xt::xtensor<T, 2> out = X;
-            const std::size_t n = X.shape(0), d = X.shape(1);
-            tessera::parallel_for(0, static_cast<std::ptrdiff_t>(n), [&](std::ptrdiff_t r) {
-                T* row = out.data() + static_cast<std::size_t>(r) * d;
-                double ss = 0.0;
-                for (std::size_t j = 0; j < d; ++j)
-                    ss += static_cast<double>(row[j]) * static_cast<double>(row[j]);
-                const double f = ss > 0.0 ? 1.0 / std::sqrt(ss) : 0.0;
-                for (std::size_t j = 0; j < d; ++j)
-                    row[j] = static_cast<T>(static_cast<double>(row[j]) * f);
-            }, 256);
-            return out;
-        }
-
-        /// [rows] 1 where the row of X is exactly zero (no direction: never retrieved, never retrieves).
-        template <class T>
-        std::vector<char> zero_rows_of(const xt::xtensor<T, 2>& X)
-        {
-            const std::size_t n = X.shape(0), d = X.shape(1);
-            std::vector<char> zero(n, 0);
-            for (std::size_t i = 0; i < n; ++i)
-            {
-                const T* row = X.data() + i * d;
-                zero[i] = std::all_of(row, row + d, [](T v) { return v == T(0); }) ? 1 : 0;
-            }
-            return zero;
-        }
-
-        template <class T>
         retrieval_result rank_partners(const xt::xtensor<T, 2>& queries, const xt::xtensor<T, 2>& targets,
                                        const std::vector<std::size_t>* partners, const retrieval_options& opts)
         {
@@ -108,42 +78,12 @@ namespace tessera::align
                 require(k >= 1, fn, "options.ks must be >= 1, got 0");
             require_finite(queries, fn, "queries");
             require_finite(targets, fn, "targets");
-            const xt::xtensor<T, 2> Q = opts.cosine ? unit_rows(queries) : queries;
-            const xt::xtensor<T, 2> Tg = opts.cosine ? unit_rows(targets) : targets;
-            const std::vector<char> qzero = zero_rows_of(Q), tzero = zero_rows_of(Tg);  // (norm underflow too)
-            const bool any_zero_target = std::find(tzero.begin(), tzero.end(), 1) != tzero.end();
-
             retrieval_result r;
             r.ks = opts.ks;
-            r.rank.assign(m, 0);
-            const std::size_t block =
-                std::clamp<std::size_t>(opts.max_block_values / std::max<std::size_t>(t, 1), 1, 4096);
-            std::vector<T> scores(std::min(block, std::max<std::size_t>(m, 1)) * t);
-            for (std::size_t r0 = 0; r0 < m; r0 += block)
-            {
-                const std::size_t rows = std::min(block, m - r0);
-                tessera::blas::detail::gemm_raw(tessera::blas::op::none, tessera::blas::op::transpose, rows, t, d, T(1),
-                                                Q.data() + r0 * d, d, Tg.data(), d, T(0), scores.data(), t);
-                tessera::parallel_for(0, static_cast<std::ptrdiff_t>(rows), [&](std::ptrdiff_t rr) {
-                    const std::size_t i = r0 + static_cast<std::size_t>(rr);
-                    const T* s = scores.data() + static_cast<std::size_t>(rr) * t;
-                    const std::size_t own_j = partners ? (*partners)[i] : i;
-                    if (qzero[i] || tzero[own_j])
-                    {
-                        r.rank[i] = t;  // no direction to compare: a miss
-                        return;
-                    }
-                    const T own = s[own_j];
-                    std::size_t above = 0;
-                    if (any_zero_target)  // zero targets (score 0) never outrank the partner
-                        for (std::size_t j = 0; j < t; ++j)
-                            above += (s[j] > own && !tzero[j]) ? 1u : 0u;
-                    else
-                        for (std::size_t j = 0; j < t; ++j)
-                            above += s[j] > own ? 1u : 0u;
-                    r.rank[i] = above;
-                }, 8);
-            }
+            r.rank = stats::detail::partner_ranks(queries, targets, partners,
+                                                  opts.cosine ? stats::detail::partner_score::cosine
+                                                              : stats::detail::partner_score::dot,
+                                                  opts.max_block_values);
             r.precision.assign(opts.ks.size(), 0.0);
             double mrr = 0.0;
             for (const std::size_t rank : r.rank)
@@ -170,7 +110,7 @@ namespace tessera::align
         /// Rank of target i among all targets for query i, by cosine (or dot) score.
         ///
         /// rank_i = #{ j : score(q_i, t_j) > score(q_i, t_i), t_j != 0 } (ties resolved in the query's
-        /// favour); P@k = #{ i : rank_i < k } / m. Scores come from GEMMs of blocks of queries against
+        /// favour; the ranks are stats::detail::partner_ranks, the same as stats::precision_at_k); P@k = #{ i : rank_i < k } / m. Scores come from GEMMs of blocks of queries against
         /// all targets, so the partner's score is the same rounded value it is compared with.
         /// Zero rows (cosine undefined; same rule for the dot product): a zero target is never
         /// retrieved (it outranks nothing); a query that is zero or whose partner is zero is a miss

@@ -8,7 +8,7 @@
 #include <cstring>
 #include <type_traits>
 
-#include "half.hpp"
+#include "../core/half.hpp"
 
 namespace tessera::io
 {

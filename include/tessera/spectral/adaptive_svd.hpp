@@ -16,7 +16,6 @@
 #include "../core/errors.hpp"
 #include "../core/lapack.hpp"
 #include "../core/parallel.hpp"
-#include "../core/random.hpp"
 #include "../core/status.hpp"
 #include "../core/traits.hpp"
 #include "detail/orthonormalize.hpp"
@@ -148,21 +147,12 @@ namespace tessera::spectral
                     }
                 }
                 const std::size_t b = std::min(options.block_size, kmax - k);
-                const auto omega = tessera::random_normal<T>(n, b, options.seed, block_index++);
-                xt::xtensor<T, 2> Y = xt::xtensor<T, 2>::from_shape({m, b});
-                tessera::blas::gemm(op::none, op::none, T(1), A, omega, T(0), Y);
+                // Q_i: the range finder on both sides (QR renormalization), projecting out Q_k
+                // after every product into Y; then once more, as QR of a nearly captured block
+                // can leave components along Q.
+                auto Y = randomized_range(A, b, options.power_iterations, power_normalizer::qr, true, options.seed,
+                                          block_index++, project_out);
                 project_out(Y);
-                xt::xtensor<T, 2> Z = xt::xtensor<T, 2>::from_shape({n, b});
-                for (std::size_t it = 0; it < options.power_iterations; ++it)
-                {
-                    Y = orthonormal_basis(Y);
-                    tessera::blas::gemm(op::transpose, op::none, T(1), A, Y, T(0), Z);
-                    Z = orthonormal_basis(Z);
-                    tessera::blas::gemm(op::none, op::none, T(1), A, Z, T(0), Y);
-                    project_out(Y);
-                }
-                Y = orthonormal_basis(Y);
-                project_out(Y);  // QR of a nearly captured block can leave components along Q
                 Y = orthonormal_basis(Y);
                 // B_i = Y^T A [b, n], stored as rows k..k+b of B.
                 gemm_raw(op::transpose, op::none, b, n, m, T(1), Y.data(), b, A.data(), n, T(0), B.data() + k * n, n);

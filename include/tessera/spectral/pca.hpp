@@ -13,6 +13,7 @@
 #include <xtensor/xview.hpp>
 
 #include "../core/blas.hpp"
+#include "../core/detail/column_means.hpp"
 #include "../core/errors.hpp"
 #include "../core/traits.hpp"
 #include "svd_result.hpp"
@@ -118,13 +119,7 @@ namespace tessera::spectral
             require(k >= 1, fn, "k=", k, " must be at least 1");
             require(k <= std::min(m, n), fn, "k=", k, " exceeds min(rows, cols)=", std::min(m, n), " of A [", m, ", ",
                     n, "]");
-            std::vector<double> sum(n, 0.0);
-            for (std::size_t i = 0; i < m; ++i)
-            {
-                const T* row = A.data() + i * n;
-                for (std::size_t j = 0; j < n; ++j)
-                    sum[j] += static_cast<double>(row[j]);
-            }
+            const std::vector<double> sum = tessera::detail::column_sums(A);
             pca_result<T> out;
             out.mean = xt::xtensor<T, 1>::from_shape({n});
             for (std::size_t j = 0; j < n; ++j)

@@ -260,9 +260,91 @@ namespace tessera::stats
             return r;
         }
 
+        /// How partner_ranks scores a target for a query: cosine (rows normalized first), raw dot
+        /// product, or -||q - t||^2 / 2 (ranked as q.t - ||t||^2 / 2, the same order as l2 distance).
+        enum class partner_score
+        {
+            cosine,
+            dot,
+            l2
+        };
+
+        /// The one retrieval rank of tessera (stats::precision_at_k, align::retrieval_precision):
+        /// rank_i = #{ j : score(q_i, t_j) > score(q_i, t_{p_i}) }, the number of targets strictly
+        /// better than query i's partner p_i (p_i = i when partners is null). Ties count in the
+        /// query's favour (scipy.stats.rankdata(method="min") - 1): a partner tied with others at
+        /// the k-th place is retrieved in P@k. Scores come from blocked GEMMs (at most
+        /// max_block_values at once), so the partner's score is the same rounded value it is
+        /// compared with. cosine and dot: a zero row has no direction: a zero target outranks
+        /// nothing, and a query that is zero or whose partner is zero gets rank t (a miss).
+        /// Inputs are finite and shapes checked by the caller. Cost 2 m t d flops + m t compares.
+        template <class T>
+        std::vector<std::size_t> partner_ranks(const xt::xtensor<T, 2>& queries, const xt::xtensor<T, 2>& targets,
+                                               const std::vector<std::size_t>* partners, partner_score how,
+                                               std::size_t max_block_values = std::size_t(1) << 24)
+        {
+            const std::size_t m = queries.shape(0), d = queries.shape(1), t = targets.shape(0);
+            xt::xtensor<T, 2> Qn, Tn;
+            if (how == partner_score::cosine)
+            {
+                Qn = normalize_rows(queries);
+                Tn = normalize_rows(targets);
+            }
+            const xt::xtensor<T, 2>& Q = how == partner_score::cosine ? Qn : queries;
+            const xt::xtensor<T, 2>& Tg = how == partner_score::cosine ? Tn : targets;
+            auto zero_rows = [](const xt::xtensor<T, 2>& X) {  // exact zeros (and norm underflow)
+                const std::size_t n = X.shape(0), c = X.shape(1);
+                std::vector<char> zero(n, 0);
+                for (std::size_t i = 0; i < n; ++i)
+                    zero[i] = std::all_of(X.data() + i * c, X.data() + (i + 1) * c, [](T v) { return v == T(0); });
+                return zero;
+            };
+            const bool directions = how != partner_score::l2;
+            const std::vector<char> qzero = directions ? zero_rows(Q) : std::vector<char>(m, 0);
+            const std::vector<char> tzero = directions ? zero_rows(Tg) : std::vector<char>(t, 0);
+            const bool any_zero_target = std::find(tzero.begin(), tzero.end(), 1) != tzero.end();
+            std::vector<double> half_norm2(how == partner_score::l2 ? t : 0);
+            for (std::size_t j = 0; j < half_norm2.size(); ++j)
+                half_norm2[j] = 0.5 * dot(Tg.data() + j * d, Tg.data() + j * d, d);
+            std::vector<std::size_t> rank(m, 0);
+            const std::size_t block = std::clamp<std::size_t>(max_block_values / std::max<std::size_t>(t, 1), 1, 4096);
+            std::vector<T> scores(std::min(block, std::max<std::size_t>(m, 1)) * t);
+            for (std::size_t r0 = 0; r0 < m; r0 += block)
+            {
+                const std::size_t rows = std::min(block, m - r0);
+                tessera::blas::detail::gemm_raw(tessera::blas::op::none, tessera::blas::op::transpose, rows, t, d, T(1),
+                                                Q.data() + r0 * d, d, Tg.data(), d, T(0), scores.data(), t);
+                tessera::parallel_for(0, static_cast<std::ptrdiff_t>(rows), [&](std::ptrdiff_t rr) {
+                    const std::size_t i = r0 + static_cast<std::size_t>(rr);
+                    const T* s = scores.data() + static_cast<std::size_t>(rr) * t;
+                    const std::size_t own_j = partners ? (*partners)[i] : i;
+                    std::size_t above = 0;
+                    if (qzero[i] || tzero[own_j])
+                        above = t;  // no direction to compare: a miss
+                    else if (!half_norm2.empty())
+                    {
+                        const double own = static_cast<double>(s[own_j]) - half_norm2[own_j];
+                        for (std::size_t j = 0; j < t; ++j)
+                            above += static_cast<double>(s[j]) - half_norm2[j] > own ? 1u : 0u;
+                    }
+                    else if (any_zero_target)  // zero targets (score 0) never outrank the partner
+                        for (std::size_t j = 0; j < t; ++j)
+                            above += (s[j] > s[own_j] && !tzero[j]) ? 1u : 0u;
+                    else
+                        for (std::size_t j = 0; j < t; ++j)
+                            above += s[j] > s[own_j] ? 1u : 0u;
+                    rank[i] = above;
+                }, 8);
+            }
+            return rank;
+        }
+
         /// Cross-space retrieval precision@k: the fraction of queries i whose own row i of `base`
-        /// is among the k nearest rows of base to queries(i) (queries [n, d] already mapped into
-        /// base's space, base [n, d], row i of each describing the same item).
+        /// ranks among the first k rows of base for queries(i) (queries [n, d] already mapped into
+        /// base's space, base [n, d], row i of each describing the same item), by partner_ranks:
+        /// P@k = #{ i : rank_i < k } / n, ties counted in the query's favour (a partner tied at the
+        /// k-th place is a hit); for cosine, a zero query or a zero partner is a miss.
+        /// align::retrieval_precision uses the same ranks and adds MRR and a status.
         /// \throws tessera::invalid_argument if shapes differ, k is not in [1, n], or an input holds NaN / Inf.
         template <class E1, class E2, requires_t<is_real_v<value_type_t<E1>> && std::is_same_v<value_type_t<E1>, value_type_t<E2>>> = true>
         double precision_at_k(const xt::xexpression<E1>& queries, const xt::xexpression<E2>& base, std::size_t k = 1,
@@ -274,14 +356,18 @@ namespace tessera::stats
             const auto eb = tessera::detail::evaluate<T, 2>(base, fn, "base");
             require_finite(eq.get(), fn, "queries");
             require_finite(eb.get(), fn, "base");
-            require(eq.get().shape(0) == eb.get().shape(0), fn, "queries and base must have the same number of rows, got ",
+            const std::size_t n = eq.get().shape(0);
+            require(n == eb.get().shape(0), fn, "queries and base must have the same number of rows, got ",
                     shape_to_string(eq.get().shape()), " and ", shape_to_string(eb.get().shape()));
-            const auto r = knn_search(eq.get(), eb.get(), knn_options{k, metric}, nullptr, fn);
+            require(eq.get().shape(1) == eb.get().shape(1), fn, "queries and base must have the same number of columns, got ",
+                    shape_to_string(eq.get().shape()), " and ", shape_to_string(eb.get().shape()));
+            require(k >= 1 && k <= n, fn, "k=", k, " must be in [1, ", n, "] (base rows)");
+            const auto rank = partner_ranks(eq.get(), eb.get(), nullptr,
+                                            metric == knn_metric::cosine ? partner_score::cosine : partner_score::l2);
             std::size_t hits = 0;
-            for (std::size_t i = 0; i < r.indices.shape(0); ++i)
-                for (std::size_t j = 0; j < k; ++j)
-                    hits += r.indices(i, j) == i ? 1u : 0u;
-            return static_cast<double>(hits) / static_cast<double>(r.indices.shape(0));
+            for (const std::size_t r : rank)
+                hits += r < k ? 1u : 0u;
+            return static_cast<double>(hits) / static_cast<double>(n);
         }
     }  // namespace detail
 

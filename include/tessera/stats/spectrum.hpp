@@ -11,6 +11,7 @@
 #include <xtensor/xtensor.hpp>
 
 #include "../core/blas.hpp"
+#include "../core/detail/column_means.hpp"
 #include "../core/errors.hpp"
 #include "../core/lapack.hpp"
 #include "../core/status.hpp"
@@ -88,15 +89,7 @@ namespace tessera::stats
             require_finite(A, fn, "X");
             const std::size_t n = A.shape(0), d = A.shape(1);
             require(n >= 2 && d >= 1, fn, "X must have at least 2 rows and 1 column, got ", shape_to_string(A.shape()));
-            std::vector<double> mean(d, 0.0);
-            for (std::size_t i = 0; i < n; ++i)
-            {
-                const T* r = A.data() + i * d;
-                for (std::size_t j = 0; j < d; ++j)
-                    mean[j] += static_cast<double>(r[j]);
-            }
-            for (double& m : mean)
-                m /= static_cast<double>(n);
+            const std::vector<double> mean = tessera::detail::column_means(A);
             xt::xtensor<double, 2> C = xt::zeros<double>({d, d});
             constexpr std::size_t block = 4096;
             xt::xtensor<double, 2> buf;

@@ -17,7 +17,7 @@
 #include "../core/traits.hpp"
 #include "../core/validate.hpp"
 #include "../io/detail/gguf_tq.hpp"
-#include "../io/half.hpp"
+#include "../core/half.hpp"
 #include "pack.hpp"
 #include "quantize.hpp"
 
@@ -94,7 +94,7 @@ namespace tessera::ternary
         inline std::uint16_t tq_scale_bits(float s, std::size_t row, std::size_t block, const char* fn, const char* what,
                                            bool zero_ok = false)
         {
-            const std::uint16_t d = io::float_to_half(s);
+            const std::uint16_t d = float_to_half(s);
             const bool overflow = (d & 0x7c00u) == 0x7c00u;
             const bool underflow = !zero_ok && s != 0.0f && (d & 0x7fffu) == 0;
             require(!overflow, fn, what, "=", s, " of row ", row, ", block ", block,
@@ -186,7 +186,7 @@ namespace tessera::ternary
                         codes(i, b * qk_k + k) = static_cast<std::int8_t>(q[k] - 1);
                     }
                     const std::size_t off = kind == tq_kind::tq2_0 ? 64 : 52;
-                    scales(i, b) = io::half_to_float(static_cast<std::uint16_t>(in[off] | (in[off + 1] << 8)));
+                    scales(i, b) = half_to_float(static_cast<std::uint16_t>(in[off] | (in[off + 1] << 8)));
                     require(std::isfinite(scales(i, b)), fn, "block (", i, ", ", b, ") has a non-finite d=", scales(i, b),
                             " (float16 at byte offset ", (i * nb + b) * bb + off, ")");
                 }

@@ -14,7 +14,7 @@
 #include <xtensor/xtensor.hpp>
 
 #include "../core/errors.hpp"
-#include "../io/half.hpp"
+#include "../core/half.hpp"
 #include "detail/layout.hpp"
 #include "packed.hpp"
 #include "quantize.hpp"
@@ -89,7 +89,7 @@ namespace tessera::ternary
                             " is outside float16's normal range [6.1035e-05, 65504]; keep scale_storage::f32 for it");
                 }
             p.scales_f16.resize(p.scales.size());
-            io::to_half(p.scales.data(), p.scales_f16.data(), p.scales.size());
+            to_half(p.scales.data(), p.scales_f16.data(), p.scales.size());
             std::vector<float>().swap(p.scales);
             p.scale_type = scale_storage::f16;
         }

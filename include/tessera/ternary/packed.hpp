@@ -8,7 +8,7 @@
 #include <cstdint>
 #include <vector>
 
-#include "../io/half.hpp"
+#include "../core/half.hpp"
 #include "detail/layout.hpp"
 
 namespace tessera::ternary
@@ -65,7 +65,7 @@ namespace tessera::ternary
         {
             if (scale_type == scale_storage::f32)
                 return scales.data() + i * scale_stride;
-            io::half_to(scales_f16.data() + i * scale_stride, buf, scale_stride);
+            half_to(scales_f16.data() + i * scale_stride, buf, scale_stride);
             return buf;
         }
         /// Code bytes actually used (without the SIMD padding of each row) plus 4 (f32) or 2 (f16)

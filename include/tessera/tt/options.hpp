@@ -12,21 +12,20 @@
 
 #include "../core/errors.hpp"
 #include "../core/status.hpp"
+#include "../spectral/svd_result.hpp"
 
 namespace tessera::tt
 {
-    /// How each unfolding is factored. `exact`: a full LAPACK SVD (gesdd). `randomized`: the top
-    /// cap + 10 singular triplets from a seeded Gaussian sketch with 2 power iterations (Halko,
-    /// Martinsson, Tropp 2011); the discarded energy is computed exactly as ||C||^2 - ||kept||^2,
-    /// so the eps guarantee and the error bound still hold (the kept rank may exceed the exact
-    /// one slightly). `automatic` (default): randomized when the bond's rank cap is at most a
-    /// quarter of min(rows, cols) and min(rows, cols) >= 256, else exact.
-    enum class svd_method
-    {
-        exact,
-        randomized,
-        automatic
-    };
+    /// How each unfolding is factored: spectral's svd_method, the one method enum of tessera
+    /// (`tt::svd_method` names the same type). `exact`: a full LAPACK SVD (gesdd). `randomized`:
+    /// the top cap + 10 singular triplets from spectral's randomized range finder (seeded
+    /// Gaussian sketch, 2 power iterations renormalized on both sides; Halko, Martinsson, Tropp
+    /// 2011); the discarded energy is computed exactly as ||C||^2 - ||kept||^2, so the eps
+    /// guarantee and the error bound still hold (the kept rank may exceed the exact one
+    /// slightly). `automatic` (default): randomized when the bond's rank cap is at most a
+    /// quarter of min(rows, cols) and min(rows, cols) >= 256, else exact. `gram` is not
+    /// supported by tt (rejected by check_options).
+    using spectral::svd_method;
 
     /// Truncation options of tt_svd and tensor_train::round.
     struct tt_options
@@ -52,6 +51,8 @@ namespace tessera::tt
         inline void check_options(const tt_options& o, const char* fn)
         {
             require(o.max_rank >= 1, fn, "options.max_rank=", o.max_rank, " must be >= 1");
+            require(o.method != svd_method::gram, fn,
+                    "options.method=gram is not supported by tt; expected exact, randomized or automatic");
             require(o.rel_eps >= 0.0 && std::isfinite(o.rel_eps), fn, "options.rel_eps=", o.rel_eps,
                     " must be finite and >= 0");
             for (std::size_t k = 0; k < o.bond_ranks.size(); ++k)

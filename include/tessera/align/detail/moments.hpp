@@ -13,6 +13,7 @@
 #include <xtensor/xtensor.hpp>
 
 #include "../../core/blas.hpp"
+#include "../../core/detail/column_means.hpp"
 #include "../../core/detail/lapack_prototypes.hpp"
 #include "../../core/errors.hpp"
 #include "../../core/parallel.hpp"
@@ -22,9 +23,6 @@ namespace tessera::align::detail
 {
     /// Rows per block of the centred passes: 2048 rows of 2560 floats is 20 MiB of buffer.
     inline constexpr std::size_t block_rows = 2048;
-    /// Rows per chunk of the deterministic reductions (fixed, so results do not depend on the
-    /// thread count).
-    inline constexpr std::size_t chunk_rows = 512;
 
     /// The core finite check (core/validate.hpp): `"fn: param must be finite, got nan at [i, j]"`.
     using tessera::detail::require_finite;
@@ -92,34 +90,10 @@ namespace tessera::align::detail
     column_moments moments(const xt::xtensor<T, 2>& X, const std::vector<double>& w, double wsum, const char* fn,
                            const char* param)
     {
-        const std::size_t n = X.shape(0), p = X.shape(1);
-        const std::size_t chunks = (n + chunk_rows - 1) / chunk_rows;
-        std::vector<double> partial(chunks * p * 2, 0.0);
-        tessera::parallel_for(0, static_cast<std::ptrdiff_t>(chunks), [&](std::ptrdiff_t c) {
-            double* s1 = partial.data() + static_cast<std::size_t>(c) * p * 2;
-            double* s2 = s1 + p;
-            const std::size_t b = static_cast<std::size_t>(c) * chunk_rows;
-            const std::size_t e = std::min(n, b + chunk_rows);
-            for (std::size_t i = b; i < e; ++i)
-            {
-                const double wi = w.empty() ? 1.0 : w[i];
-                const T* row = X.data() + i * p;
-                for (std::size_t j = 0; j < p; ++j)
-                {
-                    const double v = static_cast<double>(row[j]);
-                    s1[j] += wi * v;
-                    s2[j] += wi * v * v;
-                }
-            }
-        });
-        column_moments m{std::vector<double>(p, 0.0), std::vector<double>(p, 0.0), wsum};
+        column_moments m{{}, {}, wsum};
+        m.sum = tessera::detail::column_sums(X, w, &m.sumsq);
+        const std::size_t p = X.shape(1);
         bool finite = true;
-        for (std::size_t c = 0; c < chunks; ++c)
-            for (std::size_t j = 0; j < p; ++j)
-            {
-                m.sum[j] += partial[c * p * 2 + j];
-                m.sumsq[j] += partial[c * p * 2 + p + j];
-            }
         for (std::size_t j = 0; j < p; ++j)
             finite = finite && std::isfinite(m.sumsq[j]) && std::isfinite(m.sum[j]);
         if (!finite)

@@ -12,7 +12,7 @@
 
 #include "../../core/errors.hpp"
 #include "../../core/parallel.hpp"
-#include "../half.hpp"
+#include "../../core/half.hpp"
 #include "gguf_tq.hpp"
 #include "gguf_types.hpp"
 

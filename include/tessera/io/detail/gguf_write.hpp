@@ -17,7 +17,7 @@
 
 #include "../../core/errors.hpp"
 #include "../../core/traits.hpp"
-#include "../half.hpp"
+#include "../../core/half.hpp"
 #include "gguf_metadata.hpp"
 #include "gguf_parse.hpp"
 #include "gguf_types.hpp"

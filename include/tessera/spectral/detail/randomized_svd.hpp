@@ -30,18 +30,30 @@ namespace tessera::spectral::detail
         return orthonormal_basis(Y);
     }
 
+    /// The default `after_product` hook of randomized_range: does nothing.
+    struct no_projection
+    {
+        template <class W>
+        void operator()(xt::xtensor<W, 2>&) const noexcept
+        {
+        }
+    };
+
+    /// The one randomized range finder of tessera (truncated_svd's randomized route,
+    /// adaptive_svd's blocks, tt's randomized unfoldings).
     /// Orthonormal Q [m, l] whose range approximates the dominant l-dimensional left singular
     /// subspace of A [m, n]: Y = A Omega, then q times Z = A^T Y, Y = A Z, renormalizing the
     /// samples of the small side (Z when m >= n, Y when m < n; both sides with `both`) after each
     /// product, then Q = orthonormal_basis(Y). Omega [n, l] is N(0, 1) from counter_rng(seed, stream).
-    /// Renormalizing one side bounds the growth to one factor A^T A per iteration: directions with
-    /// sigma_i < sqrt(eps_W) sigma_1 then converge as with fewer iterations, which does not
-    /// matter unless sigma_r is that small. Cost (2 q + 1) 2 m n l flops in W plus
+    /// `after_product(Y)` runs after every product into Y (adaptive_svd projects out the basis it
+    /// already has). Renormalizing one side bounds the growth to one factor A^T A per iteration:
+    /// directions with sigma_i < sqrt(eps_W) sigma_1 then converge as with fewer iterations, which
+    /// does not matter unless sigma_r is that small. Cost (2 q + 1) 2 m n l flops in W plus
     /// O(min(m, n) l^2) per renormalization (O(max(m, n) l^2) with `both`) and 4 m l^2 for Q.
-    template <class W>
+    template <class W, class F = no_projection>
     xt::xtensor<W, 2> randomized_range(const xt::xtensor<W, 2>& A, std::size_t l, std::size_t q,
                                        power_normalizer how, bool both, std::uint64_t seed,
-                                       std::uint64_t stream = 0)
+                                       std::uint64_t stream = 0, const F& after_product = F{})
     {
         using tessera::blas::op;
         const std::size_t m = A.shape(0), n = A.shape(1);
@@ -49,6 +61,7 @@ namespace tessera::spectral::detail
         const auto omega = tessera::random_normal<W>(n, l, seed, stream);
         xt::xtensor<W, 2> Y = xt::xtensor<W, 2>::from_shape({m, l});
         tessera::blas::gemm(op::none, op::none, W(1), A, omega, W(0), Y);
+        after_product(Y);
         xt::xtensor<W, 2> Z = xt::xtensor<W, 2>::from_shape({n, l});
         for (std::size_t it = 0; it < q; ++it)
         {
@@ -58,6 +71,7 @@ namespace tessera::spectral::detail
             if (tall || both)
                 Z = renormalize(Z, how);
             tessera::blas::gemm(op::none, op::none, W(1), A, Z, W(0), Y);
+            after_product(Y);
         }
         return orthonormal_basis(Y);
     }

@@ -158,7 +158,7 @@ namespace tessera::ternary::detail
 
     /// Group scale g of a row stored as float or as binary16 (widened exactly).
     inline float scale_at(const float* ws, std::size_t g) noexcept { return ws[g]; }
-    inline float scale_at(const std::uint16_t* ws, std::size_t g) noexcept { return io::half_to_float(ws[g]); }
+    inline float scale_at(const std::uint16_t* ws, std::size_t g) noexcept { return half_to_float(ws[g]); }
 
     /// Scalar reference of the float combination (see the contract at the top of this file);
     /// Sc is the storage type of the row's scales (float or binary16).

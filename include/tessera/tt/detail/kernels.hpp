@@ -16,8 +16,8 @@
 #include "../../core/blas.hpp"
 #include "../../core/errors.hpp"
 #include "../../core/lapack.hpp"
-#include "../../core/random.hpp"
 #include "../../core/status.hpp"
+#include "../../spectral/detail/randomized_svd.hpp"
 #include "../options.hpp"
 
 namespace tessera::tt::detail
@@ -69,7 +69,8 @@ namespace tessera::tt::detail
         return out;
     }
 
-    /// Randomized range finder + small SVD: the top l singular triplets of C, tails computed
+    /// Randomized range finder (spectral's, both sides renormalized by QR, 2 power iterations)
+    /// + small SVD: the top l = min(cap + 10, m, n) singular triplets of C, tails computed
     /// exactly from ||C||_F^2 (projection error = ||C||^2 - ||U_r^T C||^2).
     template <class T>
     truncated<T> randomized_truncated_svd(const xt::xtensor<T, 2>& C, double delta, std::size_t cap,
@@ -80,13 +81,7 @@ namespace tessera::tt::detail
         double norm2 = 0.0;
         for (T v : C)
             norm2 += double(v) * double(v);
-        auto Y = tessera::blas::matmul(C, tessera::random_normal<T>(n, l, seed, stream));
-        auto Q = tessera::lapack::qr<T>(std::move(Y)).Q;
-        for (int it = 0; it < 2; ++it)
-        {
-            auto Z = tessera::lapack::qr<T>(tessera::blas::matmul(C, Q, op::transpose, op::none)).Q;
-            Q = tessera::lapack::qr<T>(tessera::blas::matmul(C, Z)).Q;
-        }
+        const auto Q = spectral::detail::randomized_range(C, l, 2, spectral::power_normalizer::qr, true, seed, stream);
         auto B = tessera::blas::matmul(Q, C, op::transpose, op::none);  // [l, n]
         auto f = tessera::lapack::svd<T>(std::move(B));
         auto U = tessera::blas::matmul(Q, f.U);

@@ -17,13 +17,13 @@
 #include <limits>
 #include <type_traits>
 
-#include "../core/cpu.hpp"
+#include "cpu.hpp"
 
 #if defined(TESSERA_X86_DISPATCH)
 #include <immintrin.h>
 #endif
 
-namespace tessera::io
+namespace tessera
 {
     namespace detail
     {
@@ -255,4 +255,4 @@ namespace tessera::io
     using detail::to_bfloat16;
     using detail::to_half;
     using detail::to_half_bytes;
-}  // namespace tessera::io
+}  // namespace tessera

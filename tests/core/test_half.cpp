@@ -7,13 +7,11 @@
 #include <vector>
 
 #include <doctest/doctest.h>
-#include <tessera/io/half.hpp>
+#include <tessera/core/half.hpp>
 
 #if defined(__F16C__)
 #include <immintrin.h>
 #endif
-
-namespace io = tessera::io;
 
 namespace
 {
@@ -77,7 +75,7 @@ TEST_CASE("half_to_float is exact on all 65,536 binary16 patterns")
     for (std::uint32_t h = 0; h < 65536; ++h)
     {
         const auto p = static_cast<std::uint16_t>(h);
-        const float f = io::half_to_float(p);
+        const float f = tessera::half_to_float(p);
         const double r = half_reference(p);
         if (std::isnan(r))
             mismatches += !std::isnan(f) || std::signbit(f) != bool(h & 0x8000u);
@@ -93,42 +91,42 @@ TEST_CASE("float_to_half and double_to_half invert half_to_float on every patter
     for (std::uint32_t h = 0; h < 65536; ++h)
     {
         const auto p = static_cast<std::uint16_t>(h);
-        const float f = io::half_to_float(p);
+        const float f = tessera::half_to_float(p);
         if (std::isnan(f))
         {
-            const std::uint16_t q = io::float_to_half(f);
+            const std::uint16_t q = tessera::float_to_half(f);
             // NaN stays a NaN of the same sign, made quiet, with the payload kept
             mismatches += (q & 0x7c00u) != 0x7c00u || (q & 0x3ffu) == 0 || (q & 0x8000u) != (p & 0x8000u) ||
                           (q & 0x1ffu) != (p & 0x1ffu) || !(q & 0x200u);
-            mismatches += (io::double_to_half(static_cast<double>(f)) & 0x7e00u) != 0x7e00u;
+            mismatches += (tessera::double_to_half(static_cast<double>(f)) & 0x7e00u) != 0x7e00u;
             continue;
         }
-        mismatches += io::float_to_half(f) != p;
-        mismatches += io::double_to_half(static_cast<double>(f)) != p;
+        mismatches += tessera::float_to_half(f) != p;
+        mismatches += tessera::double_to_half(static_cast<double>(f)) != p;
     }
     CHECK(mismatches == 0);
 }
 
 TEST_CASE("binary16 rounding: ties to even at every midpoint, overflow and underflow")
 {
-    auto enc_f = [](float x) { return io::float_to_half(x); };
-    auto enc_d = [](double x) { return io::double_to_half(x); };
+    auto enc_f = [](float x) { return tessera::float_to_half(x); };
+    auto enc_d = [](double x) { return tessera::double_to_half(x); };
     CHECK(check_midpoints(half_reference, enc_f, enc_d, 0x7bff) == 0);
-    CHECK(io::float_to_half(65519.99f) == 0x7bff);
-    CHECK(io::float_to_half(65520.0f) == 0x7c00);  // tie between 65504 (odd) and 2^16 -> inf
-    CHECK(io::double_to_half(65519.999999) == 0x7bff);
-    CHECK(io::float_to_half(-1e9f) == 0xfc00);
-    CHECK(io::float_to_half(std::ldexp(1.0f, -25)) == 0x0000);  // tie between 0 and 2^-24 -> 0
-    CHECK(io::float_to_half(std::nextafter(std::ldexp(1.0f, -25), 1.0f)) == 0x0001);
-    CHECK(io::float_to_half(-0.0f) == 0x8000);
-    CHECK(io::float_to_half(std::numeric_limits<float>::denorm_min()) == 0);
-    CHECK(io::double_to_half(1e-300) == 0);
-    CHECK(io::double_to_half(1e300) == 0x7c00);
+    CHECK(tessera::float_to_half(65519.99f) == 0x7bff);
+    CHECK(tessera::float_to_half(65520.0f) == 0x7c00);  // tie between 65504 (odd) and 2^16 -> inf
+    CHECK(tessera::double_to_half(65519.999999) == 0x7bff);
+    CHECK(tessera::float_to_half(-1e9f) == 0xfc00);
+    CHECK(tessera::float_to_half(std::ldexp(1.0f, -25)) == 0x0000);  // tie between 0 and 2^-24 -> 0
+    CHECK(tessera::float_to_half(std::nextafter(std::ldexp(1.0f, -25), 1.0f)) == 0x0001);
+    CHECK(tessera::float_to_half(-0.0f) == 0x8000);
+    CHECK(tessera::float_to_half(std::numeric_limits<float>::denorm_min()) == 0);
+    CHECK(tessera::double_to_half(1e-300) == 0);
+    CHECK(tessera::double_to_half(1e300) == 0x7c00);
     // a double just above a float16 midpoint that rounds to the midpoint in float: no double rounding
     const double mid = 1.0 + std::ldexp(1.0, -11);  // halfway between 1 and 1 + 2^-10
-    CHECK(io::double_to_half(mid) == 0x3c00);
-    CHECK(io::double_to_half(mid + std::ldexp(1.0, -40)) == 0x3c01);
-    CHECK(io::float_to_half(static_cast<float>(mid + std::ldexp(1.0, -40))) == 0x3c00);  // float lost it
+    CHECK(tessera::double_to_half(mid) == 0x3c00);
+    CHECK(tessera::double_to_half(mid + std::ldexp(1.0, -40)) == 0x3c01);
+    CHECK(tessera::float_to_half(static_cast<float>(mid + std::ldexp(1.0, -40))) == 0x3c00);  // float lost it
 }
 
 TEST_CASE("bfloat16: exact widening, round trip, midpoints, NaN")
@@ -137,25 +135,25 @@ TEST_CASE("bfloat16: exact widening, round trip, midpoints, NaN")
     for (std::uint32_t b = 0; b < 65536; ++b)
     {
         const auto p = static_cast<std::uint16_t>(b);
-        const float f = io::bfloat16_to_float(p);
+        const float f = tessera::bfloat16_to_float(p);
         const double r = bf16_reference(p);
         if (std::isnan(r))
         {
             mismatches += !std::isnan(f);
-            const std::uint16_t q = io::float_to_bfloat16(f);
+            const std::uint16_t q = tessera::float_to_bfloat16(f);
             mismatches += (q & 0x7fc0u) != 0x7fc0u || (q & 0x8000u) != (p & 0x8000u);
             continue;
         }
         mismatches += static_cast<double>(f) != r || std::signbit(f) != std::signbit(r);
-        mismatches += io::float_to_bfloat16(f) != p;
-        mismatches += io::double_to_bfloat16(r) != p;
+        mismatches += tessera::float_to_bfloat16(f) != p;
+        mismatches += tessera::double_to_bfloat16(r) != p;
     }
     CHECK(mismatches == 0);
-    auto enc_f = [](float x) { return io::float_to_bfloat16(x); };
-    auto enc_d = [](double x) { return io::double_to_bfloat16(x); };
+    auto enc_f = [](float x) { return tessera::float_to_bfloat16(x); };
+    auto enc_d = [](double x) { return tessera::double_to_bfloat16(x); };
     CHECK(check_midpoints(bf16_reference, enc_f, enc_d, 0x7f7f) == 0);
-    CHECK(io::float_to_bfloat16(std::numeric_limits<float>::max()) == 0x7f80);
-    CHECK(io::double_to_bfloat16(1e300) == 0x7f80);
+    CHECK(tessera::float_to_bfloat16(std::numeric_limits<float>::max()) == 0x7f80);
+    CHECK(tessera::double_to_bfloat16(1e300) == 0x7f80);
 }
 
 #if defined(__F16C__)
@@ -170,10 +168,10 @@ TEST_CASE("float_to_half agrees with the F16C hardware conversion on 2^24 spread
         if (std::isnan(f))
             continue;
         const auto hw = static_cast<std::uint16_t>(_cvtss_sh(f, _MM_FROUND_TO_NEAREST_INT));
-        mismatches += io::float_to_half(f) != hw;
+        mismatches += tessera::float_to_half(f) != hw;
     }
     CHECK(mismatches == 0);
-    CHECK(bits(io::half_to_float(0x3555)) == bits(_cvtsh_ss(0x3555)));
+    CHECK(bits(tessera::half_to_float(0x3555)) == bits(_cvtsh_ss(0x3555)));
 }
 #endif
 
@@ -185,12 +183,12 @@ TEST_CASE("bulk conversions (SIMD where available, scalar tails) equal the scala
         h[i] = static_cast<std::uint16_t>(i * 40503u);
     std::vector<float> f(h.size());
     std::vector<double> d(h.size());
-    io::half_to(h.data(), f.data(), h.size());
-    io::half_to(h.data(), d.data(), h.size());
+    tessera::half_to(h.data(), f.data(), h.size());
+    tessera::half_to(h.data(), d.data(), h.size());
     int mismatches = 0;
     for (std::size_t i = 0; i < h.size(); ++i)
     {
-        const float s = io::half_to_float(h[i]);
+        const float s = tessera::half_to_float(h[i]);
         if (std::isnan(s))
             mismatches += !std::isnan(f[i]) || !std::isnan(d[i]) || std::signbit(f[i]) != std::signbit(s);
         else
@@ -205,17 +203,17 @@ TEST_CASE("bulk conversions (SIMD where available, scalar tails) equal the scala
         std::memcpy(&src[i], &u, 4);
     }
     std::vector<std::uint16_t> out(src.size()), outb(src.size());
-    io::to_half(src.data(), out.data(), src.size());
-    io::to_bfloat16(src.data(), outb.data(), src.size());
+    tessera::to_half(src.data(), out.data(), src.size());
+    tessera::to_bfloat16(src.data(), outb.data(), src.size());
     mismatches = 0;
     for (std::size_t i = 0; i < src.size(); ++i)
-        mismatches += out[i] != io::float_to_half(src[i]) || outb[i] != io::float_to_bfloat16(src[i]);
+        mismatches += out[i] != tessera::float_to_half(src[i]) || outb[i] != tessera::float_to_bfloat16(src[i]);
     CHECK(mismatches == 0);
     std::vector<double> srcd(src.begin(), src.begin() + 100003);
     std::vector<std::uint16_t> outd(srcd.size());
-    io::to_half(srcd.data(), outd.data(), srcd.size());
+    tessera::to_half(srcd.data(), outd.data(), srcd.size());
     mismatches = 0;
     for (std::size_t i = 0; i < srcd.size(); ++i)
-        mismatches += outd[i] != io::double_to_half(srcd[i]);
+        mismatches += outd[i] != tessera::double_to_half(srcd[i]);
     CHECK(mismatches == 0);
 }
