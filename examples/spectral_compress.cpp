@@ -10,8 +10,8 @@
 #include <string>
 #include <vector>
 
-#include <tessera/compress/llama2_checkpoint.hpp>
 #include <tessera/core/validate.hpp>
+#include <tessera/model/llama2_checkpoint.hpp>
 #include <tessera/spectral.hpp>
 
 #include "cli.hpp"
@@ -48,7 +48,7 @@ int main(int argc, char** argv)
             return 0;
         }
         // The reader validates the header against the file size; every value must be finite.
-        const auto model = tessera::compress::read_llama2_checkpoint<float>(path);
+        const auto model = tessera::model::read_llama2_checkpoint<float>(path);
         struct entry
         {
             std::string name;

@@ -5,9 +5,9 @@
 #include <cstdio>
 #include <string>
 
-#include <tessera/compress/llama2_checkpoint.hpp>
 #include <tessera/core/blas.hpp>
 #include <tessera/core/validate.hpp>
+#include <tessera/model/llama2_checkpoint.hpp>
 #include <tessera/ternary.hpp>
 
 #include "cli.hpp"
@@ -46,7 +46,7 @@ int main(int argc, char** argv)
         if (!cli.parse(argc, argv))
             return 0;
         // The reader checks every header field against the file size before it allocates.
-        const auto model = tessera::compress::read_llama2_checkpoint<float>(path);
+        const auto model = tessera::model::read_llama2_checkpoint<float>(path);
         const std::size_t dim = model.config.dim, vocab = model.config.vocab_size;
         const auto& layer = model.layers.at(0);
         tessera::require_finite(model.token_embedding, path.c_str(), "token_embedding");

@@ -17,6 +17,7 @@
 #include "compressors.hpp"
 
 namespace tc = tessera::compress;
+namespace mdl = tessera::model;
 using nlohmann::json;
 
 int main(int argc, char** argv)
@@ -49,18 +50,19 @@ int main(int argc, char** argv)
         if (!std::filesystem::exists(model))
             throw std::runtime_error("cannot read " + model + ": no such file (expected a llama2.c checkpoint; "
                                      "stories260K lives in ../shared/data)");
-        const auto original = tc::read_llama2_checkpoint<float>(model);
+        const auto original = mdl::read_llama2_checkpoint<float>(model);
+        const auto original_model = mdl::llama2_view(original);  // the forward pass over it, no copy
         const auto dir = std::filesystem::path(model).parent_path();
         if (tokenizer.empty())
             tokenizer = (dir / ("tok" + std::to_string(original.config.vocab_size) + ".bin")).string();
         if (!std::filesystem::exists(tokenizer))
             tokenizer = (dir / "tokenizer.bin").string();
-        const auto tok = tc::read_llama2_tokenizer(tokenizer, original.config.vocab_size);
+        const auto tok = mdl::read_llama2_tokenizer(tokenizer, original.config.vocab_size);
 
         // Evaluation sequences: the greedy continuation from BOS and `samples` sampled ones.
-        std::vector<std::vector<int>> sequences{tc::llama2_generate_greedy(original, steps)};
+        std::vector<std::vector<int>> sequences{mdl::generate_greedy(original_model, steps)};
         for (std::size_t s = 0; s < samples; ++s)
-            sequences.push_back(tc::llama2_generate_sampled(original, steps, 1.0, seed + s));
+            sequences.push_back(mdl::generate_sampled(original_model, steps, 1.0, seed + s));
         const std::string reference = tok.decode(sequences[0]);
 
         // Each configuration: which matrices, compressed how.
@@ -116,8 +118,9 @@ int main(int argc, char** argv)
                 w.matrix(name) = a.matrix;
                 bytes += a.bytes;
             }
-            const auto div = tc::next_token_divergence(original, w, sequences);
-            const std::string text = tok.decode(tc::llama2_generate_greedy(w, steps));
+            const auto compressed = mdl::llama2_view(w);
+            const auto div = mdl::next_token_divergence(original_model, compressed, sequences);
+            const std::string text = tok.decode(mdl::generate_greedy(compressed, steps));
             out["results"].push_back({{"name", c.name}, {"weight_bytes", bytes}, {"ratio", double(dense) / double(bytes)},
                                       {"mean_kl", div.mean_kl}, {"max_kl", div.max_kl},
                                       {"top1_agreement", div.top1_agreement}, {"positions", div.positions},

@@ -18,6 +18,9 @@ Tensor names follow transformers' LlamaForCausalLM:
     model.norm.weight                                  rms_final
     lm_head.weight                                     classifier (absent when tied)
 freq_cis_* are not written: HF recomputes them from rope_theta (10000, as llama2.c's export).
+config.json (rope_theta, rms_norm_eps) and the GGUF metadata (llama.rope.freq_base,
+llama.attention.layer_norm_rms_epsilon) record llama2.c's values, 10000 and 1e-5 (constants of its
+run.c, not stored in the .bin); model::load_llama reads them from there.
 
 Rotary convention. llama2.c rotates the interleaved pairs (2i, 2i+1) of each head; HF's
 rotate_half rotates the pairs (i, i + head/2). As transformers' convert_llama_weights_to_hf.py

@@ -173,7 +173,7 @@ TEST_CASE("catalog: GGUF (llama.cpp) and llama2.c names")
                {"blk.9.ffn_up.weight", r::ffn_up, 9},
                {"blk.9.ffn_down.weight", r::ffn_down, 9},
                {"blk.9.ffn_norm.weight", r::norm, 9},
-               {"token_embedding", r::embedding, -1},  // llama2.c, as compress::parse_llama2_header names them
+               {"token_embedding", r::embedding, -1},  // llama2.c, as parse_llama2_header names them
                {"layers.4.rms_att", r::norm, 4},
                {"layers.4.wq", r::attn_q, 4},
                {"layers.4.wk", r::attn_k, 4},

@@ -1,6 +1,6 @@
 // model::checkpoint on every format: the stories260K llama2.c model written as Hugging Face
 // folders by scripts/write_stories_checkpoints.py (F32, F16, BF16, single file and shards) must
-// read back equal to compress::read_llama2_checkpoint after undoing HF's rotary row permutation;
+// read back equal to model::read_llama2_checkpoint after undoing HF's rotary row permutation;
 // synthetic safetensors shards and GGUF files cover the index checks and the GGUF path.
 #include <cstdint>
 #include <cstdlib>
@@ -10,7 +10,7 @@
 #include <vector>
 
 #include <doctest/doctest.h>
-#include <tessera/compress/llama2_checkpoint.hpp>
+#include <tessera/model/llama2_checkpoint.hpp>
 #include <tessera/io/gguf.hpp>
 #include <tessera/io/safetensors.hpp>
 #include <tessera/model/checkpoint.hpp>
@@ -79,7 +79,7 @@ TEST_CASE("stories260K as HF llama folders (F32/F16/BF16, 1 or 3 shards) equals 
         tessera_test::record_skip("/usr/bin/python3 (with numpy), needed to write the folders");
         return;
     }
-    const auto w = tessera::compress::read_llama2_checkpoint<float>(bin.string());
+    const auto w = tessera::model::read_llama2_checkpoint<float>(bin.string());
     for (const auto& [dtype, shards] : {std::pair<std::string, int>{"F32", 1}, {"BF16", 3}, {"F16", 2}})
     {
         CAPTURE(dtype);
@@ -136,7 +136,7 @@ TEST_CASE("a llama2.c .bin opens as a checkpoint named as parse_llama2_header na
     const auto bin = tessera_test::shared_data("stories260K/stories260K.bin");
     TESSERA_SKIP_IF_MISSING(bin, "../shared/data/stories260K");
     const mdl::checkpoint ck(bin.string());
-    const auto w = tessera::compress::read_llama2_checkpoint<double>(bin.string());
+    const auto w = tessera::model::read_llama2_checkpoint<double>(bin.string());
     CHECK(ck.format() == mdl::checkpoint_format::llama2c);
     CHECK(ck.config().architecture == "llama2.c");
     CHECK(ck.config().n_kv_heads == 4);

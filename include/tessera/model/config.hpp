@@ -5,17 +5,20 @@
 
 #include <algorithm>
 #include <cstddef>
+#include <cstdio>
+#include <cstdlib>
 #include <initializer_list>
+#include <optional>
 #include <string>
 #include <vector>
 
 #include <nlohmann/json.hpp>
 
-#include "../compress/llama2_checkpoint.hpp"
 #include "../core/errors.hpp"
 #include "../io/gguf.hpp"
 #include "../io/mapped_file.hpp"
 #include "catalog.hpp"
+#include "llama2_checkpoint.hpp"
 
 namespace tessera::model
 {
@@ -33,6 +36,17 @@ namespace tessera::model
         std::size_t vocab_size = 0;        ///< tokens (vocab_size; GGUF: the tokenizer's token count)
         std::size_t max_positions = 0;     ///< context length (max_position_embeddings / n_positions / context_length)
         bool tie_word_embeddings = false;  ///< the output classifier is the input embedding
+        /// Rotary base theta: config.json `rope_theta`, GGUF `<arch>.rope.freq_base`, 10000 for
+        /// llama2.c (not stored; llama2.c's value); empty when the source does not state it.
+        std::optional<double> rope_theta;
+        /// RMSNorm epsilon: config.json `rms_norm_eps`, GGUF `<arch>.attention.layer_norm_rms_epsilon`,
+        /// 1e-5 for llama2.c (not stored; llama2.c's value); empty when the source does not state it.
+        std::optional<double> rms_norm_eps;
+        /// Rotary scaling type: config.json `rope_scaling.rope_type` (or `.type`), GGUF
+        /// `<arch>.rope.scaling.type`; empty when absent, null or "none" (plain rotary).
+        /// load_llama refuses any other ("linear", "dynamic", "yarn", "llama3", ...): it does not
+        /// implement them, and the logits would be wrong.
+        std::string rope_scaling;
     };
 
     namespace detail
@@ -79,15 +93,45 @@ namespace tessera::model
             c.n_kv_heads = count({"num_key_value_heads"});
             c.vocab_size = count({"vocab_size"});
             c.max_positions = count({"max_position_embeddings", "n_positions"});
+            for (auto [key, dst] : {std::pair{"rope_theta", &c.rope_theta}, {"rms_norm_eps", &c.rms_norm_eps}})
+                if (j.contains(key) && j[key].is_number())
+                    *dst = j[key].get<double>();
+            if (j.contains("rope_scaling") && j["rope_scaling"].is_object())
+            {
+                const auto& r = j["rope_scaling"];
+                for (const char* k : {"rope_type", "type"})
+                    if (c.rope_scaling.empty() && r.contains(k) && r[k].is_string())
+                        c.rope_scaling = r[k].get<std::string>();
+                if (c.rope_scaling.empty())
+                    c.rope_scaling = "unknown";  // an object without a type still scales
+            }
+            if (c.rope_scaling == "none" || c.rope_scaling == "default")
+                c.rope_scaling.clear();
             tie_known = j.contains("tie_word_embeddings") && j["tie_word_embeddings"].is_boolean();
             if (tie_known)
                 c.tie_word_embeddings = j["tie_word_embeddings"].get<bool>();
             return c;
         }
 
+        /// The decimal a float32 stands for: the shortest `%.*g` (1..9 digits) that rounds back to
+        /// `f` (1e-5f -> 1e-5), so a GGUF float32 eps or theta equals the config.json value in double.
+        inline double shortest_decimal(float f)
+        {
+            char buf[32];
+            for (int digits = 1; digits < 9; ++digits)
+            {
+                std::snprintf(buf, sizeof buf, "%.*g", digits, static_cast<double>(f));
+                if (std::strtof(buf, nullptr) == f)
+                    return std::strtod(buf, nullptr);
+            }
+            return static_cast<double>(f);
+        }
+
         /// The config stated by GGUF metadata (`general.architecture` and `<arch>.block_count`,
         /// `.embedding_length`, `.feed_forward_length`, `.attention.head_count(_kv)`,
-        /// `.context_length`, `.vocab_size` or the length of `tokenizer.ggml.tokens`).
+        /// `.context_length`, `.vocab_size` or the length of `tokenizer.ggml.tokens`,
+        /// `.rope.freq_base`, `.attention.layer_norm_rms_epsilon` (a float32 value is read as
+        /// shortest_decimal, a float64 one as stored), `.rope.scaling.type` ("none" = empty)).
         /// \throws tessera::invalid_argument when a key holds a value of the wrong type.
         inline model_config gguf_config(const io::gguf_metadata& m)
         {
@@ -107,11 +151,20 @@ namespace tessera::model
             if (c.vocab_size == 0)
                 if (const io::gguf_value* t = m.find("tokenizer.ggml.tokens"))
                     c.vocab_size = t->array().values.size();
+            for (auto [key, dst] : {std::pair{".rope.freq_base", &c.rope_theta},
+                                    {".attention.layer_norm_rms_epsilon", &c.rms_norm_eps}})
+                if (const io::gguf_value* v = m.find(c.architecture + key))
+                    *dst = v->type() == io::gguf_value_type::float32 ? shortest_decimal(v->as<float>(c.architecture + key))
+                                                                     : v->as<double>(c.architecture + key);
+            c.rope_scaling = m.get<std::string>(c.architecture + ".rope.scaling.type").value_or("");
+            if (c.rope_scaling == "none")
+                c.rope_scaling.clear();
             return c;
         }
 
-        /// The config of a llama2.c header (architecture "llama2.c", model_type "llama").
-        inline model_config llama2_model_config(const compress::llama2_config& h)
+        /// The config of a llama2.c header (architecture "llama2.c", model_type "llama"), with
+        /// llama2.c's rope_theta and rms_norm_eps (h.rope_theta, h.rms_norm_eps: 10000, 1e-5).
+        inline model_config llama2_model_config(const llama2_config& h)
         {
             model_config c;
             c.architecture = "llama2.c";
@@ -124,6 +177,8 @@ namespace tessera::model
             c.vocab_size = h.vocab_size;
             c.max_positions = h.seq_len;
             c.tie_word_embeddings = h.shared_classifier;
+            c.rope_theta = h.rope_theta;
+            c.rms_norm_eps = h.rms_norm_eps;
             return c;
         }
 

@@ -34,11 +34,12 @@ namespace tessera::model
         /// Checks that a candidate model has the reference model's config.
         /// \throws tessera::invalid_argument `"next_token_divergence: candidate config must equal the
         ///         reference config"` unless every field of `a` and `b` is equal.
-        inline void require_same_config(const compress::llama2_config& a, const compress::llama2_config& b)
+        inline void require_same_config(const llama2_config& a, const llama2_config& b)
         {
             require(a.dim == b.dim && a.hidden_dim == b.hidden_dim && a.n_layers == b.n_layers &&
                         a.n_heads == b.n_heads && a.n_kv_heads == b.n_kv_heads && a.vocab_size == b.vocab_size &&
-                        a.seq_len == b.seq_len && a.shared_classifier == b.shared_classifier,
+                        a.seq_len == b.seq_len && a.shared_classifier == b.shared_classifier &&
+                        a.rope_theta == b.rope_theta && a.rms_norm_eps == b.rms_norm_eps,
                     "next_token_divergence", "candidate config must equal the reference config");
         }
 

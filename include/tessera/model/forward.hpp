@@ -3,7 +3,8 @@
 /// The llama-family forward pass (RMSNorm, rotary attention with grouped key/value heads,
 /// SwiGLU FFN, classifier), one token at a time with a key/value cache, over a llama_model whose
 /// weight matrices are linear operators: dense, low-rank, TT-matrix or packed ternary, each run
-/// as stored. This is the one forward pass of tessera (compress::llama2_runner runs it too).
+/// as stored. This is the one forward pass of tessera; llama2_view (model/llama.hpp) runs a
+/// llama2.c model's llama2_weights through it.
 
 #include <algorithm>
 #include <cmath>
@@ -14,10 +15,10 @@
 
 #include <xtensor/xtensor.hpp>
 
-#include "../compress/llama2_checkpoint.hpp"
 #include "../core/errors.hpp"
 #include "../core/traits.hpp"
 #include "linear_operator.hpp"
+#include "llama2_checkpoint.hpp"
 
 namespace tessera::model
 {
@@ -46,7 +47,7 @@ namespace tessera::model
         {
             static_assert(is_real_v<T>, "tessera::model::llama_model<T>: T must be float or double");
 
-            compress::llama2_config config;                           ///< hyper-parameters (shared_classifier: classifier is the embedding)
+            llama2_config config;  ///< hyper-parameters (shared_classifier: classifier is the embedding; rms_norm_eps)
             std::shared_ptr<const xt::xtensor<T, 2>> token_embedding;  ///< [vocab, dim] rows looked up per token
             std::vector<llama_block<T>> layers;                        ///< n_layers blocks
             xt::xtensor<T, 1> rms_final;                               ///< [dim] final RMSNorm gain
@@ -67,8 +68,9 @@ namespace tessera::model
                 return b;
             }
 
-            /// Checks every array and operator shape against `config` (use after replacing one).
-            /// \throws tessera::invalid_argument naming the first of the wrong shape.
+            /// Checks every array and operator shape against `config` (use after replacing one), and
+            /// config.rms_norm_eps (finite, >= 0) and config.rope_theta (finite, > 0).
+            /// \throws tessera::invalid_argument naming the first of the wrong shape or value.
             void validate() const
             {
                 const auto& c = config;
@@ -78,6 +80,10 @@ namespace tessera::model
                             c.head_size() % 2 == 0,
                         fn, "config dim=", D, ", n_heads=", c.n_heads, ", n_kv_heads=", c.n_kv_heads,
                         " must give an even head size and n_heads % n_kv_heads == 0");
+                require(std::isfinite(c.rms_norm_eps) && c.rms_norm_eps >= 0.0, fn, "config.rms_norm_eps=",
+                        c.rms_norm_eps, " must be finite and >= 0");
+                require(std::isfinite(c.rope_theta) && c.rope_theta > 0.0, fn, "config.rope_theta=", c.rope_theta,
+                        " must be finite and > 0");
                 require(token_embedding != nullptr, fn, "token_embedding must be set");
                 shape(token_embedding->shape(0), token_embedding->shape(1), c.vocab_size, D, "token_embedding");
                 require(layers.size() == c.n_layers, fn, "layers.size()=", layers.size(), " must equal n_layers=",
@@ -110,15 +116,16 @@ namespace tessera::model
             }
         };
 
-        /// o = g * x / sqrt(mean(x^2) + 1e-5) (RMSNorm), n = g.size(); o may alias x.
+        /// o = g * x / sqrt(mean(x^2) + eps) (RMSNorm; eps is llama2_config::rms_norm_eps rounded
+        /// to T), n = g.size(); o may alias x.
         template <class T>
-        void rmsnorm(T* o, const T* x, const xt::xtensor<T, 1>& g)
+        void rmsnorm(T* o, const T* x, const xt::xtensor<T, 1>& g, T eps)
         {
             const std::size_t n = g.size();
             T ss = T(0);
             for (std::size_t j = 0; j < n; ++j)
                 ss += x[j] * x[j];
-            ss = ss / static_cast<T>(n) + static_cast<T>(1e-5);
+            ss = ss / static_cast<T>(n) + eps;
             ss = T(1) / std::sqrt(ss);
             for (std::size_t j = 0; j < n; ++j)
                 o[j] = g[j] * (ss * x[j]);
@@ -149,10 +156,24 @@ namespace tessera::model
         public:
             /// Validates `m` (llama_model::validate) and allocates the cache (2 n_layers seq_len
             /// kv_dim values of T). \throws tessera::invalid_argument when a shape is wrong.
-            explicit llama_runner(llama_model<T> m) : llama_runner(std::move(m), "llama_runner::forward") {}
+            explicit llama_runner(llama_model<T> m) : m_m(std::move(m))
+            {
+                m_m.validate();
+                const auto& c = m_m.config;
+                m_x.resize(c.dim);
+                m_xb.resize(c.dim);
+                m_xb2.resize(c.dim);
+                m_q.resize(c.dim);
+                m_hb.resize(c.hidden_dim);
+                m_hb2.resize(c.hidden_dim);
+                m_att.resize(c.seq_len);
+                m_key_cache.assign(c.n_layers * c.seq_len * c.kv_dim(), T(0));
+                m_value_cache.assign(c.n_layers * c.seq_len * c.kv_dim(), T(0));
+                m_logits = xt::xtensor<T, 1>::from_shape({c.vocab_size});
+            }
 
             /// The model's configuration.
-            const compress::llama2_config& config() const noexcept { return m_m.config; }
+            const llama2_config& config() const noexcept { return m_m.config; }
             /// The model run.
             const llama_model<T>& model() const noexcept { return m_m; }
 
@@ -168,10 +189,11 @@ namespace tessera::model
             {
                 const llama_model<T>& w = m_m;
                 const auto& c = w.config;
-                require(token >= 0 && static_cast<std::size_t>(token) < c.vocab_size, m_fn, "token=", token,
+                const char* fn = "llama_runner::forward";
+                require(token >= 0 && static_cast<std::size_t>(token) < c.vocab_size, fn, "token=", token,
                         " must be in [0, ", c.vocab_size, ")");
-                require(pos < c.seq_len, m_fn, "pos=", pos, " must be < seq_len=", c.seq_len);
-                require(pos <= m_filled, m_fn, "pos=", pos, " skips ahead: positions [0, ", m_filled, ") are cached");
+                require(pos < c.seq_len, fn, "pos=", pos, " must be < seq_len=", c.seq_len);
+                require(pos <= m_filled, fn, "pos=", pos, " skips ahead: positions [0, ", m_filled, ") are cached");
                 const std::size_t D = c.dim, K = c.kv_dim(), hs = c.head_size(), half = hs / 2;
                 const std::size_t group = c.n_heads / c.n_kv_heads;
                 const T* emb = w.token_embedding->data() + static_cast<std::size_t>(token) * D;
@@ -179,6 +201,7 @@ namespace tessera::model
                 const T* fr = w.rope_cos.data() + pos * half;
                 const T* fi = w.rope_sin.data() + pos * half;
                 const T inv_sqrt_hs = T(1) / std::sqrt(static_cast<T>(hs));
+                const T eps = static_cast<T>(c.rms_norm_eps);
                 // Rotary embedding of each (even, odd) pair of every query and key head.
                 auto rotate = [&](T* v, std::size_t n) {
                     for (std::size_t i = 0; i < n; i += 2)
@@ -192,7 +215,7 @@ namespace tessera::model
                 for (std::size_t l = 0; l < c.n_layers; ++l)
                 {
                     const auto& y = w.layers[l];
-                    rmsnorm(m_xb.data(), m_x.data(), y.rms_att);
+                    rmsnorm(m_xb.data(), m_x.data(), y.rms_att, eps);
                     T* kc = m_key_cache.data() + (l * c.seq_len) * K;
                     T* vc = m_value_cache.data() + (l * c.seq_len) * K;
                     y.wq.apply(m_xb.data(), m_q.data());
@@ -226,7 +249,7 @@ namespace tessera::model
                     for (std::size_t i = 0; i < D; ++i)
                         m_x[i] += m_xb2[i];
                     // SwiGLU FFN: w2(silu(w1 x) * w3 x).
-                    rmsnorm(m_xb.data(), m_x.data(), y.rms_ffn);
+                    rmsnorm(m_xb.data(), m_x.data(), y.rms_ffn, eps);
                     y.w1.apply(m_xb.data(), m_hb.data());
                     y.w3.apply(m_xb.data(), m_hb2.data());
                     for (std::size_t i = 0; i < c.hidden_dim; ++i)
@@ -238,33 +261,14 @@ namespace tessera::model
                     for (std::size_t i = 0; i < D; ++i)
                         m_x[i] += m_xb[i];
                 }
-                rmsnorm(m_x.data(), m_x.data(), w.rms_final);
+                rmsnorm(m_x.data(), m_x.data(), w.rms_final, eps);
                 w.classifier.apply(m_x.data(), m_logits.data());
                 m_filled = pos + 1;
                 return m_logits;
             }
 
-        protected:
-            /// As the public constructor; argument errors of forward() name `fn`.
-            llama_runner(llama_model<T> m, const char* fn) : m_m(std::move(m)), m_fn(fn)
-            {
-                m_m.validate();
-                const auto& c = m_m.config;
-                m_x.resize(c.dim);
-                m_xb.resize(c.dim);
-                m_xb2.resize(c.dim);
-                m_q.resize(c.dim);
-                m_hb.resize(c.hidden_dim);
-                m_hb2.resize(c.hidden_dim);
-                m_att.resize(c.seq_len);
-                m_key_cache.assign(c.n_layers * c.seq_len * c.kv_dim(), T(0));
-                m_value_cache.assign(c.n_layers * c.seq_len * c.kv_dim(), T(0));
-                m_logits = xt::xtensor<T, 1>::from_shape({c.vocab_size});
-            }
-
         private:
             llama_model<T> m_m;
-            const char* m_fn;
             std::vector<T> m_x, m_xb, m_xb2, m_q, m_hb, m_hb2, m_att, m_key_cache, m_value_cache;
             xt::xtensor<T, 1> m_logits;
             std::size_t m_filled = 0;

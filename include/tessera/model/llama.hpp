@@ -2,7 +2,7 @@
 /// \file llama.hpp
 /// Building a llama_model (model/forward.hpp) with dense operators: from a model::checkpoint in
 /// any llama layout (llama2.c .bin, Hugging Face llama folder or .safetensors, GGUF llama), or as
-/// a borrowing view of compress::llama2_weights.
+/// a borrowing view of llama2_weights (model/llama2_checkpoint.hpp).
 ///
 /// Rotary order. llama2.c and Meta rotate the interleaved pairs (2i, 2i+1) of each head, and
 /// so does this forward pass. Hugging Face checkpoints permute the rows of q_proj and k_proj
@@ -17,19 +17,13 @@
 
 #include <xtensor/xtensor.hpp>
 
-#include "../compress/llama2_checkpoint.hpp"
 #include "../core/errors.hpp"
 #include "checkpoint.hpp"
 #include "forward.hpp"
+#include "llama2_checkpoint.hpp"
 
 namespace tessera::model
 {
-    /// Options of load_llama.
-    struct llama_load_options
-    {
-        double rope_theta = 10000.0;  ///< rotary base (llama2.c, stories260K and Llama 2 use 10000); > 0
-    };
-
     namespace detail
     {
         /// Rotary tables [seq_len, head_size/2]: cos and sin of pos * theta^(-2i/head_size),
@@ -72,7 +66,7 @@ namespace tessera::model
         /// \note `w` must outlive the model and every runner built on it.
         /// \throws tessera::invalid_argument as llama2_weights::validate.
         template <class T>
-        llama_model<T> llama2_view(const compress::llama2_weights<T>& w)
+        llama_model<T> llama2_view(const llama2_weights<T>& w)
         {
             w.validate();
             llama_model<T> m;
@@ -97,18 +91,22 @@ namespace tessera::model
         /// permutation undone) or GGUF llama names (token_embd.weight, blk.L.attn_q.weight, ...).
         /// The classifier is the embedding unless lm_head.weight / output.weight / classifier
         /// exists. Rotary tables: rope_tables(seq_len = config().max_positions) for every format,
-        /// so the three readings of one model give bitwise identical logits.
+        /// so the three readings of one model give bitwise identical logits. rope_theta and
+        /// rms_norm_eps come from config() (config.json, GGUF metadata, llama2.c's 10000 / 1e-5);
+        /// when unstated, the defaults of the format's reference implementation: rope_theta 10000
+        /// (transformers' LlamaConfig, llama.cpp), rms_norm_eps 1e-6 for a Hugging Face checkpoint
+        /// (transformers' LlamaConfig); a GGUF file must state it (llama.cpp refuses one that does not).
         /// \note A llama2.c file's own freq_cis tables (float32 angles) are not used: they differ
         ///       from the double-computed ones by at most ~2.3e-6 (stories260K); llama2_view uses them.
         /// \throws tessera::invalid_argument when the checkpoint is not a llama layout (no known
-        ///         embedding name), a count in config() is 0, or a tensor has the wrong shape;
+        ///         embedding name), a count in config() is 0, config().rope_scaling is set,
+        ///         rope_theta is not finite and > 0, rms_norm_eps is not finite and >= 0 or absent
+        ///         from a GGUF file, or a tensor has the wrong shape;
         ///         tessera::io_error when a tensor cannot be decoded.
         template <class T>
-        llama_model<T> load_llama(const checkpoint& ck, const llama_load_options& o = {})
+        llama_model<T> load_llama(const checkpoint& ck)
         {
             const char* fn = "load_llama";
-            require(o.rope_theta > 0.0 && std::isfinite(o.rope_theta), fn, "rope_theta=", o.rope_theta,
-                    " must be finite and > 0");
             enum class names { llama2c, hf, gguf } kind;
             if (ck.contains("token_embedding"))
                 kind = names::llama2c;
@@ -120,7 +118,7 @@ namespace tessera::model
                 throw invalid_argument(concat(fn, ": ", ck.path(), " is not a llama layout: none of token_embedding, "
                                                   "model.embed_tokens.weight, token_embd.weight"));
             const model_config& mc = ck.config();
-            compress::llama2_config c;
+            llama2_config c;
             c.dim = mc.hidden;
             c.hidden_dim = mc.intermediate;
             c.n_layers = mc.n_layers;
@@ -128,6 +126,16 @@ namespace tessera::model
             c.n_kv_heads = mc.n_kv_heads;
             c.vocab_size = mc.vocab_size;
             c.seq_len = mc.max_positions;
+            require(mc.rope_scaling.empty(), fn, ck.path(), ": rope_scaling '", mc.rope_scaling,
+                    "' is not supported (plain rotary only): the logits would be wrong");
+            require(kind != names::gguf || mc.rms_norm_eps.has_value(), fn, ck.path(), ": GGUF metadata must state ",
+                    mc.architecture, ".attention.layer_norm_rms_epsilon");
+            c.rope_theta = mc.rope_theta.value_or(10000.0);
+            c.rms_norm_eps = mc.rms_norm_eps.value_or(kind == names::hf ? 1e-6 : 1e-5);
+            require(std::isfinite(c.rope_theta) && c.rope_theta > 0.0, fn, ck.path(), ": rope_theta=", c.rope_theta,
+                    " must be finite and > 0");
+            require(std::isfinite(c.rms_norm_eps) && c.rms_norm_eps >= 0.0, fn, ck.path(), ": rms_norm_eps=",
+                    c.rms_norm_eps, " must be finite and >= 0");
             require(c.dim && c.hidden_dim && c.n_layers && c.n_heads && c.n_kv_heads && c.vocab_size && c.seq_len, fn,
                     ck.path(), ": config must state hidden=", c.dim, ", intermediate=", c.hidden_dim, ", n_layers=",
                     c.n_layers, ", n_heads=", c.n_heads, ", n_kv_heads=", c.n_kv_heads, ", vocab_size=", c.vocab_size,
@@ -175,7 +183,7 @@ namespace tessera::model
                                     op(mat("w2", "mlp.down_proj.weight", "ffn_down.weight")),
                                     op(mat("w3", "mlp.up_proj.weight", "ffn_up.weight"))});
             }
-            rope_tables(c.seq_len, c.head_size(), o.rope_theta, m.rope_cos, m.rope_sin);
+            rope_tables(c.seq_len, c.head_size(), c.rope_theta, m.rope_cos, m.rope_sin);
             m.validate();
             return m;
         }

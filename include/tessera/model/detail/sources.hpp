@@ -12,12 +12,12 @@
 
 #include <nlohmann/json.hpp>
 
-#include "../../compress/llama2_checkpoint.hpp"
 #include "../../core/errors.hpp"
 #include "../../io/dtype.hpp"
 #include "../../io/gguf.hpp"
 #include "../../io/mapped_file.hpp"
 #include "../../io/safetensors.hpp"
+#include "../llama2_checkpoint.hpp"
 
 namespace tessera::model
 {
@@ -96,14 +96,14 @@ namespace tessera::model
             std::vector<std::pair<std::size_t, const io::tensor_info*>> m_where;
         };
 
-        /// A llama2.c "v0" checkpoint, memory-mapped; names as compress::parse_llama2_header.
+        /// A llama2.c "v0" checkpoint, memory-mapped; names as parse_llama2_header.
         class llama2_source final : public source_base<llama2_source>
         {
         public:
             /// Maps `path` and validates its header against the file size.
-            /// \throws tessera::io_error (see compress::parse_llama2_header).
+            /// \throws tessera::io_error (see parse_llama2_header).
             explicit llama2_source(const std::string& path)
-                : m_file(path), m_header(compress::parse_llama2_header(m_file.data(), m_file.size(), path))
+                : m_file(path), m_header(parse_llama2_header(m_file.data(), m_file.size(), path))
             {
                 for (const auto& a : m_header.arrays)
                 {
@@ -114,7 +114,7 @@ namespace tessera::model
                 }
             }
             /// The validated header.
-            const compress::llama2_header& header() const noexcept { return m_header; }
+            const llama2_header& header() const noexcept { return m_header; }
 
         private:
             friend class source_base;
@@ -124,7 +124,7 @@ namespace tessera::model
                 io::decode(m_file.data() + m_header.arrays[i].offset, io::dtype::float32, false, dst, m_tensors[i].bytes / 4);
             }
             io::mapped_file m_file;
-            compress::llama2_header m_header;
+            llama2_header m_header;
         };
 
         /// A GGUF file (io::gguf_file), memory-mapped; tensors dequantized as ggml does.

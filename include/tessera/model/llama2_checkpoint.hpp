@@ -1,7 +1,7 @@
 #pragma once
 /// \file llama2_checkpoint.hpp
-/// Reading llama2.c transformer checkpoints ("v0" legacy format) and their tokenizers, so that
-/// the weight matrices of a real language model can be compressed and the model re-run.
+/// Reading llama2.c transformer checkpoints ("v0" legacy format) into llama2_weights, and
+/// llama2_config, the hyper-parameters of the llama forward pass (model/forward.hpp).
 ///
 /// Checkpoint layout: 7 little-endian int32 `dim, hidden_dim, n_layers, n_heads, n_kv_heads,
 /// vocab_size, seq_len` (vocab_size > 0: the classifier shares the token embedding; < 0: an
@@ -15,8 +15,6 @@
 #include <cstddef>
 #include <cstdint>
 #include <cstring>
-#include <fstream>
-#include <iterator>
 #include <string>
 #include <type_traits>
 #include <vector>
@@ -28,14 +26,16 @@
 #include "../io/dtype.hpp"
 #include "../io/mapped_file.hpp"
 
-namespace tessera::compress
+namespace tessera::model
 {
     namespace detail
     {
         using tessera::concat;
         using tessera::require;
 
-        /// Hyper-parameters of a llama2.c model, as stored in the checkpoint header.
+        /// Hyper-parameters of a llama-family model as the forward pass needs them
+        /// (llama_model::config): the seven fields of a llama2.c checkpoint header, plus the rotary
+        /// base and the RMSNorm epsilon, which a llama2.c file does not store.
         struct llama2_config
         {
             std::size_t dim = 0;          ///< model (residual stream) width
@@ -46,6 +46,14 @@ namespace tessera::compress
             std::size_t vocab_size = 0;   ///< tokens
             std::size_t seq_len = 0;      ///< maximum context length
             bool shared_classifier = true;  ///< the output classifier is the token embedding
+            /// Rotary base theta (pair i of a head turns by pos * theta^(-2i/head_size)); > 0.
+            /// Not stored in a llama2.c file: llama2.c's 10000. load_llama takes it from the
+            /// checkpoint's config (config.json rope_theta, GGUF <arch>.rope.freq_base).
+            double rope_theta = 10000.0;
+            /// RMSNorm epsilon: x / sqrt(mean(x^2) + rms_norm_eps); >= 0. Not stored in a llama2.c
+            /// file: llama2.c's 1e-5. load_llama takes it from the checkpoint's config
+            /// (config.json rms_norm_eps, GGUF <arch>.attention.layer_norm_rms_epsilon).
+            double rms_norm_eps = 1e-5;
 
             /// Width of one attention head, dim / n_heads.
             std::size_t head_size() const noexcept { return n_heads ? dim / n_heads : 0; }
@@ -73,7 +81,7 @@ namespace tessera::compress
         template <class T>
         struct llama2_weights
         {
-            static_assert(is_real_v<T>, "tessera::compress::llama2_weights<T>: T must be float or double");
+            static_assert(is_real_v<T>, "tessera::model::llama2_weights<T>: T must be float or double");
 
             llama2_config config;                 ///< hyper-parameters
             xt::xtensor<T, 2> token_embedding;    ///< [vocab, dim]; also the classifier when shared
@@ -177,60 +185,6 @@ namespace tessera::compress
                 require(a.shape(0) == r && a.shape(1) == c, "llama2_weights::validate", what, " must have shape [",
                         r, ", ", c, "], got ", shape_to_string(a.shape()));
             }
-        };
-
-        /// A whole file in memory with bounds-checked little-endian reads that throw
-        /// tessera::io_error naming the file and the byte offset.
-        class byte_reader
-        {
-        public:
-            explicit byte_reader(const std::string& path) : m_path(path)
-            {
-                std::ifstream in(path, std::ios::binary);
-                if (!in)
-                    throw io_error(path, 0, "cannot open file");
-                m_bytes.assign(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
-                if (in.bad())
-                    throw io_error(path, m_bytes.size(), "read failed");
-            }
-            std::size_t size() const noexcept { return m_bytes.size(); }
-            std::size_t offset() const noexcept { return m_pos; }
-            const std::string& path() const noexcept { return m_path; }
-
-            void need(std::uint64_t count, const char* what) const
-            {
-                if (count > m_bytes.size() - m_pos)
-                    throw io_error(m_path, m_pos,
-                                   concat("truncated: ", what, " needs ", count, " bytes, only ", m_bytes.size() - m_pos,
-                                          " remain (file has ", m_bytes.size(), ")"));
-            }
-            std::int32_t i32(const char* what)
-            {
-                need(4, what);
-                std::int32_t v;
-                std::memcpy(&v, m_bytes.data() + m_pos, 4);
-                m_pos += 4;
-                return v;
-            }
-            float f32(const char* what)
-            {
-                need(4, what);
-                float v;
-                std::memcpy(&v, m_bytes.data() + m_pos, 4);
-                m_pos += 4;
-                return v;
-            }
-            std::string bytes(std::size_t n, const char* what)
-            {
-                need(n, what);
-                std::string s(m_bytes.data() + m_pos, n);
-                m_pos += n;
-                return s;
-            }
-        private:
-            std::string m_path;
-            std::vector<char> m_bytes;
-            std::size_t m_pos = 0;
         };
 
         /// One float32 array of a llama2.c checkpoint: its name (llama2_weights::matrix_names()
@@ -388,4 +342,4 @@ namespace tessera::compress
     using detail::llama2_weights;
     using detail::parse_llama2_header;
     using detail::read_llama2_checkpoint;
-}  // namespace tessera::compress
+}  // namespace tessera::model

@@ -4,13 +4,13 @@
 #include <vector>
 
 #include <doctest/doctest.h>
-#include <tessera/compress/llama2_tokenizer.hpp>
+#include <tessera/model/llama2_tokenizer.hpp>
 
 #include "llama2_synthetic.hpp"
 #include "test_support.hpp"
 
-using tessera::compress::llama2_tokenizer;
-using tessera::compress::read_llama2_tokenizer;
+using tessera::model::llama2_tokenizer;
+using tessera::model::read_llama2_tokenizer;
 
 namespace
 {

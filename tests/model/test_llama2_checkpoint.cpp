@@ -3,12 +3,12 @@
 #include <vector>
 
 #include <doctest/doctest.h>
-#include <tessera/compress/llama2_checkpoint.hpp>
+#include <tessera/model/llama2_checkpoint.hpp>
 
 #include "llama2_synthetic.hpp"
 #include "test_support.hpp"
 
-using tessera::compress::read_llama2_checkpoint;
+using tessera::model::read_llama2_checkpoint;
 
 TEST_CASE_TEMPLATE("read_llama2_checkpoint places every array where the format says", T, float, double)
 {
@@ -141,6 +141,8 @@ TEST_CASE("stories260K reads with the header the data README documents")
     CHECK(c.vocab_size == 512);
     CHECK(c.seq_len == 512);
     CHECK(c.shared_classifier);
+    CHECK(c.rope_theta == 10000.0);  // not in the file: llama2.c's values
+    CHECK(c.rms_norm_eps == 1e-5);
     // Rotary tables: row 0 is angle 0 (cos 1, sin 0); row p column i is p * 10000^(-2i/head).
     CHECK(w.freq_cis_real(0, 3) == 1.0f);
     CHECK(w.freq_cis_imag(0, 2) == 0.0f);
@@ -182,7 +184,7 @@ TEST_CASE("parse_llama2_header lists every array with its offset, tiling the fil
     {
         llama2_test::tiny t;
         const auto b = llama2_test::bytes(t, shared, [](std::size_t i) { return float(i); });
-        const auto h = tessera::compress::parse_llama2_header(reinterpret_cast<const unsigned char*>(b.data()), b.size(),
+        const auto h = tessera::model::parse_llama2_header(reinterpret_cast<const unsigned char*>(b.data()), b.size(),
                                                               "mem");
         REQUIRE(h.arrays.size() == 1 + 9 * 2 + 3 + (shared ? 0 : 1));
         std::size_t at = 28;

@@ -7,16 +7,75 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <cstring>
+#include <fstream>
+#include <iterator>
 #include <string>
 #include <vector>
 
 #include "../core/errors.hpp"
-#include "llama2_checkpoint.hpp"
 
-namespace tessera::compress
+namespace tessera::model
 {
     namespace detail
     {
+        using tessera::concat;
+        using tessera::require;
+
+        /// A whole file in memory with bounds-checked little-endian reads that throw
+        /// tessera::io_error naming the file and the byte offset.
+        class byte_reader
+        {
+        public:
+            explicit byte_reader(const std::string& path) : m_path(path)
+            {
+                std::ifstream in(path, std::ios::binary);
+                if (!in)
+                    throw io_error(path, 0, "cannot open file");
+                m_bytes.assign(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+                if (in.bad())
+                    throw io_error(path, m_bytes.size(), "read failed");
+            }
+            std::size_t size() const noexcept { return m_bytes.size(); }
+            std::size_t offset() const noexcept { return m_pos; }
+            const std::string& path() const noexcept { return m_path; }
+
+            void need(std::uint64_t count, const char* what) const
+            {
+                if (count > m_bytes.size() - m_pos)
+                    throw io_error(m_path, m_pos,
+                                   concat("truncated: ", what, " needs ", count, " bytes, only ", m_bytes.size() - m_pos,
+                                          " remain (file has ", m_bytes.size(), ")"));
+            }
+            std::int32_t i32(const char* what)
+            {
+                need(4, what);
+                std::int32_t v;
+                std::memcpy(&v, m_bytes.data() + m_pos, 4);
+                m_pos += 4;
+                return v;
+            }
+            float f32(const char* what)
+            {
+                need(4, what);
+                float v;
+                std::memcpy(&v, m_bytes.data() + m_pos, 4);
+                m_pos += 4;
+                return v;
+            }
+            std::string bytes(std::size_t n, const char* what)
+            {
+                need(n, what);
+                std::string s(m_bytes.data() + m_pos, n);
+                m_pos += n;
+                return s;
+            }
+        private:
+            std::string m_path;
+            std::vector<char> m_bytes;
+            std::size_t m_pos = 0;
+        };
+
         /// A llama2.c SentencePiece-style vocabulary: one byte string and one merge score per token.
         class llama2_tokenizer
         {
@@ -139,4 +198,4 @@ namespace tessera::compress
 
     using detail::llama2_tokenizer;
     using detail::read_llama2_tokenizer;
-}  // namespace tessera::compress
+}  // namespace tessera::model
