@@ -40,14 +40,67 @@ namespace example
         bool markers = true;  ///< draw points as well as the line
         bool dashed = false;
         std::string color;    ///< CSS colour; empty: the plot's palette by series index
+        std::string marker = "circle";    ///< point shape: circle, square, triangle or diamond
+        std::vector<std::string> labels;  ///< per-point text drawn beside the point (optional)
+        bool frontier = true;             ///< the point takes part in the plot's Pareto frontier
     };
 
-    /// A fixed palette, so callers can colour one method alike across plots.
+    /// A horizontal reference line across the plot (e.g. what additive noise of a given level does).
+    struct reference_line
+    {
+        double y = 0;
+        std::string label;
+    };
+
+    /// A colour-blind safe palette (Okabe & Ito 2008, with grey for their yellow, which is hard to
+    /// see on white), so callers can colour one method alike across plots.
     inline const char* palette(std::size_t i)
     {
-        static const char* colors[] = {"#1f77b4", "#d62728", "#2ca02c", "#ff7f0e", "#9467bd",
-                                       "#8c564b", "#e377c2", "#7f7f7f", "#bcbd22", "#17becf"};
-        return colors[i % 10];
+        static const char* colors[] = {"#0072B2", "#E69F00", "#009E73", "#D55E00",
+                                       "#CC79A7", "#56B4E9", "#000000", "#999999"};
+        return colors[i % 8];
+    }
+
+    /// SVG for one point marker of `shape` (circle, square, triangle, diamond) at (x, y).
+    inline std::string marker_svg(const std::string& shape, double x, double y, double r, const std::string& color)
+    {
+        std::ostringstream o;
+        if (shape == "square")
+            o << "<rect x=\"" << x - r << "\" y=\"" << y - r << "\" width=\"" << 2 * r << "\" height=\"" << 2 * r;
+        else if (shape == "triangle")
+            o << "<polygon points=\"" << x << "," << y - 1.2 * r << " " << x - 1.1 * r << "," << y + 0.9 * r << " "
+              << x + 1.1 * r << "," << y + 0.9 * r;
+        else if (shape == "diamond")
+            o << "<polygon points=\"" << x << "," << y - 1.3 * r << " " << x + 1.3 * r << "," << y << " " << x << ","
+              << y + 1.3 * r << " " << x - 1.3 * r << "," << y;
+        else
+            o << "<circle cx=\"" << x << "\" cy=\"" << y << "\" r=\"" << r;
+        o << "\" fill=\"" << color << "\"";
+        return o.str();
+    }
+
+    /// Indices (into xs/ys) of the Pareto frontier sorted by x: the points no other point beats
+    /// on both x (lower is better) and y (lower is better when `lower_y_better`, else higher).
+    inline std::vector<std::size_t> pareto_frontier(const std::vector<double>& xs, const std::vector<double>& ys,
+                                                    bool lower_y_better)
+    {
+        std::vector<std::size_t> order;
+        for (std::size_t i = 0; i < xs.size() && i < ys.size(); ++i)
+            if (std::isfinite(xs[i]) && std::isfinite(ys[i]))
+                order.push_back(i);
+        std::sort(order.begin(), order.end(), [&](std::size_t a, std::size_t b) {
+            const double ya = lower_y_better ? ys[a] : -ys[a], yb = lower_y_better ? ys[b] : -ys[b];
+            return xs[a] < xs[b] || (xs[a] == xs[b] && ya < yb);
+        });
+        std::vector<std::size_t> front;
+        double best = std::numeric_limits<double>::infinity();
+        for (std::size_t i : order)
+        {
+            const double y = lower_y_better ? ys[i] : -ys[i];
+            if (y < best)
+                front.push_back(i), best = y;
+        }
+        return front;
     }
 
     /// Tick positions (in axis units: log10 for log axes) covering [lo, hi]: powers of ten on a
@@ -81,6 +134,10 @@ namespace example
         bool logx = false, logy = false;
         std::vector<series> lines;
         int width = 580, height = 360;
+        /// Pareto frontier over the points of series with `frontier` set: "" (none), "min" (lower
+        /// y is better) or "max"; drawn as a thick pale line with ringed points.
+        std::string frontier;
+        std::vector<reference_line> references;  ///< horizontal dotted lines with their labels
 
         plot(std::string t, std::string xl, std::string yl, std::string ident, bool lx = false, bool ly = false)
             : title(std::move(t)), xlabel(std::move(xl)), ylabel(std::move(yl)), id(std::move(ident)), logx(lx), logy(ly)
@@ -105,6 +162,9 @@ namespace example
                         y0 = std::min(y0, ty(s.y[i]));
                         y1 = std::max(y1, ty(s.y[i]));
                     }
+            for (const auto& r : references)
+                if (std::isfinite(r.y) && (!logy || r.y > 0) && x0 <= x1)
+                    y0 = std::min(y0, ty(r.y)), y1 = std::max(y1, ty(r.y));
             if (!(x0 <= x1))
                 x0 = 0, x1 = 1, y0 = 0, y1 = 1;
             if (x1 - x0 < 1e-12)
@@ -143,6 +203,37 @@ namespace example
               << html_escape(xlabel) << (logx ? " (log)" : "") << "</text>\n";
             o << "<text transform=\"translate(16," << T + H / 2 << ") rotate(-90)\" text-anchor=\"middle\">"
               << html_escape(ylabel) << (logy ? " (log)" : "") << "</text>\n";
+            for (std::size_t ri = 0; ri < references.size(); ++ri)  // labels alternate left / right
+                if (const auto& r = references[ri]; std::isfinite(r.y) && (!logy || r.y > 0))
+                    o << "<g class=\"reference\"><line x1=\"" << L << "\" y1=\"" << py(r.y) << "\" x2=\"" << L + W
+                      << "\" y2=\"" << py(r.y) << "\" stroke=\"#777\" stroke-dasharray=\"2,3\"/><text x=\""
+                      << (ri % 2 ? L + W - 4 : L + 4) << "\" y=\"" << py(r.y) - 3 << "\" text-anchor=\""
+                      << (ri % 2 ? "end" : "start") << "\" font-size=\"9\" fill=\"#555\">" << html_escape(r.label)
+                      << "</text></g>\n";
+            std::size_t legend = 0;
+            if (!frontier.empty())
+            {
+                std::vector<double> fx, fy;
+                for (const auto& s : lines)
+                    for (std::size_t i = 0; i < s.x.size() && i < s.y.size(); ++i)
+                        if (s.frontier && usable(s.x[i], s.y[i]))
+                            fx.push_back(s.x[i]), fy.push_back(s.y[i]);
+                const auto front = pareto_frontier(fx, fy, frontier == "min");
+                std::ostringstream pts;
+                for (std::size_t i : front)
+                    pts << px(fx[i]) << "," << py(fy[i]) << " ";
+                o << "<g class=\"frontier\" data-points=\"" << front.size() << "\"><polyline fill=\"none\" "
+                  << "stroke=\"#f2c14e\" stroke-opacity=\"0.55\" stroke-width=\"9\" stroke-linejoin=\"round\" points=\""
+                  << pts.str() << "\"/>";
+                for (std::size_t i : front)
+                    o << "<circle cx=\"" << px(fx[i]) << "\" cy=\"" << py(fy[i])
+                      << "\" r=\"6\" fill=\"none\" stroke=\"#333\" stroke-width=\"1.2\"/>";
+                const double ly = T + 8;
+                o << "</g>\n<line x1=\"" << L + W + 10 << "\" y1=\"" << ly << "\" x2=\"" << L + W + 28 << "\" y2=\"" << ly
+                  << "\" stroke=\"#f2c14e\" stroke-opacity=\"0.55\" stroke-width=\"9\"/><text x=\"" << L + W + 32
+                  << "\" y=\"" << ly + 4 << "\">Pareto frontier</text>\n";
+                ++legend;
+            }
             for (std::size_t si = 0; si < lines.size(); ++si)
             {
                 const auto& s = lines[si];
@@ -161,15 +252,21 @@ namespace example
                 if (s.markers)
                     for (std::size_t i = 0; i < s.x.size() && i < s.y.size(); ++i)
                         if (usable(s.x[i], s.y[i]))
-                            o << "<circle cx=\"" << px(s.x[i]) << "\" cy=\"" << py(s.y[i]) << "\" r=\"3\" fill=\"" << c
-                              << "\"><title>" << html_escape(s.name) << ": " << fmt(s.x[i], 5) << ", "
-                              << fmt(s.y[i], 5) << "</title></circle>";
+                        {
+                            const std::string label = i < s.labels.size() ? s.labels[i] : "";
+                            o << marker_svg(s.marker, px(s.x[i]), py(s.y[i]), 3, c) << "><title>" << html_escape(s.name)
+                              << (label.empty() ? "" : " " + html_escape(label)) << ": " << fmt(s.x[i], 5) << ", "
+                              << fmt(s.y[i], 5) << "</title></" << (s.marker == "square" ? "rect" : s.marker == "circle" ? "circle" : "polygon") << ">";
+                            if (!label.empty())
+                                o << "<text class=\"label\" x=\"" << px(s.x[i]) + 4 << "\" y=\"" << py(s.y[i]) - 4
+                                  << "\" font-size=\"8\" fill=\"" << c << "\">" << html_escape(label) << "</text>";
+                        }
                 o << "</g>\n";
-                const double ly = T + 8 + 16.0 * static_cast<double>(si);
+                const double ly = T + 8 + 16.0 * static_cast<double>(legend++);
                 o << "<line x1=\"" << L + W + 10 << "\" y1=\"" << ly << "\" x2=\"" << L + W + 28 << "\" y2=\"" << ly
                   << "\" stroke=\"" << c << "\" stroke-width=\"2\"" << (s.dashed ? " stroke-dasharray=\"5,4\"" : "")
-                  << "/><text x=\"" << L + W + 32 << "\" y=\"" << ly + 4 << "\">" << html_escape(s.name)
-                  << "</text>\n";
+                  << "/>" << (s.markers ? marker_svg(s.marker, L + W + 19, ly, 3.5, c) + "/>" : std::string())
+                  << "<text x=\"" << L + W + 32 << "\" y=\"" << ly + 4 << "\">" << html_escape(s.name) << "</text>\n";
             }
             o << "</svg>\n";
             return o.str();

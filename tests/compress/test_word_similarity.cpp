@@ -145,3 +145,77 @@ TEST_CASE("GloVe 6B 100d reproduces the published MEN / WS-353 / SimLex-999 corr
         CHECK(r.spearman == doctest::Approx(rho).epsilon(0.0005 / rho));  // published to 3 decimals
     }
 }
+
+TEST_CASE("find_word with subword markers: the marked whole-word piece first, then the bare word")
+{
+    const std::string sp = tc::sentencepiece_marker, g = tc::gpt2_marker;
+    CHECK(sp == "\u2581");
+    CHECK(g == "\u0120");
+    const auto v = make_vocab({sp + "cat", "cat", "dog", sp + "paris", g + "tree", "ing"});
+    tc::word_similarity_options o;
+    CHECK(tc::find_word(v, "cat", o) == 1u);  // no markers: as written
+    CHECK(!tc::find_word(v, "paris", o));
+    o.markers = {sp};
+    CHECK(tc::find_word(v, "cat", o) == 0u);    // "\u2581cat" beats the word-internal "cat"
+    CHECK(tc::find_word(v, "dog", o) == 2u);    // bare fallback
+    CHECK(tc::find_word(v, "Paris", o) == 3u);  // case folding, then the marker
+    CHECK(!tc::find_word(v, "tree", o));
+    o.markers = {sp, g};
+    CHECK(tc::find_word(v, "tree", o) == 4u);
+    o.fold_case = false;
+    CHECK(!tc::find_word(v, "Paris", o));
+    CHECK(tc::detect_word_markers(v) == std::vector<std::string>{sp, g});  // 2/6 and 1/6 >= 10 %
+    CHECK(tc::detect_word_markers(v, 0.3) == std::vector<std::string>{sp});
+    CHECK(tc::detect_word_markers(make_vocab({"the", "cat"})).empty());
+    CHECK_THROWS_WITH_AS(tc::detect_word_markers(v, 0.0), "detect_word_markers: min_fraction=0 must be in (0, 1]",
+                         tessera::invalid_argument);
+    // The evaluator uses the markers: a SentencePiece vocabulary covers the pairs only with them.
+    xt::xtensor<double, 2> E = {{1, 0}, {0, 1}, {1, 1}, {1, 0.2}, {0, 1}, {1, 1}};
+    tc::word_similarity_set set{"t", {{"cat", "dog", 1.0}, {"cat", "paris", 2.0}, {"dog", "paris", 3.0}}};
+    tc::word_similarity_options plain;
+    CHECK(tc::evaluate_word_similarity(E, v, set, plain).covered == 1);
+    tc::word_similarity_options marked;
+    marked.markers = {sp};
+    const auto r = tc::evaluate_word_similarity(E, v, set, marked);
+    CHECK(r.covered == 3);
+    CHECK(r.coverage == 1.0);
+}
+
+TEST_CASE_TEMPLATE("Spearman on the bundled GloVe top-10k and WS-353 equals scipy.stats.spearmanr", T, float, double)
+{
+    const auto dir = tessera_test::shared_data("word-sim");
+    TESSERA_SKIP_IF_MISSING(dir, "../shared/data/word-sim");
+    const auto ref =
+        nlohmann::json::parse(std::ifstream(tessera_test::fixture("compress/word_similarity_spearman.json")));
+    const std::string base = std::string(TESSERA_SOURCE_DIR) + "/examples/data/glove100d_top10k";
+    const auto E = tessera::io::read_npy<T, 2>(base + ".npy");
+    const auto vocab = tessera::io::read_words(base + ".words");
+    const auto r = tc::evaluate_word_similarity(E, vocab, tc::read_word_similarity((dir / "EN-WS-353-ALL.txt").string()));
+    CHECK(r.total == ref["total"].get<std::size_t>());
+    CHECK(r.covered == ref["covered"].get<std::size_t>());
+    CHECK(r.spearman == doctest::Approx(ref["spearman"].get<double>()).epsilon(1e-12));
+    CHECK(r.pearson == doctest::Approx(ref["pearson"].get<double>()).epsilon(std::is_same_v<T, float> ? 1e-6 : 1e-12));
+}
+
+TEST_CASE("USE-lite's SentencePiece vocabulary: detected markers lift WS-353 coverage")
+{
+    const auto npy = tessera_test::fetched_data("use_lite_embeddings.npy");
+    const auto words_file = tessera_test::fetched_data("use_lite.vocab");
+    const auto dir = tessera_test::shared_data("word-sim");
+    TESSERA_SKIP_IF_MISSING(npy, "fetched USE-lite embeddings (scripts/fetch_data.sh)");
+    TESSERA_SKIP_IF_MISSING(words_file, "fetched USE-lite vocabulary");
+    TESSERA_SKIP_IF_MISSING(dir, "../shared/data/word-sim");
+    const auto E = tessera::io::read_npy<float, 2>(npy.string());
+    const auto vocab = tessera::io::read_words(words_file.string());
+    REQUIRE(vocab.size() == E.shape(0));
+    const auto set = tc::read_word_similarity((dir / "EN-WS-353-ALL.txt").string());
+    tc::word_similarity_options o;
+    o.markers = tc::detect_word_markers(vocab);
+    CHECK(o.markers == std::vector<std::string>{tc::sentencepiece_marker});
+    const auto bare = tc::evaluate_word_similarity(E, vocab, set);
+    const auto marked = tc::evaluate_word_similarity(E, vocab, set, o);
+    MESSAGE("USE-lite WS-353: coverage " << bare.covered << " -> " << marked.covered << " of " << marked.total
+                                         << ", Spearman " << marked.spearman);
+    CHECK(marked.covered > 2 * bare.covered);
+    CHECK(marked.spearman > 0.3);
+}

@@ -172,7 +172,8 @@ namespace tessera::compress
         /// \param original A [n, d], n >= 2 (float or double).
         /// \param approximation either a compressed form (anything with `reconstruct()` returning
         ///        an [n, d] matrix and `storage_bytes()`: low_rank, projection codes, tt_matrix,
-        ///        ternary_matrix) or a dense [n, d] matrix, counted as n * d elements of its type.
+        ///        ternary_matrix, the baselines fp16_matrix / int8_row_matrix / int4_group_matrix,
+        ///        noisy_matrix) or a dense [n, d] matrix, counted as n * d elements of its type.
         /// \return a quality_report. Deterministic in options.seed.
         /// \throws tessera::invalid_argument if shapes differ, n < 2, k is not in [1, n-1], or the
         ///         vocabulary size differs from n.

@@ -57,7 +57,17 @@ namespace tessera::compress
         /// Look a word up lower-cased when it is absent as written ("Jerusalem" -> "jerusalem"):
         /// benchmark files mix cases, most embedding vocabularies are lower case.
         bool fold_case = true;
+        /// Word-start markers of a subword vocabulary, tried as a prefix before the bare word
+        /// ("cat" is looked up as "\u2581cat", then "cat"): {sentencepiece_marker} for SentencePiece
+        /// vocabularies (T5, ALBERT, USE-lite), {gpt2_marker} for GPT-2/RoBERTa byte-level BPE.
+        /// Empty (default): words are looked up as written. detect_word_markers() picks them.
+        std::vector<std::string> markers;
     };
+
+    /// SentencePiece's word-start marker U+2581 ("\u2581", UTF-8 E2 96 81).
+    inline const std::string sentencepiece_marker = "\xE2\x96\x81";
+    /// GPT-2 byte-level BPE's marker of a leading space, U+0120 ("\u0120", UTF-8 C4 A0).
+    inline const std::string gpt2_marker = "\xC4\xA0";
 
     namespace detail
     {
@@ -68,14 +78,52 @@ namespace tessera::compress
             return s;
         }
 
-        /// Row of `word` in `vocab`; with `fold_case`, falls back to the ASCII lower-cased word.
+        /// Row of `word` under `options`: for the word as written, then (fold_case) lower-cased,
+        /// each marker + word first, then the bare word. A marked token is the whole-word piece of
+        /// a subword vocabulary, the bare one a word-internal piece, hence the order.
+        inline std::optional<std::size_t> find_word(const io::vocabulary& vocab, const std::string& word,
+                                                    const word_similarity_options& options)
+        {
+            const std::string lower = options.fold_case ? to_lower_ascii(word) : word;
+            for (const std::string* form : {&word, &lower})
+            {
+                if (form == &lower && lower == word)
+                    break;
+                for (const auto& m : options.markers)
+                    if (auto r = vocab.find(m + *form))
+                        return r;
+                if (auto r = vocab.find(*form))
+                    return r;
+            }
+            return std::nullopt;
+        }
+
+        /// find_word with only case folding (no markers): the lower-cased word when `fold_case`
+        /// and the word as written is absent.
         inline std::optional<std::size_t> find_word(const io::vocabulary& vocab, const std::string& word, bool fold_case)
         {
-            if (auto r = vocab.find(word))
-                return r;
-            if (fold_case)
-                return vocab.find(to_lower_ascii(word));
-            return std::nullopt;
+            word_similarity_options o;
+            o.fold_case = fold_case;
+            return find_word(vocab, word, o);
+        }
+
+        /// The word-start markers (sentencepiece_marker, gpt2_marker) that begin at least
+        /// `min_fraction` of the vocabulary's entries: the `markers` option for that vocabulary.
+        /// \throws tessera::invalid_argument unless 0 < min_fraction <= 1.
+        inline std::vector<std::string> detect_word_markers(const io::vocabulary& vocab, double min_fraction = 0.1)
+        {
+            require(min_fraction > 0.0 && min_fraction <= 1.0, "detect_word_markers", "min_fraction=", min_fraction,
+                    " must be in (0, 1]");
+            std::vector<std::string> found;
+            for (const std::string* m : {&sentencepiece_marker, &gpt2_marker})
+            {
+                std::size_t count = 0;
+                for (const auto& w : vocab.words)
+                    count += w.compare(0, m->size(), *m) == 0 ? 1 : 0;
+                if (vocab.size() > 0 && static_cast<double>(count) >= min_fraction * static_cast<double>(vocab.size()))
+                    found.push_back(*m);
+            }
+            return found;
         }
 
         /// Reads a `word1 word2 score` file (tab- or space-separated, CRLF accepted; blank lines
@@ -143,7 +191,8 @@ namespace tessera::compress
         }
 
         /// Scores an embedding on a benchmark: over the pairs whose two words are in `vocab`
-        /// (io::vocabulary, e.g. from io::read_words; see word_similarity_options::fold_case),
+        /// (io::vocabulary, e.g. from io::read_words; looked up by find_word under `options`:
+        /// case folding, subword word-start markers),
         /// Spearman (ties averaged, as scipy.stats.spearmanr) and Pearson correlation between
         /// the human scores and \f$\cos(E_{w_1}, E_{w_2})\f$.
         /// \param embeddings E [vocab.size(), d], row i the vector of vocab.words[i].
@@ -166,8 +215,8 @@ namespace tessera::compress
             std::vector<double> gold, pred;
             for (const auto& p : set.pairs)
             {
-                const auto a = find_word(vocab, p.first, options.fold_case);
-                const auto b = find_word(vocab, p.second, options.fold_case);
+                const auto a = find_word(vocab, p.first, options);
+                const auto b = find_word(vocab, p.second, options);
                 if (!a || !b)
                     continue;
                 gold.push_back(p.score);
@@ -188,5 +237,6 @@ namespace tessera::compress
 
     using detail::evaluate_word_similarity;
     using detail::read_word_similarity;
+    using detail::detect_word_markers;
     using detail::find_word;
 }  // namespace tessera::compress
