@@ -8,11 +8,15 @@
 #include <benchmark/benchmark.h>
 #include <tessera/compress.hpp>
 #include <tessera/core.hpp>
+#include <tessera/model/divergence.hpp>
+#include <tessera/model/llama.hpp>
+#include <tessera/model/llama2_checkpoint.hpp>
 #include <xtensor/xview.hpp>
 
 namespace
 {
     namespace tc = tessera::compress;
+    namespace mdl = tessera::model;
     constexpr std::size_t report_rows = 10000, report_cols = 100;
 
     struct report_data
@@ -76,11 +80,12 @@ namespace
             state.SkipWithError("../shared/data/stories260K absent");
             return;
         }
-        const auto w = tc::read_llama2_checkpoint<float>(path);
+        const auto w = mdl::read_llama2_checkpoint<float>(path);
+        const auto m = mdl::llama2_view(w);
         std::size_t tokens = 0;
         for (auto _ : state)
         {
-            auto t = tc::llama2_generate_greedy(w, 256);
+            auto t = mdl::generate_greedy(m, 256);
             tokens += t.size() - 1;
             benchmark::DoNotOptimize(t.data());
         }
@@ -98,7 +103,7 @@ namespace
             state.SkipWithError("../shared/data/stories260K absent");
             return;
         }
-        const auto w = tc::read_llama2_checkpoint<float>(path);
+        const auto w = mdl::read_llama2_checkpoint<float>(path);
         std::vector<const xt::xtensor<float, 2>*> mats;
         for (const auto& n : w.matrix_names())
             mats.push_back(&w.matrix(n));
@@ -136,16 +141,82 @@ namespace
             state.SkipWithError("../shared/data/stories260K absent");
             return;
         }
-        const auto w = tc::read_llama2_checkpoint<float>(path);
+        const auto w = mdl::read_llama2_checkpoint<float>(path);
         const auto copy = w;
-        const std::vector<std::vector<int>> seqs{tc::llama2_generate_greedy(w, 256)};
+        const auto a = mdl::llama2_view(w), b = mdl::llama2_view(copy);
+        const std::vector<std::vector<int>> seqs{mdl::generate_greedy(a, 256)};
         for (auto _ : state)
         {
-            auto r = tc::next_token_divergence(w, copy, seqs);
+            auto r = mdl::next_token_divergence(a, b, seqs);
             benchmark::DoNotOptimize(r.mean_kl);
         }
         state.counters["positions/s"] =
             benchmark::Counter(double(seqs[0].size()), benchmark::Counter::kIsIterationInvariantRate);
     }
     BENCHMARK(BM_compress_next_token_divergence)->Unit(benchmark::kMillisecond)->UseRealTime();
+}  // namespace
+
+// The WordNet relational probe (compress::wordnet_probe, defaults: 20,000 random noun pairs, 500
+// within-category pairs per lexicographer file, 2,000 hypernym chains of depth 6) on the bundled
+// 10,000-word GloVe matrix, beside the raw floor of the cosines alone: the same 20,000 pairs'
+// cosines in a plain loop (the probe's WordNet work is the difference).
+#include <tessera/io/npy.hpp>
+
+namespace
+{
+    struct wordnet_probe_data
+    {
+        tessera::io::wordnet wn;
+        xt::xtensor<float, 2> E;
+        tessera::io::vocabulary vocab;
+    };
+    const wordnet_probe_data* probe_data()
+    {
+        static const auto* d = []() -> wordnet_probe_data* {
+            const std::string base = TESSERA_SOURCE_DIR "/examples/data/glove100d_top10k";
+            if (!std::filesystem::exists("/usr/share/wordnet/data.noun") || !std::filesystem::exists(base + ".npy"))
+                return nullptr;
+            return new wordnet_probe_data{tessera::io::read_wordnet("/usr/share/wordnet"),
+                                          tessera::io::read_npy<float>(base + ".npy"),
+                                          tessera::io::read_words(base + ".words")};
+        }();
+        return d;
+    }
+
+    void BM_compress_wordnet_probe(benchmark::State& state)
+    {
+        const auto* d = probe_data();
+        if (!d)
+            return state.SkipWithError("/usr/share/wordnet (wordnet-base) or the bundled GloVe matrix is missing");
+        const tessera::compress::wordnet_probe_options o;
+        for (auto _ : state)
+            benchmark::DoNotOptimize(tessera::compress::wordnet_probe(d->wn, d->E, d->vocab, o).spearman);
+        state.SetItemsProcessed(static_cast<int64_t>(state.iterations() * o.pairs));
+    }
+    BENCHMARK(BM_compress_wordnet_probe)->Unit(benchmark::kMillisecond)->UseRealTime()->MinTime(1.0);
+
+    void BM_compress_raw_pair_cosines(benchmark::State& state)
+    {
+        const auto* d = probe_data();
+        if (!d)
+            return state.SkipWithError("/usr/share/wordnet (wordnet-base) or the bundled GloVe matrix is missing");
+        const auto s = tessera::compress::sample_wordnet_probe(d->wn, d->vocab);
+        const std::size_t dim = d->E.shape(1);
+        for (auto _ : state)
+        {
+            double acc = 0.0;
+            for (const auto& p : s.pairs)
+            {
+                const float* a = d->E.data() + p.a * dim;
+                const float* b = d->E.data() + p.b * dim;
+                double ab = 0, aa = 0, bb = 0;
+                for (std::size_t k = 0; k < dim; ++k)
+                    ab += double(a[k]) * b[k], aa += double(a[k]) * a[k], bb += double(b[k]) * b[k];
+                acc += ab / std::sqrt(aa * bb);
+            }
+            benchmark::DoNotOptimize(acc);
+        }
+        state.SetItemsProcessed(static_cast<int64_t>(state.iterations() * s.pairs.size()));
+    }
+    BENCHMARK(BM_compress_raw_pair_cosines)->Unit(benchmark::kMillisecond)->UseRealTime();
 }  // namespace

@@ -154,7 +154,7 @@ namespace
         std::vector<float> f(n);
         for (auto _ : state)
         {
-            io::half_to(h.data(), f.data(), n);
+            tessera::half_to(h.data(), f.data(), n);
             benchmark::DoNotOptimize(f.data());
         }
         state.SetItemsProcessed(static_cast<int64_t>(state.iterations() * n));
@@ -170,7 +170,7 @@ namespace
         std::vector<std::uint16_t> h(n);
         for (auto _ : state)
         {
-            io::to_half(f.data(), h.data(), n);
+            tessera::to_half(f.data(), h.data(), n);
             benchmark::DoNotOptimize(h.data());
         }
         state.SetItemsProcessed(static_cast<int64_t>(state.iterations() * n));
@@ -236,4 +236,82 @@ namespace
         state.SetBytesProcessed(static_cast<int64_t>(state.iterations() * n * sizeof(float)));
     }
     BENCHMARK(BM_io_raw_memcpy_64mb)->Unit(benchmark::kMillisecond)->UseRealTime()->MinTime(0.5);
+}  // namespace
+
+// WordNet 3.0 (Debian wordnet-base, /usr/share/wordnet): parsing every noun synset, pointer and
+// index lemma (read_wordnet) beside the raw floor of one memchr pass over the same two files, and
+// word path similarity (max over noun senses, nltk's definition) on the noun pairs of
+// tests/fixtures/wordnet/pairs.tsv. Peer: nltk 3.8's WordNetCorpusReader (benchmarks/peers/io.py).
+#include <fstream>
+#include <sstream>
+
+#include <tessera/io/wordnet.hpp>
+#include <tessera/io/wordnet_path.hpp>
+
+namespace
+{
+    const std::string k_wordnet = "/usr/share/wordnet";
+
+    void BM_io_wordnet_read_nouns(benchmark::State& state)
+    {
+        if (!exists(k_wordnet + "/data.noun"))
+            return state.SkipWithError("/usr/share/wordnet/data.noun missing: scripts/bootstrap.sh installs wordnet-base");
+        std::size_t synsets = 0;
+        for (auto _ : state)
+        {
+            const auto wn = io::read_wordnet(k_wordnet);
+            synsets = wn.size();
+            benchmark::DoNotOptimize(synsets);
+        }
+        state.SetItemsProcessed(static_cast<int64_t>(state.iterations() * synsets));
+    }
+    BENCHMARK(BM_io_wordnet_read_nouns)->Unit(benchmark::kMillisecond)->UseRealTime()->MinTime(1.0);
+
+    void BM_io_raw_wordnet_line_scan(benchmark::State& state)
+    {
+        if (!exists(k_wordnet + "/data.noun"))
+            return state.SkipWithError("/usr/share/wordnet/data.noun missing: scripts/bootstrap.sh installs wordnet-base");
+        std::size_t bytes = 0;
+        for (auto _ : state)
+        {
+            std::size_t lines = 0;
+            bytes = 0;
+            for (const char* f : {"/data.noun", "/index.noun"})
+            {
+                const io::mapped_file m(k_wordnet + f);
+                const auto* p = reinterpret_cast<const char*>(m.data());
+                const char* end = p + m.size();
+                while ((p = static_cast<const char*>(std::memchr(p, '\n', static_cast<std::size_t>(end - p)))) != nullptr)
+                    ++p, ++lines;
+                bytes += m.size();
+            }
+            benchmark::DoNotOptimize(lines);
+        }
+        state.SetBytesProcessed(static_cast<int64_t>(state.iterations() * bytes));
+    }
+    BENCHMARK(BM_io_raw_wordnet_line_scan)->Unit(benchmark::kMillisecond)->UseRealTime();
+
+    void BM_io_wordnet_word_path_similarity(benchmark::State& state)
+    {
+        if (!exists(k_wordnet + "/data.noun"))
+            return state.SkipWithError("/usr/share/wordnet/data.noun missing: scripts/bootstrap.sh installs wordnet-base");
+        const auto wn = io::read_wordnet(k_wordnet);
+        std::vector<std::pair<std::string, std::string>> pairs;
+        std::ifstream in(TESSERA_SOURCE_DIR "/tests/fixtures/wordnet/pairs.tsv");
+        for (std::string line; std::getline(in, line);)
+        {
+            std::istringstream f(line);
+            std::string pos, a, b;
+            if (f >> pos >> a >> b && pos == "n")
+                pairs.emplace_back(a, b);
+        }
+        if (pairs.empty())
+            return state.SkipWithError("tests/fixtures/wordnet/pairs.tsv missing");
+        for (auto _ : state)
+            for (const auto& [a, b] : pairs)
+                benchmark::DoNotOptimize(io::word_path_similarity(wn, a, b));
+        state.SetItemsProcessed(static_cast<int64_t>(state.iterations() * pairs.size()));
+        state.SetLabel(std::to_string(pairs.size()) + " noun pairs");
+    }
+    BENCHMARK(BM_io_wordnet_word_path_similarity)->Unit(benchmark::kMillisecond)->UseRealTime();
 }  // namespace

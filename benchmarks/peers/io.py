@@ -77,6 +77,37 @@ def gguf_rows(rows, reps):
                      median_time(lambda: quants.dequantize(q, qt), reps, f"BM_io_gguf_dequantize/{arg}"), n * 4))
 
 
+def wordnet_rows(rows, reps):
+    """nltk 3.8 (Debian python3-nltk) on the same WordNet files: a fresh WordNetCorpusReader that
+    parses every noun synset, and word path similarity (max over noun senses) on the noun pairs
+    of tests/fixtures/wordnet/pairs.tsv, as BM_io_wordnet_*."""
+    if not os.path.exists("/usr/share/wordnet/data.noun"):
+        print("io.py: /usr/share/wordnet missing (wordnet-base): WordNet rows skipped", file=sys.stderr)
+        return
+    try:
+        sys.path.insert(0, os.path.join(ROOT, "tests", "fixtures"))
+        from generate_wordnet import open_wordnet  # the reader plus the lexnames file Debian lacks
+    except ImportError as e:
+        print(f"io.py: nltk unavailable ({e}; scripts/bootstrap.sh --peers): WordNet rows skipped", file=sys.stderr)
+        return
+    import warnings
+    warnings.filterwarnings("ignore")
+    rows.append(("WordNet 3.0 nouns: parse 82,115 synsets + index", "BM_io_wordnet_read_nouns",
+                 "nltk WordNetCorpusReader + all_synsets('n')",
+                 median_time(lambda: sum(1 for _ in open_wordnet().all_synsets("n")), max(3, reps // 2),
+                             "BM_io_wordnet_read_nouns"), None))
+    wn = open_wordnet()
+    pairs = [l.split("\t")[1:3] for l in open(os.path.join(ROOT, "tests", "fixtures", "wordnet", "pairs.tsv"))
+             if l.startswith("n\t")]
+
+    def path_sims():
+        for a, b in pairs:
+            max((s.path_similarity(t) or 0.0 for s in wn.synsets(a, "n") for t in wn.synsets(b, "n")), default=None)
+    rows.append((f"word path similarity, {len(pairs)} noun pairs", "BM_io_wordnet_word_path_similarity",
+                 "nltk max(path_similarity) over wn.synsets", median_time(path_sims, reps, "BM_io_wordnet_word_path_similarity"),
+                 None))
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--bench-json", required=True)
@@ -114,6 +145,7 @@ def main():
                  median_time(lambda: np.copyto(out16, fv, casting="unsafe"), reps * 5, "BM_io_float_to_half"), None))
 
     gguf_rows(rows, reps)
+    wordnet_rows(rows, reps)
 
     fmt_t = lambda s: "n/a" if s is None else (f"{s * 1e3:.2f} ms" if s >= 1e-3 else f"{s * 1e6:.1f} us")
     print("## io\n")
@@ -142,7 +174,10 @@ values pays the page faults that numpy's memmap pays too. The float16 kernels us
 instructions (8 values per instruction, round-to-nearest-even, bit-identical to the scalar
 fallback); numpy 1.24's float16 casts go element by element through its own bit manipulation.
 GGUF rows: bytes are float32 output; both sides produce ggml's values bit for bit (gguf-py
-vectorizes each block layout in numpy, tessera runs ggml's scalar order on 2 threads).""")
+vectorizes each block layout in numpy, tessera runs ggml's scalar order on 2 threads).
+WordNet rows: nltk's reader also loads the index of all four parts of speech at construction;
+tessera's read_wordnet parses one part of speech (nouns) completely, pointers resolved. Both give
+the same path similarities (tests/io/test_wordnet.cpp checks every fixture pair exactly).""")
 
 
 if __name__ == "__main__":

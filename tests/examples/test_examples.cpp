@@ -8,6 +8,7 @@
 #include <filesystem>
 #include <fstream>
 #include <memory>
+#include <sstream>
 #include <string>
 #include <vector>
 
@@ -15,8 +16,10 @@
 
 #include <doctest/doctest.h>
 #include <nlohmann/json.hpp>
+#include <tessera/core/version.hpp>
 #include <tessera/io/npy.hpp>
 
+#include "../io/wordnet_dir.hpp"
 #include "test_support.hpp"
 
 namespace fs = std::filesystem;
@@ -129,6 +132,8 @@ TEST_CASE("every example: --help exits 0 with usage, an unknown flag exits 2, a 
         {"tt_layer", "", ""},
         {"vocab_factorization", "--rank 1e3", "--rank expects"},
         {"weight_compression", "--svd-fractions 0.5,2", "--svd-fractions expects"},
+        {"word_similarity", "", ""},
+        {"wordnet_probe", "--pairs 1e4", "--pairs expects"},
     };
     for (const auto& e : table)
     {
@@ -346,7 +351,8 @@ TEST_CASE("compression_sweep writes CSV and a self-contained HTML report that re
     std::size_t lines = 0;
     while (std::getline(csv, line))
         ++lines;
-    CHECK(lines == 1 + 2 + 8 + 1 + 1);  // header, 2 SVD, 4 kinds x (plain, scaled), 1 TT, 1 ternary
+    CHECK(lines == 7 + 1 + 2 + 8 + 1 + 1 + 3 + 4);  // provenance, header, 2 SVD, 4 kinds x (plain, scaled), 1 TT,
+                                                  // 1 ternary, fp16/int8/int4, 4 noise levels
     std::ifstream in(dir / "r.html");
     const std::string html((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
     CHECK(html.find("<script") == std::string::npos);  // self-contained, no JavaScript
@@ -354,6 +360,9 @@ TEST_CASE("compression_sweep writes CSV and a self-contained HTML report that re
     for (const char* id : {"id=\"error\"", "id=\"spectrum\"", "id=\"cosine\"", "id=\"recall\"", "id=\"pairs\""})
         CHECK_MESSAGE(html.find(id) != std::string::npos, "plot " << id << " missing");
     CHECK(html.find("data-points=\"0\"") == std::string::npos);  // every series has points
+    for (const char* part : {"class=\"frontier\"", "class=\"reference\"", "class=\"label\"", "bits per weight",
+                             "-scaled&quot; variants", "input_fnv1a64", "git_commit", "#E69F00"})
+        CHECK_MESSAGE(html.find(part) != std::string::npos, part << " missing from the report");
     // Headless Chromium render: the screenshot of the report must be far from blank.
     const auto [which, none] = run("command -v chromium");
     if (none != 0)
@@ -608,4 +617,167 @@ TEST_CASE("model_terrain: stories260K --json is run_battery's report, --html has
     CHECK(missing == 1);
     CHECK(err.find((dir / "absent.bin").string()) != std::string::npos);
     fs::remove_all(dir);
+}
+
+TEST_CASE("compression_sweep: provenance, full-precision unquoted CSV, baselines and noise beside the methods")
+{
+    TESSERA_REQUIRE_EXAMPLE(exe, "compression_sweep");
+    TESSERA_SKIP_IF_MISSING(fs::exists(bundled()) ? bundled() : fs::path(), "examples/data/glove100d_top10k.npy");
+    const fs::path dir = temp_dir("sweep_provenance");
+    const auto [out, status] = run(exe.string() + " --json --ranks 10 --k 25 --bonds 4 --groups 64 --queries 100 " +
+                                   "--noise 0.05,0.2 --seed 3 --csv " + (dir / "r.csv").string());
+    REQUIRE(status == 0);
+    const json j = json::parse(out);
+    const auto& p = j["provenance"];
+    CHECK(p["seed"] == "3");
+    CHECK(p["tessera_version"] == tessera::version_string);
+    CHECK(p["input"] == bundled().string());
+    CHECK(has(p["command"].get<std::string>(), "--noise 0.05,0.2 --seed 3"));
+    CHECK(p["date_utc"].get<std::string>().size() == 20);  // 2026-12-04T03:15:00Z
+    // The input checksum: FNV-1a 64 of the file's bytes, recomputed here.
+    std::ifstream in(bundled(), std::ios::binary);
+    std::uint64_t h = 0xcbf29ce484222325ull;
+    for (std::istreambuf_iterator<char> it(in), end; it != end; ++it)
+        h = (h ^ static_cast<unsigned char>(*it)) * 0x100000001b3ull;
+    char hex[17];
+    std::snprintf(hex, sizeof hex, "%016llx", static_cast<unsigned long long>(h));
+    CHECK(p["input_fnv1a64"] == hex);
+    // CSV: '# key: value' provenance lines, then the header, then unquoted numbers that read back
+    // exactly as the JSON's doubles (max_digits10); only a text field holding a comma is quoted.
+    std::ifstream csv(dir / "r.csv");
+    std::string line;
+    std::vector<std::string> comments, data;
+    while (std::getline(csv, line))
+        (line.rfind("# ", 0) == 0 ? comments : data).push_back(line);
+    REQUIRE(comments.size() == p.size());
+    for (const auto& [key, value] : p.items())
+        CHECK_MESSAGE(std::find(comments.begin(), comments.end(), "# " + key + ": " + value.get<std::string>()) !=
+                          comments.end(),
+                      key);
+    REQUIRE(data.size() == 1 + j["results"].size());
+    CHECK(data[0] == "method,param,bytes,bits_per_weight,ratio,rel_error,row_cos_mean,row_cos_p05,recall@10,"
+                     "pair_spearman,status");
+    for (std::size_t i = 1; i < data.size(); ++i)
+    {
+        CAPTURE(data[i]);
+        const auto& r = j["results"][i - 1];
+        const std::string& l = data[i];
+        const bool quoted = l.find(",\"") != std::string::npos;
+        CHECK(quoted == has(r["param"].get<std::string>(), ","));
+        // Fields after the (possibly quoted) param: bytes, bits, ratio, rel_error, ...
+        const std::size_t after = quoted ? l.find("\",", l.find(",\"") + 2) + 2 : l.find(',', l.find(',') + 1) + 1;
+        std::vector<std::string> f;
+        std::stringstream ss(l.substr(after));
+        for (std::string x; std::getline(ss, x, ',');)
+            f.push_back(x);
+        REQUIRE(f.size() == 9);
+        CHECK(std::stoull(f[0]) == r["bytes"].get<std::uint64_t>());
+        CHECK(std::strtod(f[3].c_str(), nullptr) == r["rel_error"].get<double>());  // exact round trip
+        CHECK(std::strtod(f[4].c_str(), nullptr) == r["row_cos_mean"].get<double>());
+        CHECK(f[8] == r["status"].get<std::string>());
+    }
+    const auto& res = j["results"];
+    const json* fp16 = find(res, "fp16", "binary16");
+    const json* int8 = find(res, "int8-row", "absmax per row");
+    const json* int4 = find(res, "int4-q4_0", "group=32");
+    const json* n05 = find(res, "noise", "s=0.05");
+    const json* n20 = find(res, "noise", "s=0.2");
+    REQUIRE((fp16 && int8 && int4 && n05 && n20));
+    CHECK((*fp16)["bits_per_weight"] == 16.0);
+    CHECK((*int8)["bits_per_weight"].get<double>() == doctest::Approx(8.0 + 32.0 / 100));
+    CHECK((*int4)["bits_per_weight"].get<double>() == doctest::Approx(8.0 * (50 + 2 * 4) / 100));  // 4 groups per row
+    for (const json* b : {fp16, int8, int4})
+        CHECK((*b)["status"] == "ok");
+    CHECK((*fp16)["rel_error"].get<double>() < (*int8)["rel_error"].get<double>());
+    CHECK((*int8)["rel_error"].get<double>() < (*int4)["rel_error"].get<double>());
+    // Noise W + s std(W) N: relative error ~ s (GloVe's entries are close to zero mean).
+    CHECK((*n05)["rel_error"].get<double>() == doctest::Approx(0.05).epsilon(0.02));
+    CHECK((*n20)["rel_error"].get<double>() == doctest::Approx(0.2).epsilon(0.02));
+    CHECK((*n20)["bits_per_weight"] == 32.0);
+    fs::remove_all(dir);
+}
+
+TEST_CASE("word_similarity: the 13 shared benchmarks, WS-353 as scipy, SentencePiece markers detected")
+{
+    TESSERA_REQUIRE_EXAMPLE(exe, "word_similarity");
+    const fs::path sets = tessera_test::shared_data("word-sim");
+    TESSERA_SKIP_IF_MISSING(sets, "../shared/data/word-sim");
+    const json j = run_json(exe, "--benchmarks " + sets.string());
+    CHECK(j["markers"] == "none");
+    REQUIRE(j["results"].size() == 13);
+    const auto ref = json::parse(std::ifstream(tessera_test::fixture("compress/word_similarity_spearman.json")));
+    bool seen = false;
+    for (const auto& r : j["results"])
+    {
+        CHECK(r["covered"].get<double>() / r["total"].get<double>() == doctest::Approx(r["coverage"].get<double>()));
+        if (r["benchmark"] == "EN-WS-353-ALL")
+        {
+            seen = true;
+            CHECK(r["covered"] == ref["covered"]);
+            CHECK(r["spearman"].get<double>() == doctest::Approx(ref["spearman"].get<double>()).epsilon(1e-12));
+        }
+    }
+    CHECK(seen);
+    const auto [bad, code] = run(exe.string() + " --markers latin", true);
+    CHECK(code == 2);
+    CHECK(has(bad, "word_similarity: --markers expects auto, none, sentencepiece or gpt2, got 'latin'"));
+    const auto [missing, code1] = run(exe.string() + " --benchmarks /nonexistent/ws", true);
+    CHECK(code1 == 1);
+    CHECK(has(missing, "cannot read /nonexistent/ws"));
+    // USE-lite's SentencePiece vocabulary: "\u2581" detected, and coverage only with it.
+    const fs::path use = tessera_test::fetched_data("use_lite_embeddings.npy");
+    const fs::path vocab = tessera_test::fetched_data("use_lite.vocab");
+    TESSERA_SKIP_IF_MISSING(use, "fetched USE-lite embeddings (scripts/fetch_data.sh)");
+    TESSERA_SKIP_IF_MISSING(vocab, "fetched USE-lite vocabulary");
+    const std::string args = "--vectors " + use.string() + " --words " + vocab.string() + " --benchmarks " + sets.string();
+    const json marked = run_json(exe, args);
+    const json bare = run_json(exe, args + " --markers none");
+    CHECK(marked["markers"] == "sentencepiece");
+    for (std::size_t i = 0; i < 13; ++i)
+        CHECK(marked["results"][i]["covered"].get<int>() >= bare["results"][i]["covered"].get<int>());
+    const json* ws = nullptr;
+    for (const auto& r : marked["results"])
+        if (r["benchmark"] == "EN-WS-353-ALL")
+            ws = &r;
+    REQUIRE(ws != nullptr);
+    CHECK((*ws)["coverage"].get<double>() > 0.5);
+}
+
+TEST_CASE("wordnet_probe: bundled GloVe keeps WordNet's structure; no nouns is degenerate; a bad --wordnet fails")
+{
+    TESSERA_REQUIRE_EXAMPLE(exe, "wordnet_probe");
+    TESSERA_SKIP_IF_MISSING(fs::exists(bundled()) ? bundled() : fs::path(), "examples/data/glove100d_top10k.npy");
+    const fs::path wn = tessera_test::wordnet_dir();
+    TESSERA_SKIP_IF_MISSING(wn, "WordNet 3.0 (/usr/share/wordnet from Debian wordnet-base; scripts/bootstrap.sh)");
+    const std::string common = "--wordnet " + wn.string() + " --pairs 5000 --category-pairs 100 --chain-words 800 ";
+    const json j = run_json(exe, common);
+    CHECK(j["status"] == "ok");
+    CHECK(j["rows"] == 10000);
+    CHECK(j["in_wordnet"] == 6824);  // the top 10k GloVe words with a WordNet 3.0 noun sense (nltk morphy)
+    CHECK(j["pairs"] == 5000);
+    CHECK(j["spearman"].get<double>() > 0.15);  // 0.237 at 20000 pairs (docs/experiments.md)
+    const auto& b = j["bands"];
+    REQUIRE(b.size() == 6);
+    CHECK(b[2]["cosine"]["mean"].get<double>() > b[5]["cosine"]["mean"].get<double>());  // d = 2 above 9+
+    CHECK(b[3]["cosine"]["mean"].get<double>() > b[4]["cosine"]["mean"].get<double>());
+    CHECK(b[4]["cosine"]["mean"].get<double>() > b[5]["cosine"]["mean"].get<double>());
+    std::size_t counted = 0;
+    for (const auto& x : b)
+        counted += x["cosine"]["count"].get<std::size_t>();
+    CHECK(counted == 5000);
+    const auto& c = j["chain"];
+    REQUIRE(c.size() == 6);
+    CHECK(c[0]["cosine"]["mean"].get<double>() > c[5]["cosine"]["mean"].get<double>());  // decay along the chain
+    for (const auto& x : j["categories"])
+        CHECK(x["lift"].get<double>() > 1.0);  // within-category pairs are closer than random ones
+    CHECK(j["provenance"]["seed"] == "18");
+
+    const json none = run_json(exe, common + "--top 3");  // "the", ",", ".": no noun
+    CHECK(none["status"] == "degenerate");
+    CHECK(none["pairs"] == 0);
+    CHECK(none["spearman"].is_null());
+
+    const auto [msg, code] = run(exe.string() + " --wordnet /nonexistent/wordnet", true);
+    CHECK(code == 1);
+    CHECK_MESSAGE(has(msg, "/nonexistent/wordnet/data.noun: byte 0: cannot open"), msg);
 }
