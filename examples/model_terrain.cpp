@@ -49,14 +49,6 @@ namespace
         return {off / static_cast<double>(n * (n - 1)), adj / static_cast<double>(n - 1)};
     }
 
-    double mean_positive_mass(const mdl::qk_metrics& qk)
-    {
-        double m = 0.0;
-        for (const auto& h : qk.heads)
-            m += h.positive_mass / static_cast<double>(qk.heads.size());
-        return m;
-    }
-
     void print_text(const mdl::checkpoint& ck, const mdl::battery_report& rep)
     {
         const auto& c = ck.config();
@@ -97,7 +89,7 @@ namespace
                         sr += h.stable_rank / static_cast<double>(L.qk.heads.size()),
                             pr += h.participation_ratio / static_cast<double>(L.qk.heads.size());
                     std::printf(" %5zu %9.2f %9.2f %8.3f %8.3f %8.3f |", L.qk.n_heads, sr, pr, L.qk.mean_symmetry,
-                                L.qk.mean_positive_fraction, mean_positive_mass(L.qk));
+                                L.qk.positive_fraction, L.qk.positive_mass);
                 }
                 else
                     std::printf(" %5s %9s %9s %8s %8s %8s |", "-", "-", "-", "-", "-", "-");
@@ -109,8 +101,9 @@ namespace
                     std::printf(" %7s\n", "-");
             }
             std::printf("(QK_sr, QK_PR: mean over heads of the stable rank and participation ratio of W_Q,h^T W_K,g;\n"
-                        " asym = mean ||M - M^T||_F / ||M||_F; pos_frac, pos_mass = mean fraction of positive eigenvalues\n"
-                        " of the symmetric part and their share of sum |lambda|; imp = ||up_i|| ||down_:,i||)\n");
+                        " asym = mean over heads of ||M_h - M_h^T||_F / ||M_h||_F; pos_frac, pos_mass = fraction of positive\n"
+                        " eigenvalues of the symmetric part of the layer's full M = W_Q^T W_K and their share of\n"
+                        " sum |lambda|; imp = ||up_i|| ||down_:,i||)\n");
         }
         if (!rep.cross_layer.empty())
         {
@@ -224,8 +217,9 @@ namespace
         {
             page.heading("QK^T circuits");
             page.paragraph("Singular values of M_h = W_Q,h^T W_K,g per head (normalized by the largest of the layer), "
-                           "and per layer the mean asymmetry ||M - M^T||_F / ||M||_F and the mean positive mass (sum of the "
-                           "positive eigenvalues of (M + M^T) / 2 over the sum of their magnitudes; 0.5 is balanced).");
+                           "and per layer the mean asymmetry ||M_h - M_h^T||_F / ||M_h||_F over heads and the positive mass of the "
+                           "layer's full M = W_Q^T W_K (sum of the positive eigenvalues of (M + M^T) / 2 over the sum of "
+                           "their magnitudes; 0.5 is balanced).");
             std::vector<const mdl::layer_row*> qk;
             for (const auto& L : rep.layers)
                 if (L.has_qk)
@@ -247,12 +241,12 @@ namespace
                 }
                 page.add(p);
             }
-            example::plot sym("QK^T asymmetry and sign balance by layer", "layer", "mean over heads", "qk_symmetry");
+            example::plot sym("QK^T asymmetry and sign balance by layer", "layer", "value", "qk_symmetry");
             auto a = line("asymmetry"), f = line("positive mass");
             for (const auto* L : qk)
             {
                 a.x.push_back(static_cast<double>(L->layer)), a.y.push_back(L->qk.mean_symmetry);
-                f.x.push_back(static_cast<double>(L->layer)), f.y.push_back(mean_positive_mass(L->qk));
+                f.x.push_back(static_cast<double>(L->layer)), f.y.push_back(L->qk.positive_mass);
             }
             sym.lines = {a, f};
             page.add(sym);

@@ -12,8 +12,9 @@ numpy.memmap and computes the battery's metrics the straightforward way:
     90 % energy rank, condition number, active fraction, sparsity at 1e-4..1e-1, mean, std, max |w|,
     row-norm mean/std;
   * per layer, per query head h: M = W_Q,h^T W_K,g ([896, 896]), its singular values, symmetry
-    ||M - M^T|| / ||M|| and eigvalsh((M + M^T) / 2) sign balance; FFN neuron norms, importance and
-    dead neurons (norm < 1 % of the mean);
+    ||M - M^T|| / ||M|| and eigvalsh((M + M^T) / 2) sign balance, and the same symmetry and sign
+    balance of the layer's full M = W_Q^T W_K; FFN neuron norms, importance and dead neurons
+    (norm < 1 % of the mean);
   * cross-layer cosine of the flattened weights of each type;
   * the embedding: row norms, 100,000 sampled pair cosines, covariance participation ratio
     (eigvalsh of np.cov), 20,000 pentachoron volumes (Gram determinants) against Gaussian ones.
@@ -93,7 +94,14 @@ def measure_qk(Wq, Wk, heads, kv):
         nz = lam[np.abs(lam) > 1e-9 * np.abs(lam).max()]
         out.append(dict(spectral(s), symmetry=np.linalg.norm(M - M.T) / np.linalg.norm(M),
                         positive_fraction=float(np.mean(nz > 0)), positive_mass=nz[nz > 0].sum() / np.abs(nz).sum()))
-    return out
+    # the layer's full M = W_Q^T W_K (keys repeated per group): the headline sign balance
+    Wk_rep = np.repeat(np.asarray(Wk, dtype=np.float64).reshape(kv, dh, -1), heads // kv, axis=0).reshape(heads * dh, -1)
+    M = np.asarray(Wq, dtype=np.float64).T @ Wk_rep
+    lam = np.linalg.eigvalsh((M + M.T) / 2)
+    nz = lam[np.abs(lam) > 1e-9 * np.abs(lam).max()]
+    full = {"symmetry": np.linalg.norm(M - M.T) / np.linalg.norm(M), "positive_fraction": float(np.mean(nz > 0)),
+            "positive_mass": nz[nz > 0].sum() / np.abs(nz).sum()}
+    return {"heads": out, "full": full}
 
 
 def measure_ffn(gate, up, down):

@@ -4,6 +4,7 @@
 /// weight, per-layer QK^T and FFN-neuron metrics, cross-layer cosine matrices per weight type and
 /// the embedding terrain, gathered in one battery_report with a JSON form.
 
+#include <array>
 #include <cstddef>
 #include <functional>
 #include <map>
@@ -14,6 +15,7 @@
 #include <nlohmann/json.hpp>
 #include <xtensor/xtensor.hpp>
 
+#include "../core/blas.hpp"
 #include "../core/status.hpp"
 #include "battery_attention.hpp"
 #include "battery_embedding.hpp"
@@ -52,10 +54,10 @@ namespace tessera::model
     struct layer_row
     {
         std::ptrdiff_t layer = -1;  ///< block index
-        bool has_qk = false;        ///< attn_q and attn_k found ([out, in] layout)
+        bool has_qk = false;        ///< attn_q and attn_k (or a fused attn_qkv) found, either layout
         qk_metrics qk;              ///< measure_qk of them
-        bool has_ffn = false;       ///< ffn_up and ffn_down found ([out, in] layout)
-        ffn_metrics ffn;            ///< measure_ffn / measure_gated_ffn of them
+        bool has_ffn = false;       ///< ffn_up and ffn_down found, either layout
+        ffn_metrics ffn;            ///< measure_ffn / measure_gated_ffn of them (neurons: rows of [out, in] up)
     };
 
     /// Cosine matrix of one weight type across layers.
@@ -85,40 +87,106 @@ namespace tessera::model
             return r != tensor_role::norm && r != tensor_role::position;
         }
 
+        /// The matrix shape of a stored weight: [m, n] for 2-D, [in, out] for a 4-D 1x1
+        /// convolution kernel [1, 1, in, out] (TF / USE-lite); false otherwise.
+        inline bool battery_matrix_shape(const std::vector<std::size_t>& s, std::array<std::size_t, 2>& out) noexcept
+        {
+            if (s.size() == 2)
+                out = {s[0], s[1]};
+            else if (s.size() == 4 && s[0] == 1 && s[1] == 1)
+                out = {s[2], s[3]};
+            else
+                return false;
+            return true;
+        }
+
+        /// The block a layer's tensors belong to: TF exports (USE-lite) spell one block's path
+        /// differently per tensor ("module/..../Encode/Layer_0" for attention kernels,
+        /// "module_apply_default/.../Encode/TransformerStack/Layer_0" for FFN kernels), so a
+        /// leading "module_apply_default" or "module" and a trailing "TransformerStack" segment
+        /// are dropped; other components (encoder / decoder ...) stay apart.
+        inline std::string battery_block(std::string c)
+        {
+            for (const char* p : {"module_apply_default.", "module."})
+                if (c.rfind(p, 0) == 0)
+                {
+                    c = c.substr(std::string(p).size());
+                    break;
+                }
+            const std::string tail = ".TransformerStack";
+            if (c.size() >= tail.size() && c.compare(c.size() - tail.size(), tail.size(), tail) == 0)
+                c.resize(c.size() - tail.size());
+            return c;
+        }
+
+        /// What the per-type pass keeps of one block for its layer row: the FFN neuron norms
+        /// (taken while each weight is in memory) and the attention tensors' indices.
+        struct battery_block_parts
+        {
+            xt::xtensor<double, 1> up, gate, down;  ///< neuron norms ([0] when absent)
+            std::map<tensor_role, std::size_t> attn;  ///< attn_q / attn_k / attn_qkv -> tensor index
+        };
+
         /// Runs the battery on checkpoint `ck`, tensors decoded to float one weight type at a time
-        /// (peak memory: the largest type's tensors over all layers, or embedding + head).
-        /// Per-tensor: measure_weight of every 2-D non-bias weight. Per layer ([out, in] layouts):
-        /// measure_qk with config n_heads / n_kv_heads (one head when unknown and Wq, Wk have one
-        /// shape), measure_gated_ffn (measure_ffn without a gate). Cross-layer cosine per role.
-        /// Embedding: measure_embedding against the lm_head, or marked tied when the config says so.
-        /// \throws tessera::invalid_argument / io_error from the reads and measures.
+        /// (peak memory: the largest type's tensors over all layers, or the embedding and its
+        /// head). Weights are 2-D tensors and 4-D [1, 1, in, out] kernels (as [in, out]).
+        /// Per tensor: measure_weight of every non-bias weight. Per layer (either layout; in_out
+        /// weights are read transposed): measure_qk with config n_heads / n_kv_heads (one head
+        /// when unknown and Wq, Wk have one shape), Wq and Wk split from a fused qkv (rows
+        /// [q; k; v], or thirds without head counts); the FFN dead-neuron metrics from the neuron
+        /// norms taken during the per-tensor pass (no second read). Cross-layer cosine per role.
+        /// Embedding: measure_embedding against the lm_head (or tied per the config), its
+        /// covariance spectrum from the Gram matrix of the embedding's own singular values
+        /// (covariance_from_gram), the embedding read once.
+        /// \throws tessera::invalid_argument / io_error from the reads and measures, or for
+        ///         options.ffn.dead_threshold outside [0, 1).
         inline battery_report run_battery(const checkpoint& ck, const battery_options& options = {})
         {
+            require(options.ffn.dead_threshold >= 0.0 && options.ffn.dead_threshold < 1.0, "model::run_battery",
+                    "options.ffn.dead_threshold=", options.ffn.dead_threshold, " must be in [0, 1)");
             battery_report rep;
             const auto& cat = ck.catalog();
             const auto& ts = ck.tensors();
             std::map<std::pair<tensor_role, std::string>, std::vector<std::size_t>> by_type;
             std::vector<std::size_t> singles;
+            std::array<std::size_t, 2> ms{};
             for (std::size_t i = 0; i < ts.size(); ++i)
             {
-                if (ts[i].shape.size() != 2 || cat[i].bias || !battery_weight_role(cat[i].role))
+                if (!battery_matrix_shape(ts[i].shape, ms) || cat[i].bias || !battery_weight_role(cat[i].role))
                     continue;
                 if (!ts[i].readable)
-                {
                     rep.skipped.push_back(ts[i].name);
-                    continue;
-                }
-                if (cat[i].layer >= 0)
+                else if (cat[i].layer >= 0)
                     by_type[{cat[i].role, cat[i].component}].push_back(i);
                 else
                     singles.push_back(i);
             }
-            std::map<std::pair<std::ptrdiff_t, std::string>, std::map<tensor_role, std::size_t>> blocks;
+            auto read = [&](std::size_t i) {
+                if (ts[i].shape.size() == 2)
+                    return ck.read<float, 2>(ts[i].name);
+                battery_matrix_shape(ts[i].shape, ms);
+                const auto t = ck.read<float, 4>(ts[i].name);
+                xt::xtensor<float, 2> W = xt::xtensor<float, 2>::from_shape({ms[0], ms[1]});
+                std::copy(t.begin(), t.end(), W.begin());
+                return W;
+            };
+            // [out, in] view of a weight for the layer metrics
+            auto read_out_in = [&](std::size_t i) {
+                auto W = read(i);
+                return cat[i].layout == tensor_layout::in_out ? tessera::blas::transposed(W) : W;
+            };
+            std::map<std::pair<std::ptrdiff_t, std::string>, battery_block_parts> blocks;
+            const auto is_attn = [](tensor_role r) {
+                return r == tensor_role::attn_q || r == tensor_role::attn_k || r == tensor_role::attn_qkv;
+            };
+            const auto is_ffn = [](tensor_role r) {
+                return r == tensor_role::ffn_up || r == tensor_role::ffn_gate || r == tensor_role::ffn_down;
+            };
             if (options.layers)
                 for (const auto& [key, idx] : by_type)
-                    for (std::size_t i : idx)
-                        if (cat[i].layout == tensor_layout::out_in)
-                            blocks[{cat[i].layer, key.second}][key.first] = i;
+                    if (is_attn(key.first) || is_ffn(key.first))
+                        for (std::size_t i : idx)
+                            blocks[{cat[i].layer, battery_block(key.second)}];
             bool has_embedding = false;
             for (std::size_t i : singles)
                 has_embedding = has_embedding || cat[i].role == tensor_role::embedding;
@@ -130,9 +198,9 @@ namespace tessera::model
                 if (options.progress)
                     options.progress(++done, total, what);
             };
-            auto row_of = [&](std::size_t i, const xt::xtensor<float, 2>& W) {
-                tensor_row r{ts[i].name, cat[i].role, cat[i].layer, ts[i].shape, measure_weight(W, options.weights)};
-                rep.tensors.push_back(std::move(r));
+            auto row_of = [&](std::size_t i, const xt::xtensor<float, 2>& W, xt::xtensor<double, 2>* gram) {
+                rep.tensors.push_back({ts[i].name, cat[i].role, cat[i].layer, ts[i].shape,
+                                       weight_metrics_of(W, options.weights, gram)});
                 tick(ts[i].name);
             };
             for (const auto& [key, idx] : by_type)
@@ -141,9 +209,21 @@ namespace tessera::model
                 bool same = true;
                 for (std::size_t i : idx)
                 {
-                    W.push_back(ck.read<float, 2>(ts[i].name));
-                    row_of(i, W.back());
+                    W.push_back(read(i));
+                    row_of(i, W.back(), nullptr);
                     same = same && W.back().shape() == W.front().shape();
+                    const auto b = blocks.find({cat[i].layer, battery_block(key.second)});
+                    if (b != blocks.end() && is_attn(key.first))
+                        b->second.attn[key.first] = i;
+                    else if (b != blocks.end() && is_ffn(key.first))
+                    {
+                        // neurons are the rows of up/gate and the columns of down in [out, in]
+                        const bool rows = (key.first == tensor_role::ffn_down) == (cat[i].layout == tensor_layout::in_out);
+                        auto v = rows ? row_norms_double(W.back()) : column_norms_double(W.back());
+                        (key.first == tensor_role::ffn_up ? b->second.up
+                                                          : key.first == tensor_role::ffn_gate ? b->second.gate
+                                                                                               : b->second.down) = std::move(v);
+                    }
                     if (!options.cross_layer)
                         W.clear();
                 }
@@ -157,60 +237,79 @@ namespace tessera::model
                     rep.cross_layer.push_back(std::move(c));
                 }
             }
+            bool terrain_done = false;
             for (std::size_t i : singles)
-                row_of(i, ck.read<float, 2>(ts[i].name));
-            if (options.layers)
             {
-                const auto& cfg = ck.config();
-                for (const auto& [lk, roles] : blocks)
+                if (cat[i].role != tensor_role::embedding || !options.embedding_terrain || terrain_done)
                 {
-                    layer_row L;
-                    L.layer = lk.first;
-                    auto get = [&](tensor_role r) { return ck.read<float, 2>(ts[roles.at(r)].name); };
-                    if (roles.count(tensor_role::attn_q) && roles.count(tensor_role::attn_k))
-                    {
-                        const auto q = get(tensor_role::attn_q), k = get(tensor_role::attn_k);
-                        std::size_t nh = cfg.n_heads, nkv = cfg.n_kv_heads ? cfg.n_kv_heads : cfg.n_heads;
-                        if (nh == 0 && q.shape() == k.shape())
-                            nh = nkv = 1;
-                        if (nh > 0)
-                        {
-                            L.qk = measure_qk(q, k, nh, nkv);
-                            L.has_qk = true;
-                        }
-                    }
-                    if (roles.count(tensor_role::ffn_up) && roles.count(tensor_role::ffn_down))
-                    {
-                        const auto up = get(tensor_role::ffn_up), down = get(tensor_role::ffn_down);
-                        L.ffn = roles.count(tensor_role::ffn_gate)
-                                    ? measure_gated_ffn(get(tensor_role::ffn_gate), up, down, options.ffn)
-                                    : measure_ffn(up, down, options.ffn);
-                        L.has_ffn = true;
-                    }
-                    if (L.has_qk || L.has_ffn)
-                        rep.layers.push_back(std::move(L));
-                    tick(concat("layer ", lk.first, " QK and FFN"));
+                    row_of(i, read(i), nullptr);
+                    continue;
                 }
+                const auto E = read(i);
+                xt::xtensor<double, 2> G;
+                row_of(i, E, &G);
+                std::size_t head = ts.size();
+                for (std::size_t j : singles)
+                    if (cat[j].role == tensor_role::lm_head && ts[j].shape == ts[i].shape)
+                        head = j;
+                if (head < ts.size())
+                {
+                    const auto H = read(head);
+                    rep.embedding = embedding_metrics_of(E, &H, options.embedding, &G, true);
+                }
+                else
+                    rep.embedding = embedding_metrics_of<float>(E, nullptr, options.embedding, &G, true);
+                if (head == ts.size() && ck.config().tie_word_embeddings)
+                    rep.embedding.tie = {true, true, 1.0, 1.0, 0.0};
+                rep.has_embedding = terrain_done = true;
+                rep.embedding_name = ts[i].name;
+                tick(ts[i].name + " terrain");
             }
-            if (options.embedding_terrain)
-                for (std::size_t i : singles)
-                    if (cat[i].role == tensor_role::embedding)
+            const auto& cfg = ck.config();
+            for (const auto& [lk, parts] : blocks)
+            {
+                layer_row L;
+                L.layer = lk.first;
+                const auto& a = parts.attn;
+                std::size_t nh = cfg.n_heads, nkv = cfg.n_kv_heads ? cfg.n_kv_heads : cfg.n_heads;
+                if (a.count(tensor_role::attn_q) && a.count(tensor_role::attn_k))
+                {
+                    const auto q = read_out_in(a.at(tensor_role::attn_q)), k = read_out_in(a.at(tensor_role::attn_k));
+                    if (nh == 0 && q.shape() == k.shape())
+                        nh = nkv = 1;
+                    if (nh > 0)
                     {
-                        const auto E = ck.read<float, 2>(ts[i].name);
-                        std::size_t head = ts.size();
-                        for (std::size_t j : singles)
-                            if (cat[j].role == tensor_role::lm_head && ts[j].shape == ts[i].shape)
-                                head = j;
-                        rep.embedding = head < ts.size()
-                                            ? measure_embedding(E, ck.read<float, 2>(ts[head].name), options.embedding)
-                                            : measure_embedding(E, options.embedding);
-                        if (head == ts.size() && ck.config().tie_word_embeddings)
-                            rep.embedding.tie = {true, true, 1.0, 1.0, 0.0};
-                        rep.has_embedding = true;
-                        rep.embedding_name = ts[i].name;
-                        tick(ts[i].name + " terrain");
-                        break;
+                        L.qk = measure_qk(q, k, nh, nkv);
+                        L.has_qk = true;
                     }
+                }
+                else if (a.count(tensor_role::attn_qkv))
+                {
+                    const auto W = read_out_in(a.at(tensor_role::attn_qkv));
+                    const std::size_t rows = W.shape(0), hidden = W.shape(1);
+                    if (nh == 0 && rows % 3 == 0)
+                        nh = nkv = 1;
+                    const std::size_t parts_rows = nh + 2 * nkv, dh = nh > 0 && rows % parts_rows == 0 ? rows / parts_rows : 0;
+                    if (dh > 0)
+                    {
+                        xt::xtensor<float, 2> q = xt::xtensor<float, 2>::from_shape({nh * dh, hidden}),
+                                              k = xt::xtensor<float, 2>::from_shape({nkv * dh, hidden});
+                        std::copy(W.data(), W.data() + q.size(), q.begin());
+                        std::copy(W.data() + q.size(), W.data() + q.size() + k.size(), k.begin());
+                        L.qk = measure_qk(q, k, nh, nkv);
+                        L.has_qk = true;
+                    }
+                }
+                const std::size_t f = parts.up.size();
+                if (f > 0 && parts.down.size() == f && (parts.gate.size() == 0 || parts.gate.size() == f))
+                {
+                    L.ffn = ffn_metrics_from_norms(parts.up, parts.gate, parts.down, options.ffn);
+                    L.has_ffn = true;
+                }
+                if (L.has_qk || L.has_ffn)
+                    rep.layers.push_back(std::move(L));
+                tick(concat("layer ", lk.first, " QK and FFN"));
+            }
             return rep;
         }
 
@@ -220,7 +319,8 @@ namespace tessera::model
         }
 
         /// The report as JSON: "tensors" (name, role, layer, shape and every scalar metric),
-        /// "layers" (per-head QK^T scalars; FFN dead counts and indices), "cross_layer" (role,
+        /// "layers" (the full-matrix QK^T positive_fraction, positive_mass and symmetry, then the
+        /// per-head scalars; FFN dead counts and indices), "cross_layer" (role,
         /// layers, cosine rows), "embedding", "skipped". Singular values and per-neuron vectors
         /// are left out (they are in the structs).
         inline nlohmann::json to_json(const battery_report& rep)
@@ -252,8 +352,9 @@ namespace tessera::model
                                          {"participation_ratio", h.participation_ratio},
                                          {"effective_rank", h.effective_rank}, {"symmetry", h.symmetry},
                                          {"positive_fraction", h.positive_fraction}, {"positive_mass", h.positive_mass}});
-                    l["qk"] = {{"heads", heads}, {"mean_symmetry", L.qk.mean_symmetry},
-                               {"mean_positive_fraction", L.qk.mean_positive_fraction}, {"status", status_json(L.qk.status)}};
+                    l["qk"] = {{"positive_fraction", L.qk.positive_fraction}, {"positive_mass", L.qk.positive_mass},
+                               {"symmetry", L.qk.symmetry}, {"mean_symmetry", L.qk.mean_symmetry}, {"heads", heads},
+                               {"status", status_json(L.qk.status)}};
                 }
                 if (L.has_ffn)
                     l["ffn"] = {{"neurons", L.ffn.neurons}, {"dead", L.ffn.dead}, {"dead_input", L.ffn.dead_input},

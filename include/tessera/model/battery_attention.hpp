@@ -33,7 +33,11 @@ namespace tessera::model
         double participation_ratio = 0.0;        ///< (sum sigma)^2 / sum sigma^2
         double effective_rank = 0.0;             ///< exp H(sigma / sum sigma)
         double symmetry = 0.0;                   ///< ||M - M^T||_F / ||M||_F, in [0, 2] (0: symmetric)
-        double positive_fraction = 0.0;          ///< fraction of the non-zero eigenvalues of (M + M^T)/2 that are > 0
+        /// Fraction of the non-zero eigenvalues of (M + M^T)/2 that are > 0. \note Per head this is
+        /// 0.5 whenever [W_Q,h; W_K,g] has full rank 2 d_h (Sylvester's law of inertia: (M + M^T)/2
+        /// = B^T J B with J of inertia (d_h, d_h)), so it only departs from 0.5 for rank-deficient
+        /// heads; the layer's qk_metrics::positive_fraction (full matrix) is the informative one.
+        double positive_fraction = 0.0;
         double positive_mass = 0.0;              ///< sum of positive eigenvalues / sum |eigenvalues| of (M + M^T)/2
     };
 
@@ -45,7 +49,9 @@ namespace tessera::model
         std::size_t head_dim = 0;                ///< rows per head
         std::vector<qk_head_metrics> heads;      ///< [n_heads]
         double mean_symmetry = 0.0;              ///< mean of heads[h].symmetry
-        double mean_positive_fraction = 0.0;     ///< mean of heads[h].positive_fraction
+        double symmetry = 0.0;                   ///< ||M - M^T||_F / ||M||_F of the layer's full M = W_Q^T W_K = sum_h M_h [hidden, hidden]
+        double positive_fraction = 0.0;          ///< fraction of the non-zero eigenvalues of the full (M + M^T)/2 that are > 0 (the seeds' metric)
+        double positive_mass = 0.0;              ///< sum of positive / sum |eigenvalues| of the full (M + M^T)/2
         tessera::status status;                  ///< degenerate when a head's M is zero; not_converged from syevd
     };
 
@@ -68,12 +74,63 @@ namespace tessera::model
             return tessera::blas::matmul(Vs, Vs, tessera::blas::op::none, tessera::blas::op::transpose);
         }
 
-        /// QK^T metrics of every query head. With Q = W_Q,h and K = W_K,g ([d_h, hidden] row
-        /// blocks) and G = [Q; K][Q; K]^T (one double syrk, 4 d_h^2 hidden flops): the non-zero
-        /// sigma(M)^2 are the eigenvalues of G_K^(1/2) G_Q G_K^(1/2); ||M||_F^2 = <G_Q, G_K>;
-        /// ||M - M^T||_F^2 = 2 ||M||_F^2 - 2 tr((K Q^T)^2); the non-zero eigenvalues of
-        /// (M + M^T)/2 = B^T J B are those of G^(1/2) J G^(1/2), J = [[0, I/2], [I/2, 0]].
-        /// No [hidden, hidden] matrix is formed. Eigenvalues below 1e-9 max |lambda| count as zero.
+        /// positive_fraction and positive_mass of the eigenvalues `lam` of a symmetric matrix
+        /// (|lambda| <= 1e-9 max |lambda| counts as zero).
+        inline void sign_balance(const std::vector<double>& lam, double& fraction, double& mass_fraction)
+        {
+            double big = 0.0, pos = 0.0, mass = 0.0;
+            for (double l : lam)
+                big = std::max(big, std::abs(l));
+            std::size_t nonzero = 0, positive = 0;
+            for (double l : lam)
+                if (std::abs(l) > 1e-9 * big)
+                {
+                    ++nonzero;
+                    positive += l > 0.0 ? 1u : 0u;
+                    pos += std::max(l, 0.0);
+                    mass += std::abs(l);
+                }
+            fraction = nonzero ? static_cast<double>(positive) / static_cast<double>(nonzero) : 0.0;
+            mass_fraction = mass > 0.0 ? pos / mass : 0.0;
+        }
+
+        /// Full-matrix QK metrics of a layer: M = sum_h W_Q,h^T W_K,g(h) [hidden, hidden] in double
+        /// (one dgemm of Q^T and the key rows repeated per group, 2 n_heads d_h hidden^2 flops),
+        /// its symmetry, and the sign balance of (M + M^T)/2 (syevd values only).
+        template <class T>
+        void full_qk_metrics(const xt::xtensor<T, 2>& Q, const xt::xtensor<T, 2>& K, std::size_t n_heads,
+                             std::size_t n_kv_heads, qk_metrics& out)
+        {
+            const std::size_t hidden = Q.shape(1), dh = Q.shape(0) / n_heads, group = n_heads / n_kv_heads;
+            xt::xtensor<double, 2> Qd = xt::xtensor<double, 2>::from_shape({Q.shape(0), hidden}), Kd = Qd;
+            std::copy(Q.begin(), Q.end(), Qd.begin());
+            for (std::size_t h = 0; h < n_heads; ++h)
+                std::copy(K.data() + (h / group) * dh * hidden, K.data() + (h / group + 1) * dh * hidden,
+                          Kd.data() + h * dh * hidden);
+            auto M = tessera::blas::matmul(Qd, Kd, tessera::blas::op::transpose, tessera::blas::op::none);
+            double fro2 = 0.0, asym2 = 0.0;
+            for (std::size_t i = 0; i < hidden; ++i)
+                for (std::size_t j = 0; j < i; ++j)
+                {
+                    const double a = M(i, j), b = M(j, i);
+                    fro2 += a * a + b * b;
+                    asym2 += 2.0 * (a - b) * (a - b);
+                    M(i, j) = M(j, i) = 0.5 * (a + b);
+                }
+            for (std::size_t i = 0; i < hidden; ++i)
+                fro2 += M(i, i) * M(i, i);
+            out.symmetry = fro2 > 0.0 ? std::sqrt(asym2 / fro2) : 0.0;
+            sign_balance(eigvalsh_desc(M, out.status), out.positive_fraction, out.positive_mass);
+        }
+
+        /// QK^T metrics of every query head and of the layer's full M = W_Q^T W_K. Per head, with
+        /// Q = W_Q,h and K = W_K,g ([d_h, hidden] row blocks) and G = [Q; K][Q; K]^T (one double
+        /// syrk, 4 d_h^2 hidden flops): the non-zero sigma(M_h)^2 are the eigenvalues of
+        /// G_K^(1/2) G_Q G_K^(1/2); ||M_h||_F^2 = <G_Q, G_K>; ||M_h - M_h^T||_F^2 = 2 ||M_h||_F^2 -
+        /// 2 tr((K Q^T)^2); the non-zero eigenvalues of (M_h + M_h^T)/2 = B^T J B are those of
+        /// G^(1/2) J G^(1/2), J = [[0, I/2], [I/2, 0]] (no [hidden, hidden] matrix per head). The
+        /// layer's full M (keys repeated per group) is formed once in double for its symmetry and
+        /// sign balance (full_qk_metrics). Eigenvalues below 1e-9 max |lambda| count as zero.
         /// \param Wq [n_heads d_h, hidden]; \param Wk [n_kv_heads d_h, hidden]; heads are row
         ///        blocks (llama layout [out, in]). n_heads must be a multiple of n_kv_heads.
         /// \note symmetry comes from a difference of traces: absolute error ~ sqrt(eps) (1e-8 in
@@ -144,19 +201,7 @@ namespace tessera::model
                 for (std::size_t i = 0; i < b; ++i)  // symmetrize round-off
                     for (std::size_t j = 0; j < i; ++j)
                         Y(i, j) = Y(j, i) = 0.5 * (Y(i, j) + Y(j, i));
-                const auto lam = eigvalsh_desc(Y, out.status);
-                double big = 0.0, pos = 0.0, mass = 0.0;
-                for (double l : lam)
-                    big = std::max(big, std::abs(l));
-                std::size_t nonzero = 0, positive = 0;
-                for (double l : lam)
-                    if (std::abs(l) > 1e-9 * big)
-                    {
-                        ++nonzero;
-                        positive += l > 0.0 ? 1u : 0u;
-                        pos += std::max(l, 0.0);
-                        mass += std::abs(l);
-                    }
+                sign_balance(eigvalsh_desc(Y, out.status), m.positive_fraction, m.positive_mass);
                 if (fro2 > 0.0)
                 {
                     m.stable_rank = spectral::stable_rank(m.singular_values);
@@ -166,12 +211,10 @@ namespace tessera::model
                 }
                 else if (out.status.ok())
                     out.status = {status_code::degenerate, concat("M of head ", h, " is zero: its metrics are 0")};
-                m.positive_fraction = nonzero ? static_cast<double>(positive) / static_cast<double>(nonzero) : 0.0;
-                m.positive_mass = mass > 0.0 ? pos / mass : 0.0;
                 out.mean_symmetry += m.symmetry / static_cast<double>(n_heads);
-                out.mean_positive_fraction += m.positive_fraction / static_cast<double>(n_heads);
                 out.heads.push_back(std::move(m));
             }
+            full_qk_metrics(Q, K, n_heads, n_kv_heads, out);
             return out;
         }
     }  // namespace detail

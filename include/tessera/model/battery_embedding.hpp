@@ -14,6 +14,7 @@
 
 #include <xtensor/xtensor.hpp>
 
+#include "../core/detail/column_means.hpp"
 #include "../core/errors.hpp"
 #include "../core/status.hpp"
 #include "../core/traits.hpp"
@@ -23,6 +24,7 @@
 #include "../stats/pairwise.hpp"
 #include "../stats/spectrum.hpp"
 #include "battery_ffn.hpp"
+#include "detail/battery_spectrum.hpp"
 
 namespace tessera::model
 {
@@ -97,9 +99,50 @@ namespace tessera::model
             return t;
         }
 
+        /// Participation ratio of cov(E) from the uncentred double Gram G = E^T E [d, d] that
+        /// run_battery already built for E's singular values: C = (G - n mu mu^T) / (n - 1) with
+        /// the column means mu (one read of E), eigenvalues only. Centring after the product
+        /// cancels: C's entries carry an absolute error ~ eps tr(G) / (n - 1), so when
+        /// tr(G) / ((n - 1) tr(C)) exceeds 1e4 (a mean 100x the spread) the exact centred path
+        /// stats::covariance_spectrum(E) is used instead. Sets r's ratio, fraction and status.
+        template <class T>
+        void covariance_from_gram(const xt::xtensor<T, 2>& E, const xt::xtensor<double, 2>& G, embedding_metrics& r)
+        {
+            const std::size_t n = E.shape(0), d = E.shape(1);
+            const std::vector<double> mu = tessera::detail::column_means(E);
+            xt::xtensor<double, 2> C = xt::xtensor<double, 2>::from_shape({d, d});
+            const double nd = static_cast<double>(n), inv = 1.0 / (nd - 1.0);
+            double trace_g = 0.0, trace_c = 0.0;
+            for (std::size_t i = 0; i < d; ++i)
+                for (std::size_t j = 0; j < d; ++j)
+                    C(i, j) = (G(i, j) - nd * mu[i] * mu[j]) * inv;
+            for (std::size_t i = 0; i < d; ++i)
+            {
+                trace_g += G(i, i) * inv;
+                trace_c += C(i, i);
+            }
+            if (!(trace_c > 0.0) || trace_g > 1e4 * trace_c)
+            {
+                const auto cov = stats::covariance_spectrum(E);
+                r.status = cov.status;
+                r.covariance_participation_ratio = cov.participation_ratio;
+                r.covariance_participation_fraction = cov.participation_ratio_fraction;
+                return;
+            }
+            const auto lam = eigvalsh_desc(C, r.status);
+            xt::xtensor<double, 1> ev = xt::xtensor<double, 1>::from_shape({d});
+            std::copy(lam.begin(), lam.end(), ev.begin());
+            r.covariance_participation_ratio = stats::detail::participation_ratio(ev);
+            r.covariance_participation_fraction = r.covariance_participation_ratio / static_cast<double>(d);
+        }
+
+        /// The embedding terrain; `gram` (optional, E^T E in double) replaces the covariance's own
+        /// pass over E (covariance_from_gram); `checked` skips the finiteness scans (the caller
+        /// measured E with measure_weight, which rejects non-finite values).
         template <class T>
         embedding_metrics embedding_metrics_of(const xt::xtensor<T, 2>& E, const xt::xtensor<T, 2>* head,
-                                               const embedding_options& o)
+                                               const embedding_options& o, const xt::xtensor<double, 2>* gram = nullptr,
+                                               bool checked = false)
         {
             const char* fn = "model::measure_embedding";
             require(E.shape(0) >= o.simplex_k + 1 && E.shape(0) >= 2 && E.shape(1) >= o.simplex_k, fn,
@@ -107,16 +150,22 @@ namespace tessera::model
                     "), got shape ", shape_to_string(E.shape()));
             require(head == nullptr || head->shape() == E.shape(), fn, "head must have the shape of E ",
                     shape_to_string(E.shape()), ", got ", head ? shape_to_string(head->shape()) : std::string());
-            require_finite(E, fn, "E");
+            if (!checked)
+                require_finite(E, fn, "E");
             if (head)
                 require_finite(*head, fn, "head");
             embedding_metrics r;
             r.row_norms = stats::summarize(row_norms_double(E));
             r.cosine = stats::pairwise_cosine(E, o.cosine_pairs, o.seed).summary;
-            const auto cov = stats::covariance_spectrum(E);
-            r.status = cov.status;
-            r.covariance_participation_ratio = cov.participation_ratio;
-            r.covariance_participation_fraction = cov.participation_ratio_fraction;
+            if (gram && gram->shape(0) == E.shape(1) && E.shape(0) >= E.shape(1))
+                covariance_from_gram(E, *gram, r);
+            else
+            {
+                const auto cov = stats::covariance_spectrum(E);
+                r.status = cov.status;
+                r.covariance_participation_ratio = cov.participation_ratio;
+                r.covariance_participation_fraction = cov.participation_ratio_fraction;
+            }
             const auto vol = simplex::volume_statistics(E, o.simplex_k, o.simplices, o.seed);
             r.volume_cv = vol.data.cv;
             r.gaussian_ratio = vol.mean_ratio;

@@ -12,6 +12,7 @@
 #include <cblas.h>
 #include <xtensor/xtensor.hpp>
 
+#include "../core/detail/column_means.hpp"
 #include "../core/errors.hpp"
 #include "../core/parallel.hpp"
 #include "../core/traits.hpp"
@@ -57,49 +58,32 @@ namespace tessera::model
             return out;
         }
 
-        /// ||column_j||_2 of A [m, n] in double: row-order accumulation over column blocks of 256
-        /// in parallel (each block reads its strip of every row; same result at any thread count).
+        /// ||column_j||_2 of A [m, n] in double: the sums of squares of tessera::detail::column_sums
+        /// (fixed row chunks in parallel, same result at any thread count), then sqrt.
         template <class T>
         xt::xtensor<double, 1> column_norms_double(const xt::xtensor<T, 2>& A)
         {
-            const std::size_t m = A.shape(0), n = A.shape(1), bw = 256;
-            xt::xtensor<double, 1> out = xt::zeros<double>({n});
-            tessera::parallel_for(0, static_cast<std::ptrdiff_t>((n + bw - 1) / bw), [&](std::ptrdiff_t bb) {
-                const std::size_t j0 = static_cast<std::size_t>(bb) * bw, j1 = std::min(n, j0 + bw);
-                double* o = out.data();
-                for (std::size_t i = 0; i < m; ++i)
-                {
-                    const T* r = A.data() + i * n;
-                    for (std::size_t j = j0; j < j1; ++j)
-                        o[j] += static_cast<double>(r[j]) * static_cast<double>(r[j]);
-                }
-            });
-            for (double& v : out)
-                v = std::sqrt(v);
+            std::vector<double> sq;
+            tessera::detail::column_sums(A, {}, &sq);
+            xt::xtensor<double, 1> out = xt::xtensor<double, 1>::from_shape({A.shape(1)});
+            for (std::size_t j = 0; j < sq.size(); ++j)
+                out(j) = std::sqrt(sq[j]);
             return out;
         }
 
-        template <class T>
-        ffn_metrics ffn_metrics_of(const xt::xtensor<T, 2>& up, const xt::xtensor<T, 2>* gate,
-                                   const xt::xtensor<T, 2>& down, const ffn_options& options, const char* fn)
+        /// Dead neurons and importance from the per-neuron norms of an FFN block: up_norm [ffn],
+        /// gate_norm [ffn] or empty (no gate), down_norm [ffn]. Used by measure_ffn and by
+        /// run_battery, which takes the norms while each weight is in memory for its own metrics.
+        inline ffn_metrics ffn_metrics_from_norms(xt::xtensor<double, 1> up_norm, xt::xtensor<double, 1> gate_norm,
+                                                  xt::xtensor<double, 1> down_norm, const ffn_options& options)
         {
-            require(options.dead_threshold >= 0.0 && options.dead_threshold < 1.0, fn, "options.dead_threshold=",
-                    options.dead_threshold, " must be in [0, 1)");
-            const std::size_t f = up.shape(0), hidden = up.shape(1);
-            require(f > 0 && hidden > 0, fn, "up must be a non-empty matrix, got shape ", shape_to_string(up.shape()));
-            require(down.shape(0) == hidden && down.shape(1) == f, fn, "down must have shape [", hidden, ", ", f,
-                    "] (hidden, ffn) for up ", shape_to_string(up.shape()), ", got ", shape_to_string(down.shape()));
-            require(!gate || (gate->shape(0) == f && gate->shape(1) == hidden), fn, "gate must have the shape of up ",
-                    shape_to_string(up.shape()), ", got ", gate ? shape_to_string(gate->shape()) : std::string());
-            require_finite(up, fn, "up");
-            require_finite(down, fn, "down");
-            if (gate)
-                require_finite(*gate, fn, "gate");
+            const std::size_t f = up_norm.size();
+            const bool gate = gate_norm.size() > 0;
             ffn_metrics r;
             r.neurons = f;
-            r.up_norm = row_norms_double(up);
-            r.down_norm = column_norms_double(down);
-            r.gate_norm = gate ? row_norms_double(*gate) : xt::xtensor<double, 1>::from_shape({0});
+            r.up_norm = std::move(up_norm);
+            r.down_norm = std::move(down_norm);
+            r.gate_norm = std::move(gate_norm);
             r.importance = r.up_norm * r.down_norm;
             r.gate_importance = gate ? xt::xtensor<double, 1>(r.gate_norm * r.down_norm)
                                      : xt::xtensor<double, 1>::from_shape({0});
@@ -118,8 +102,29 @@ namespace tessera::model
                 if (in || out)
                     r.dead.push_back(i);
             }
-            r.dead_fraction = static_cast<double>(r.dead.size()) / static_cast<double>(f);
+            r.dead_fraction = f ? static_cast<double>(r.dead.size()) / static_cast<double>(f) : 0.0;
             return r;
+        }
+
+        template <class T>
+        ffn_metrics ffn_metrics_of(const xt::xtensor<T, 2>& up, const xt::xtensor<T, 2>* gate,
+                                   const xt::xtensor<T, 2>& down, const ffn_options& options, const char* fn)
+        {
+            require(options.dead_threshold >= 0.0 && options.dead_threshold < 1.0, fn, "options.dead_threshold=",
+                    options.dead_threshold, " must be in [0, 1)");
+            const std::size_t f = up.shape(0), hidden = up.shape(1);
+            require(f > 0 && hidden > 0, fn, "up must be a non-empty matrix, got shape ", shape_to_string(up.shape()));
+            require(down.shape(0) == hidden && down.shape(1) == f, fn, "down must have shape [", hidden, ", ", f,
+                    "] (hidden, ffn) for up ", shape_to_string(up.shape()), ", got ", shape_to_string(down.shape()));
+            require(!gate || (gate->shape(0) == f && gate->shape(1) == hidden), fn, "gate must have the shape of up ",
+                    shape_to_string(up.shape()), ", got ", gate ? shape_to_string(gate->shape()) : std::string());
+            require_finite(up, fn, "up");
+            require_finite(down, fn, "down");
+            if (gate)
+                require_finite(*gate, fn, "gate");
+            return ffn_metrics_from_norms(row_norms_double(up),
+                                          gate ? row_norms_double(*gate) : xt::xtensor<double, 1>::from_shape({0}),
+                                          column_norms_double(down), options);
         }
 
         /// Neuron norms, importance ||up_i|| ||down_{:, i}|| and dead neurons (a norm below

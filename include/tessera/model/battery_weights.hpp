@@ -57,33 +57,27 @@ namespace tessera::model
 
     namespace detail
     {
-        /// Battery metrics of one weight W [m, n] (float or double). Singular values once, values
-        /// only: the double Gram of the smaller side (m n min(m, n) flops, BLAS-3 syrk) and syevd
-        /// JOBZ='N' — fewer flops than gesdd 'N' (~4 m n^2 with BLAS-2 bidiagonalization) and
-        /// accurate to eps (sigma_1 / sigma_i)^2 relative; when that bound exceeds 1e-6 at
-        /// sigma_min the values are recomputed with gesdd 'N' (method "gram+exact"), or status
-        /// accuracy_limited for matrices over options.exact_tail_max_elements. Element statistics
-        /// in one read of W (OpenMP over rows; BLAS threads the Gram, the phases never nest).
-        /// \param W [m, n], m, n >= 1, finite. \return weight_metrics.
-        /// \throws tessera::invalid_argument for an empty or non-finite W or options out of range.
-        template <class E, requires_t<is_real_expression_v<E>> = true>
-        weight_metrics measure_weight(const xt::xexpression<E>& W, const weight_metrics_options& options = {})
+        /// measure_weight of an evaluated W; `gram_out` (optional) receives the double Gram matrix
+        /// of W's smaller side (run_battery reuses the embedding's for its covariance spectrum).
+        /// Non-finite entries make the double sum of squares non-finite (a float squared cannot
+        /// overflow a double sum), so require_finite's own pass runs only then, to name the entry.
+        template <class T>
+        weight_metrics weight_metrics_of(const xt::xtensor<T, 2>& A, const weight_metrics_options& options,
+                                         xt::xtensor<double, 2>* gram_out)
         {
-            using T = value_type_t<E>;
             const char* fn = "model::measure_weight";
             require(options.energy_tau > 0.0 && options.energy_tau <= 1.0, fn, "options.energy_tau=",
                     options.energy_tau, " must be in (0, 1]");
             require(options.active_threshold >= 0.0 && options.active_threshold < 1.0, fn,
                     "options.active_threshold=", options.active_threshold, " must be in [0, 1)");
-            const auto held = tessera::detail::evaluate<T, 2>(W, fn, "W");
-            const auto& A = held.get();
             require(A.shape(0) > 0 && A.shape(1) > 0, fn, "W must be a non-empty matrix, got shape ",
                     shape_to_string(A.shape()));
-            require_finite(A, fn, "W");
+            const element_stats e = one_pass_stats(A, options.sparsity_thresholds);
+            if (!std::isfinite(e.sum_sq) || !std::isfinite(e.mean))
+                require_finite(A, fn, "W");
             weight_metrics r;
             r.rows = A.shape(0);
             r.cols = A.shape(1);
-            const element_stats e = one_pass_stats(A, options.sparsity_thresholds);
             const double count = static_cast<double>(A.size());
             r.frobenius = std::sqrt(e.sum_sq);
             r.mean_abs = e.sum_abs / count;
@@ -94,7 +88,7 @@ namespace tessera::model
             r.row_norm_std = std::sqrt(e.row_norm_m2 / static_cast<double>(r.rows));
             for (std::size_t t = 0; t < 4; ++t)
                 r.sparsity[t] = static_cast<double>(e.below[t]) / count;
-            auto sv = weight_singular_values(A, options.exact_tail_max_elements);
+            auto sv = weight_singular_values(A, options.exact_tail_max_elements, gram_out);
             r.singular_values = std::move(sv.sigma);
             r.method = std::move(sv.method);
             r.status = std::move(sv.status);
@@ -108,6 +102,24 @@ namespace tessera::model
             if (r.status.ok() && !(s(0) > 0.0))
                 r.status = {status_code::degenerate, "W is all zeros: every spectral metric is 0"};
             return r;
+        }
+
+        /// Battery metrics of one weight W [m, n] (float or double). Singular values once, values
+        /// only: the double Gram of the smaller side (m n min(m, n) flops, BLAS-3 syrk) and syevd
+        /// JOBZ='N' — fewer flops than gesdd 'N' (~4 m n^2 with BLAS-2 bidiagonalization) and
+        /// accurate to eps (sigma_1 / sigma_i)^2 relative; when that bound exceeds 1e-6 at
+        /// sigma_min the values are recomputed with gesdd 'N' (method "gram+exact"), or status
+        /// accuracy_limited for matrices over options.exact_tail_max_elements. Element statistics
+        /// and the finiteness check in one read of W (OpenMP over rows; BLAS threads the Gram, the
+        /// phases never nest).
+        /// \param W [m, n], m, n >= 1, finite. \return weight_metrics.
+        /// \throws tessera::invalid_argument for an empty or non-finite W or options out of range.
+        template <class E, requires_t<is_real_expression_v<E>> = true>
+        weight_metrics measure_weight(const xt::xexpression<E>& W, const weight_metrics_options& options = {})
+        {
+            using T = value_type_t<E>;
+            const auto held = tessera::detail::evaluate<T, 2>(W, "model::measure_weight", "W");
+            return weight_metrics_of(held.get(), options, nullptr);
         }
     }  // namespace detail
 

@@ -128,12 +128,17 @@ namespace tessera::model::detail
     /// of the smaller side; when the smallest value is below the Gram path's resolution
     /// (eps (sigma_1 / sigma_min)^2 > 1e-6) and A has at most `exact_limit` elements,
     /// recomputed by gesdd 'N' on a double copy ("gram+exact"); otherwise status accuracy_limited.
+    /// When `gram_out` is given, the Gram matrix is copied there before the eigensolver overwrites
+    /// it (the battery derives the embedding's covariance from it instead of a second pass).
     template <class T>
-    singular_values_result weight_singular_values(const xt::xtensor<T, 2>& A, std::size_t exact_limit)
+    singular_values_result weight_singular_values(const xt::xtensor<T, 2>& A, std::size_t exact_limit,
+                                                  xt::xtensor<double, 2>* gram_out = nullptr)
     {
         singular_values_result r;
         r.method = "gram";
         auto G = small_side_gram(A);
+        if (gram_out)
+            *gram_out = G;
         const auto ev = eigvalsh_desc(G, r.status);
         const std::size_t k = ev.size();
         r.sigma = xt::xtensor<double, 1>::from_shape({k});
