@@ -234,7 +234,9 @@ namespace tessera_py
               "Aligns A [n, p] to B [n, q] through k = n_components (0: min(p, q)) principal components of each side\n"
               "wider than k, then Procrustes between the k-dim spaces. Returns a dict: transform (SimilarityTransform\n"
               "p -> q, the composed map), reduced (the k -> k fit), reduced_a, reduced_b, n_components,\n"
-              "retained_variance_a, retained_variance_b. Releases the GIL.");
+              "retained_variance_a, retained_variance_b. allow_reflection acts only when no side is reduced\n"
+              "(p == q == n_components); otherwise the k x k fit between PCA coordinates (of arbitrary sign) always\n"
+              "allows reflections. Releases the GIL.");
 
         m.def("alignment_report", [](const py_transform& t, const py::object& A_test, const py::object& B_test,
                                      std::size_t worst_rows, const std::vector<std::size_t>& ks, bool retrieval,

@@ -78,9 +78,7 @@ def test_pca_bridge_reduces_the_wider_side():
     rng = np.random.default_rng(24)
     A = rng.standard_normal((400, 12)) * np.r_[np.linspace(10, 6, 5), np.full(7, 0.1)]
     B = A[:, :5] @ ortho_group.rvs(5, random_state=1) + 0.01 * rng.standard_normal((400, 5))
-    # allow_reflection: the k x k fit is between PCA coordinates whose signs are arbitrary, so
-    # forbidding det = -1 there can forbid the right map (reported to the align owner).
-    r = al.pca_bridge(A, B, allow_reflection=True)
+    r = al.pca_bridge(A, B)
     assert r["n_components"] == 5 and r["reduced_a"] and not r["reduced_b"]
     T = r["transform"]
     assert T.shape == (12, 5)
@@ -90,6 +88,12 @@ def test_pca_bridge_reduces_the_wider_side():
     assert r["retained_variance_b"] == 1.0
     mapped = T.apply(A)
     assert np.linalg.norm(mapped - B) / np.linalg.norm(B - B.mean(axis=0)) < 0.05
+    # Default options map onto the mirror image of B as well: a det = +1 rule between PCA
+    # coordinates (whose signs are arbitrary) would reject the right map for one of the two.
+    Bm = B.copy()
+    Bm[:, 0] *= -1
+    Tm = al.pca_bridge(A, Bm)["transform"]
+    assert np.linalg.norm(Tm.apply(A) - Bm) / np.linalg.norm(Bm - Bm.mean(axis=0)) < 0.05
 
 
 def numpy_ranks(Q, T):

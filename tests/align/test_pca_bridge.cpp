@@ -96,3 +96,32 @@ TEST_CASE_TEMPLATE("pca_bridge: wide target reduced; inverse direction and compo
     o.pca.whiten = true;
     CHECK_THROWS_AS(pca_bridge(d.A, d.B, o), tessera::invalid_argument);
 }
+
+TEST_CASE_TEMPLATE("pca_bridge: default options find the map whatever the orientation of the target", T, float, double)
+{
+    // The k x k fit is between PCA coordinates whose signs are arbitrary: a det = +1 constraint
+    // there (the default allow_reflection = false) would reject the right map for one of B and
+    // its mirror image. The bridge must map A onto both.
+    const auto d = make<T>(400);
+    auto mirrored = d.B;
+    xt::view(mirrored, xt::all(), 0) *= T(-1);
+    const xt::xtensor<T, 2>* targets[] = {&d.B, &mirrored};
+    for (const auto* target : targets)
+    {
+        const auto r = pca_bridge(d.A, *target);
+        CHECK(r.transform.status.ok());
+        CHECK_FALSE(r.reduced.reflection_removed);
+        CHECK(max_abs_diff(r.transform.apply(d.A), *target) < 0.02);
+        // And the other way round (the wide side as the target, reduced).
+        const auto back = pca_bridge(*target, d.A);
+        CHECK(max_abs_diff(back.transform.apply(*target), d.A) < 0.02);
+    }
+    // Neither side reduced (p == q == k): the bridge is procrustes and the option holds.
+    const auto same = pca_bridge(d.B, mirrored);
+    CHECK_FALSE(same.reduced_a);
+    CHECK_FALSE(same.reduced_b);
+    CHECK(same.reduced.reflection_removed);
+    pca_bridge_options o;
+    o.procrustes.allow_reflection = true;
+    CHECK(max_abs_diff(pca_bridge(d.B, mirrored, o).transform.apply(d.B), mirrored) < 1e-3);
+}

@@ -28,7 +28,12 @@ namespace tessera::align
         {
             /// Dimension of the shared space; 0 = min(p, q). Each side wider than k is reduced.
             std::size_t components = 0;
-            /// The Procrustes fit between the reduced spaces (centring, scale, reflections, weights).
+            /// The Procrustes fit between the reduced spaces (centring, scale, weights, rank tolerance).
+            /// allow_reflection acts only when neither side is reduced (p == q == k: the bridge is then
+            /// procrustes itself). With a reduced side the composed map is not square and has no
+            /// determinant (as procrustes with p != q), and a det(R_k) = +1 constraint in PCA coordinates,
+            /// whose signs are arbitrary, would only pick a worse map at random: the k x k fit then always
+            /// allows reflections.
             procrustes_options procrustes{};
             /// How the PCA is computed (tessera::spectral::pca_options; exact by default path choice).
             tessera::spectral::pca_options pca{};
@@ -112,7 +117,10 @@ namespace tessera::align
                 r.retained_variance_b = retained(r.pca_b);
                 bk = r.pca_b.transform(b);
             }
-            r.reduced = procrustes(r.reduced_a ? ak : a, r.reduced_b ? bk : b, opts.procrustes);
+            procrustes_options po = opts.procrustes;
+            if (r.reduced_a || r.reduced_b)
+                po.allow_reflection = true;  // see pca_bridge_options::procrustes
+            r.reduced = procrustes(r.reduced_a ? ak : a, r.reduced_b ? bk : b, po);
 
             // Compose: R = C_a^T R_k C_b; mean_a = mu_A + m_a C_A; mean_b = mu_B + m_b C_B.
             using tessera::blas::op;
