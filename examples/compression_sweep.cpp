@@ -7,6 +7,7 @@
 // and a self-contained HTML report, each with its provenance (seed, version, commit, command,
 // input checksum, date).
 #include <algorithm>
+#include <cmath>
 #include <cstdio>
 #include <iostream>
 #include <limits>
@@ -42,6 +43,20 @@ static std::string number(double v)
     return buf;
 }
 
+// "mean ± half-width" of a statistic drawn over several seeds; the value alone for one draw.
+static std::string with_interval(const tessera::stats::mean_interval& m, double value, int digits)
+{
+    if (m.count < 2 || !std::isfinite(m.low))
+        return example::fmt(value, digits);
+    return example::fmt(value, digits) + " ± " + example::fmt(m.half_width(), 2);
+}
+
+static nlohmann::json interval_json(const tessera::stats::mean_interval& m)  // NaN is written as null
+{
+    return {{"count", m.count}, {"mean", m.mean}, {"std", m.stddev}, {"ci95", {m.low, m.high}},
+            {"min", m.min}, {"max", m.max}};
+}
+
 // RFC 4180: a field is quoted only when it holds a comma, a quote or a line break.
 static std::string csv_field(const std::string& s)
 {
@@ -60,7 +75,7 @@ int main(int argc, char** argv)
         std::vector<std::size_t> ranks{2, 5, 10, 20, 30, 50, 75}, ks{10, 25, 50, 75}, bonds{2, 4, 8, 16, 32},
             groups{32, 64, 128};
         std::vector<double> noise{0.01, 0.05, 0.1, 0.2};
-        std::size_t queries = 500, tt_cores = 3, int4_group = 32;
+        std::size_t queries = 500, tt_cores = 3, int4_group = 32, seeds = 3;
         std::uint64_t seed = 0;
         bool json = false, no_baselines = false;
         example::cli cli("compression_sweep", "Sweep SVD, random projection, TT-matrix, ternary, fp16/int8/int4 and "
@@ -78,6 +93,8 @@ int main(int argc, char** argv)
         cli.add("--int4-group", int4_group, "int4 baseline group size (ggml Q4_0: 32)", "N", one, big);
         cli.add("--no-baselines", no_baselines, "skip the fp16, int8 and int4 baselines");
         cli.add("--queries", queries, "query rows for neighbour recall@10", "N", one, big);
+        cli.add("--seeds", seeds, "independent query/pair samples: recall@10 and pair Spearman are their mean with a "
+                                  "95% interval", "N", one, std::size_t(1000));
         cli.add("--csv", csv, "write the table as CSV (provenance as leading '# key: value' lines)", "PATH");
         cli.add("--html", html, "write a self-contained HTML report with SVG plots", "PATH");
         cli.add("--seed", seed, "seed of projections, noise and samples");
@@ -91,6 +108,7 @@ int main(int argc, char** argv)
         tc::report_options opts;
         opts.knn_queries = queries;
         opts.seed = seed;
+        opts.seeds = seeds;
         std::vector<row> rows;
         const std::size_t total =
             ranks.size() + 8 * ks.size() + bonds.size() + groups.size() + noise.size() + (no_baselines ? 0 : 3);
@@ -166,7 +184,8 @@ int main(int argc, char** argv)
 
         const std::vector<std::string> header{"method",    "param",        "bytes",       "bits_per_weight",
                                               "ratio",     "rel_error",    "row_cos_mean", "row_cos_p05",
-                                              "recall@10", "pair_spearman", "status"};
+                                              "recall@10", "pair_spearman", "recall@10_low", "recall@10_high",
+                                              "pair_spearman_low", "pair_spearman_high", "status"};
         if (!csv.empty())
         {
             std::ostringstream out;
@@ -179,7 +198,9 @@ int main(int argc, char** argv)
                     << number(bits(r)) << "," << number(r.q.compression_ratio) << ","
                     << number(r.q.relative_frobenius_error) << "," << number(r.q.row_cosine.mean) << ","
                     << number(r.q.row_cosine.percentile(5)) << "," << number(r.q.knn_recall) << ","
-                    << number(r.q.relational_spearman) << "," << r.status << "\n";
+                    << number(r.q.relational_spearman) << "," << number(r.q.knn_recall_interval.low) << ","
+                    << number(r.q.knn_recall_interval.high) << "," << number(r.q.relational_spearman_interval.low)
+                    << "," << number(r.q.relational_spearman_interval.high) << "," << r.status << "\n";
             example::write_text_file(csv, out.str());
         }
         if (!html.empty())
@@ -188,7 +209,10 @@ int main(int argc, char** argv)
             page.paragraph(std::to_string(n) + " x " + std::to_string(d) + " float32 matrix (" +
                            std::to_string(n * d * 4) + " bytes, 32 bits per weight). Recall@10 on " +
                            std::to_string(queries) + " sampled query rows; pairwise Spearman on " +
-                           std::to_string(opts.pairs) + " row pairs. The x axis is storage in bits per original "
+                           std::to_string(opts.pairs) + " row pairs; both are the mean over " + std::to_string(seeds) +
+                           " independent samples (seeds), drawn with their Student-t 95% interval as a vertical "
+                           "whisker and given as mean ± half-width in the table (one sample gives no interval). "
+                           "The x axis is storage in bits per original "
                            "weight (8 x bytes / (rows x cols)); the pale band joins the Pareto frontier (no other "
                            "method is both smaller and better); dotted lines show what Gaussian noise "
                            "W + s std(W) N(0,1) of each level s does to the same metric.");
@@ -241,7 +265,8 @@ int main(int argc, char** argv)
             for (const auto& r : rows)
             {
                 const bool scaled = r.method.find("-scaled") != std::string::npos;
-                auto point = [&](example::plot& p, double y) {
+                const double none = std::numeric_limits<double>::quiet_NaN();
+                auto point = [&](example::plot& p, double y, double lo, double hi) {
                     if (r.method == "noise")
                     {
                         p.references.push_back({y, r.label});
@@ -256,10 +281,16 @@ int main(int argc, char** argv)
                         it = p.lines.insert(p.lines.end(), std::move(s));
                     }
                     it->x.push_back(bits(r)), it->y.push_back(y), it->labels.push_back(r.label);
+                    it->y_low.push_back(lo), it->y_high.push_back(hi);
                 };
-                point(err, r.q.relative_frobenius_error);
+                point(err, r.q.relative_frobenius_error, none, none);
                 if (!scaled)  // scaling by d/k changes no cosine: only the error differs
-                    point(cosp, r.q.row_cosine.mean), point(rec, r.q.knn_recall), point(rel, r.q.relational_spearman);
+                {
+                    point(cosp, r.q.row_cosine.mean, none, none);
+                    point(rec, r.q.knn_recall, r.q.knn_recall_interval.low, r.q.knn_recall_interval.high);
+                    point(rel, r.q.relational_spearman, r.q.relational_spearman_interval.low,
+                          r.q.relational_spearman_interval.high);
+                }
             }
             // Singular values of the data against a Gaussian matrix of the same shape and norm.
             const auto S = tessera::spectral::truncated_svd(A, std::min(n, d)).S;
@@ -286,13 +317,16 @@ int main(int argc, char** argv)
                 table.push_back({r.method, r.param, std::to_string(r.q.storage_bytes), example::fmt(bits(r), 4),
                                  example::fmt(r.q.compression_ratio, 4), example::fmt(r.q.relative_frobenius_error, 4),
                                  example::fmt(r.q.row_cosine.mean, 4), example::fmt(r.q.row_cosine.percentile(5), 4),
-                                 example::fmt(r.q.knn_recall, 3), example::fmt(r.q.relational_spearman, 4), r.status});
-            page.table(header, table);
+                                 with_interval(r.q.knn_recall_interval, r.q.knn_recall, 3),
+                                 with_interval(r.q.relational_spearman_interval, r.q.relational_spearman, 4), r.status});
+            page.table({"method", "param", "bytes", "bits_per_weight", "ratio", "rel_error", "row_cos_mean",
+                        "row_cos_p05", "recall@10 (95% interval)", "pair_spearman (95% interval)", "status"},
+                       table);
             example::write_text_file(html, page.str());
         }
         if (json)
         {
-            nlohmann::json out{{"input", e.source}, {"rows", n}, {"cols", d}, {"seed", seed},
+            nlohmann::json out{{"input", e.source}, {"rows", n}, {"cols", d}, {"seed", seed}, {"seeds", seeds},
                                {"provenance", nlohmann::json::object()}, {"results", nlohmann::json::array()}};
             for (const auto& [key, value] : prov)
                 out["provenance"][key] = value;
@@ -303,16 +337,22 @@ int main(int argc, char** argv)
                                           {"row_cos_mean", r.q.row_cosine.mean},
                                           {"row_cos_p05", r.q.row_cosine.percentile(5)},
                                           {"recall_at_10", r.q.knn_recall}, {"pair_spearman", r.q.relational_spearman},
+                                          {"recall_at_10_interval", interval_json(r.q.knn_recall_interval)},
+                                          {"pair_spearman_interval", interval_json(r.q.relational_spearman_interval)},
                                           {"status", r.status}});
             std::cout << out.dump(1) << "\n";
             return 0;
         }
-        std::printf("%-22s %-26s %10s %6s %8s %9s %8s %9s %8s\n", "method", "param", "bytes", "bits", "ratio", "rel_err",
+        std::printf("%-22s %-26s %10s %6s %8s %9s %8s %15s %15s\n", "method", "param", "bytes", "bits", "ratio", "rel_err",
                     "cos", "recall@10", "pairs_rho");
         for (const auto& r : rows)
-            std::printf("%-22s %-26s %10llu %6.2f %8.2f %9.4f %8.4f %9.3f %8.4f\n", r.method.c_str(), r.param.c_str(),
+            std::printf("%-22s %-26s %10llu %6.2f %8.2f %9.4f %8.4f %15s %15s\n", r.method.c_str(), r.param.c_str(),
                         static_cast<unsigned long long>(r.q.storage_bytes), bits(r), r.q.compression_ratio,
-                        r.q.relative_frobenius_error, r.q.row_cosine.mean, r.q.knn_recall, r.q.relational_spearman);
+                        r.q.relative_frobenius_error, r.q.row_cosine.mean,
+                        with_interval(r.q.knn_recall_interval, r.q.knn_recall, 3).c_str(),
+                        with_interval(r.q.relational_spearman_interval, r.q.relational_spearman, 4).c_str());
+        if (seeds > 1)
+            std::printf("recall@10 and pairs_rho: mean ± half-width of the 95%% interval over %zu samples\n", seeds);
         return 0;
     });
 }

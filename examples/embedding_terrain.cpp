@@ -2,7 +2,9 @@
 // sampled cosine and distance distributions, the covariance eigenspectrum (participation ratio,
 // dimensions for 80/90/95/99% of the variance), spectral metrics, volumes of random
 // pentachora (4-simplices) against Gaussian points of the same per-dimension spread, and --
-// when the rows are words -- the digit-distance structure and category cohesion.
+// when the rows are words -- the digit-distance structure and category cohesion. Every sampled
+// statistic is drawn --seeds times (seed, seed + 1, ...) and reported with its mean, spread and
+// Student-t 95% interval (seed notebook section 3): the first draw's full distributions are kept.
 #include <cstdio>
 #include <iostream>
 
@@ -14,6 +16,23 @@
 
 using nlohmann::json;
 
+static json interval(const tessera::stats::mean_interval& m)  // NaN is written as null
+{
+    return {{"count", m.count}, {"mean", m.mean}, {"std", m.stddev}, {"ci95", {m.low, m.high}}, {"min", m.min},
+            {"max", m.max}};
+}
+
+// "mean ± half-width [low, high]" of a statistic over seeds; the value alone for one draw.
+static std::string with_interval(const tessera::stats::mean_interval& m)
+{
+    char buf[160];
+    if (m.count < 2)
+        std::snprintf(buf, sizeof buf, "%.4g", m.mean);
+    else
+        std::snprintf(buf, sizeof buf, "%.4g ± %.2g [%.4g, %.4g]", m.mean, m.half_width(), m.low, m.high);
+    return buf;
+}
+
 static json summary(const tessera::stats::distribution_summary& s)
 {
     return {{"mean", s.mean}, {"std", s.stddev}, {"min", s.min}, {"p05", s.percentile(5)},
@@ -24,7 +43,7 @@ int main(int argc, char** argv)
 {
     return example::cli::run("embedding_terrain", [&] {
         std::string input = example::default_embeddings(), tensor, words;
-        std::size_t pairs = 100000, simplices = 20000;
+        std::size_t pairs = 100000, simplices = 20000, seeds = 5;
         std::uint64_t seed = 0;
         bool as_json = false;
         example::cli cli("embedding_terrain", "Norms, cosine/distance distributions, eigenspectrum, pentachoron "
@@ -36,7 +55,9 @@ int main(int argc, char** argv)
                 std::size_t(1) << 26);
         cli.add("--simplices", simplices, "random pentachora (5 rows each) for volume statistics", "N", std::size_t(1),
                 std::size_t(1) << 24);
-        cli.add("--seed", seed, "seed of every sample");
+        cli.add("--seed", seed, "seed of every sample (draw s uses seed + s)");
+        cli.add("--seeds", seeds, "independent draws of every sampled statistic, reported as mean and 95% interval",
+                "N", std::size_t(1), std::size_t(1000));
         cli.add("--json", as_json, "print results as JSON");
         if (!cli.parse(argc, argv))
             return 0;
@@ -44,14 +65,25 @@ int main(int argc, char** argv)
         const auto& A = e.matrix;
         const std::size_t n = A.shape(0), d = A.shape(1);
         namespace st = tessera::stats;
-        example::progress bar("terrain", 5);
-        json out{{"input", e.source}, {"rows", n}, {"cols", d}, {"seed", seed}};
+        example::progress bar("terrain", 3 + 2 * seeds);
+        json out{{"input", e.source}, {"rows", n}, {"cols", d}, {"seed", seed}, {"seeds", seeds}};
 
         out["norms"] = summary(st::summarize(st::row_norms(A)));
-        const auto cos = st::pairwise_cosine(A, pairs, seed);
-        out["cosine"] = summary(cos.summary);
-        out["distance"] = summary(st::pairwise_distance(A, pairs, seed).summary);
-        bar.tick();
+        // Sampled statistics, once per seed; the first draw's distributions are kept in full.
+        std::vector<double> cos_mean, cos_std, dist_mean, cv, volume, ratio;
+        for (std::size_t s = 0; s < seeds; ++s)
+        {
+            const auto c = st::pairwise_cosine(A, pairs, seed + s);
+            const auto dist = st::pairwise_distance(A, pairs, seed + s);
+            cos_mean.push_back(c.summary.mean), cos_std.push_back(c.summary.stddev);
+            dist_mean.push_back(dist.summary.mean);
+            if (s == 0)
+            {
+                out["cosine"] = summary(c.summary);
+                out["distance"] = summary(dist.summary);
+            }
+            bar.tick();
+        }
 
         const auto cs = st::covariance_spectrum(A);
         out["spectrum"] = {{"participation_ratio", cs.participation_ratio},
@@ -71,7 +103,24 @@ int main(int argc, char** argv)
         out["pentachoron"] = {{"count", vs.data.count}, {"mean_volume", vs.data.mean}, {"cv", vs.data.cv},
                               {"gaussian_mean_volume", vs.gaussian.mean}, {"ratio_to_gaussian", vs.mean_ratio},
                               {"fraction_degenerate", vs.data.fraction_degenerate}};
+        cv.push_back(vs.data.cv), volume.push_back(vs.data.mean), ratio.push_back(vs.mean_ratio);
         bar.tick();
+        for (std::size_t s = 1; s < seeds; ++s)
+        {
+            const auto v = tessera::simplex::volume_statistics(A, 4, simplices, seed + s);
+            cv.push_back(v.data.cv), volume.push_back(v.data.mean), ratio.push_back(v.mean_ratio);
+            bar.tick();
+        }
+        namespace ts = tessera::stats;
+        const auto cos_iv = ts::interval_of_mean(cos_mean), cv_iv = ts::interval_of_mean(cv),
+                   ratio_iv = ts::interval_of_mean(ratio);
+        out["intervals"] = {{"seeds", seeds},
+                            {"cosine_mean", interval(cos_iv)},
+                            {"cosine_std", interval(ts::interval_of_mean(cos_std))},
+                            {"distance_mean", interval(ts::interval_of_mean(dist_mean))},
+                            {"pentachoron_cv", interval(cv_iv)},
+                            {"pentachoron_mean_volume", interval(ts::interval_of_mean(volume))},
+                            {"pentachoron_ratio_to_gaussian", interval(ratio_iv)}};
 
         if (e.words.size() > 0)
         {
@@ -127,7 +176,7 @@ int main(int argc, char** argv)
                         s += cosine(rows[i], rows[j]);
                 if (m > 0)
                     cats.push_back({{"category", name}, {"words", rows.size()}, {"intra_cosine", s / double(m)},
-                                    {"lift_over_random", s / double(m) - cos.summary.mean}});
+                                    {"lift_over_random", s / double(m) - cos_iv.mean}});
             }
             out["categories"] = cats;
         }
@@ -150,6 +199,10 @@ int main(int argc, char** argv)
                     sr.stable_rank, sr.effective_rank_entropy, sr.effective_rank_vonneumann, sr.condition_number);
         std::printf("  pentachora  %zu: mean volume %.4g (CV %.2f), Gaussian baseline %.4g, ratio %.4f\n",
                     vs.data.count, vs.data.mean, vs.data.cv, vs.gaussian.mean, vs.mean_ratio);
+        std::printf("  over %zu seed%s (mean ± half-width [95%% interval]):\n", seeds, seeds == 1 ? "" : "s");
+        std::printf("    pentachoron CV          %s\n", with_interval(cv_iv).c_str());
+        std::printf("    volume / Gaussian       %s\n", with_interval(ratio_iv).c_str());
+        std::printf("    sampled cosine mean     %s\n", with_interval(cos_iv).c_str());
         if (out.contains("digits"))
             std::printf("  digits    Spearman(|i-j|, cos) = %.3f over %zu pairs of %s\n",
                         out["digits"]["spearman_gap_vs_cosine"].get<double>(), out["digits"]["pairs"].get<std::size_t>(),
@@ -158,7 +211,7 @@ int main(int argc, char** argv)
             for (const auto& c : out["categories"])
                 std::printf("  %-10s intra-cosine %.3f (random pairs %.3f) over %d words\n",
                             c["category"].get<std::string>().c_str(), c["intra_cosine"].get<double>(),
-                            cos.summary.mean, c["words"].get<int>());
+                            cos_iv.mean, c["words"].get<int>());
         return 0;
     });
 }

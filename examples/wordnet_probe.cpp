@@ -43,7 +43,7 @@ static tessera::io::vocabulary lookup_labels(const tessera::io::vocabulary& v, b
 
 static nlohmann::json mean_json(const tc::wordnet_mean& m)  // NaN is written as null
 {
-    return {{"count", m.count}, {"mean", m.mean}, {"ci95", {m.ci_low, m.ci_high}}};
+    return {{"count", m.count}, {"mean", m.mean}, {"ci95", {m.low, m.high}}};
 }
 
 int main(int argc, char** argv)
@@ -109,8 +109,8 @@ int main(int argc, char** argv)
         std::cout << "status: " << tessera::to_string(r.status.code)
                   << (r.status.message.empty() ? "" : " (" + r.status.message + ")") << "\n";
         std::printf("Spearman(path similarity, cosine) over %zu pairs: %.4f\n", r.pairs, r.spearman);
-        std::printf("random-pair cosine: %.4f [%.4f, %.4f]\n\n", r.random_cosine.mean, r.random_cosine.ci_low,
-                    r.random_cosine.ci_high);
+        std::printf("random-pair cosine: %.4f [%.4f, %.4f]\n\n", r.random_cosine.mean, r.random_cosine.low,
+                    r.random_cosine.high);
         std::printf("%-10s %8s %9s %21s\n", "distance", "pairs", "cosine", "95% interval");
         for (const auto& b : r.bands)
         {
@@ -118,12 +118,12 @@ int main(int argc, char** argv)
                                      : b.max_distance == UINT32_MAX   ? std::to_string(b.min_distance) + "+"
                                          : std::to_string(b.min_distance) + "-" + std::to_string(b.max_distance);
             std::printf("%-10s %8zu %9.4f   [%8.4f, %8.4f]\n", name.c_str(), b.cosine.count, b.cosine.mean,
-                        b.cosine.ci_low, b.cosine.ci_high);
+                        b.cosine.low, b.cosine.high);
         }
         std::printf("\n%-10s %8s %9s %21s\n", "hypernym k", "words", "cosine", "95% interval");
         for (const auto& c : r.chain)
-            std::printf("%-10zu %8zu %9.4f   [%8.4f, %8.4f]\n", c.k, c.cosine.count, c.cosine.mean, c.cosine.ci_low,
-                        c.cosine.ci_high);
+            std::printf("%-10zu %8zu %9.4f   [%8.4f, %8.4f]\n", c.k, c.cosine.count, c.cosine.mean, c.cosine.low,
+                        c.cosine.high);
         std::printf("\n%-20s %7s %7s %9s %7s\n", "category", "words", "pairs", "cosine", "lift");
         for (const auto& c : r.categories)
             std::printf("%-20s %7zu %7zu %9.4f %7.2f\n", c.name.c_str(), c.words, c.cosine.count, c.cosine.mean, c.lift);

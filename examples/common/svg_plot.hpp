@@ -43,6 +43,7 @@ namespace example
         std::string marker = "circle";    ///< point shape: circle, square, triangle or diamond
         std::vector<std::string> labels;  ///< per-point text drawn beside the point (optional)
         bool frontier = true;             ///< the point takes part in the plot's Pareto frontier
+        std::vector<double> y_low, y_high;  ///< per-point interval drawn as a whisker (optional; NaN: none)
     };
 
     /// A horizontal reference line across the plot (e.g. what additive noise of a given level does).
@@ -161,6 +162,9 @@ namespace example
                         x1 = std::max(x1, tx(s.x[i]));
                         y0 = std::min(y0, ty(s.y[i]));
                         y1 = std::max(y1, ty(s.y[i]));
+                        if (i < s.y_low.size() && i < s.y_high.size() && usable(s.x[i], s.y_low[i]) &&
+                            usable(s.x[i], s.y_high[i]))
+                            y0 = std::min(y0, ty(s.y_low[i])), y1 = std::max(y1, ty(s.y_high[i]));
                     }
             for (const auto& r : references)
                 if (std::isfinite(r.y) && (!logy || r.y > 0) && x0 <= x1)
@@ -249,6 +253,12 @@ namespace example
                 o << "<g class=\"series\" data-name=\"" << html_escape(s.name) << "\" data-points=\"" << count << "\">";
                 o << "<polyline fill=\"none\" stroke=\"" << c << "\" stroke-width=\"1.8\""
                   << (s.dashed ? " stroke-dasharray=\"5,4\"" : "") << " points=\"" << pts.str() << "\"/>";
+                for (std::size_t i = 0; i < s.x.size() && i < s.y.size(); ++i)  // interval whiskers
+                    if (i < s.y_low.size() && i < s.y_high.size() && usable(s.x[i], s.y_low[i]) &&
+                        usable(s.x[i], s.y_high[i]))
+                        o << "<line class=\"whisker\" x1=\"" << px(s.x[i]) << "\" y1=\"" << py(s.y_low[i]) << "\" x2=\""
+                          << px(s.x[i]) << "\" y2=\"" << py(s.y_high[i]) << "\" stroke=\"" << c
+                          << "\" stroke-width=\"1.2\"/>";
                 if (s.markers)
                     for (std::size_t i = 0; i < s.x.size() && i < s.y.size(); ++i)
                         if (usable(s.x[i], s.y[i]))

@@ -54,6 +54,9 @@ namespace tessera_py
             d["relative_frobenius_error"] = r.relative_frobenius_error;
             d["row_cosine"] = py::cast(r.row_cosine);
             d["knn_recall"] = r.knn_recall;
+            d["knn_recall_interval"] = py::cast(r.knn_recall_interval);
+            d["relational_spearman_interval"] = py::cast(r.relational_spearman_interval);
+            d["seeds"] = r.seeds;
             d["knn_k"] = r.knn_k;
             d["knn_queries"] = r.knn_queries;
             d["relational_spearman"] = r.relational_spearman;
@@ -76,7 +79,8 @@ namespace tessera_py
 
         py::dict compression_report_py(const py::object& original, const py::object& approximation,
                                        const py::object& storage_bytes, std::size_t knn_k, std::size_t knn_queries,
-                                       std::size_t pairs, std::uint64_t seed, bool neighbours, const py::object& words,
+                                       std::size_t pairs, std::uint64_t seed, std::size_t seeds, bool neighbours,
+                                       const py::object& words,
                                        const py::object& benchmarks, bool fold_case)
         {
             const char* fn = "compression_report";
@@ -104,6 +108,7 @@ namespace tessera_py
             o.knn_queries = knn_queries;
             o.pairs = pairs;
             o.seed = seed;
+            o.seeds = seeds;
             o.neighbours = neighbours;
             o.word_options.fold_case = fold_case;
             tessera::io::vocabulary vocab;
@@ -137,7 +142,8 @@ namespace tessera_py
         m.def("compression_report", &compression_report_py,
               py::arg("original"), py::arg("approximation"), py::arg("storage_bytes") = py::none(),
               py::arg("knn_k") = cp::report_options{}.knn_k, py::arg("knn_queries") = cp::report_options{}.knn_queries,
-              py::arg("pairs") = cp::report_options{}.pairs, py::arg("seed") = 0, py::arg("neighbours") = true,
+              py::arg("pairs") = cp::report_options{}.pairs, py::arg("seed") = 0, py::arg("seeds") = 1,
+              py::arg("neighbours") = true,
               py::arg("words") = py::none(), py::arg("benchmarks") = py::none(), py::arg("fold_case") = true,
               "Quality of `approximation` as a stand-in for `original` A [n, d] (n >= 2).\n\n"
               "approximation: a dense [n, d] array (storage = its nbytes) or any compressed object of this package\n"
@@ -146,6 +152,8 @@ namespace tessera_py
               "to score `benchmarks` (WordSimilaritySet objects or paths) before and after.\n"
               "Returns a dict: rows, cols, relative_frobenius_error, row_cosine (tessera.stats.DistributionSummary),\n"
               "knn_recall, knn_k, knn_queries, relational_spearman, relational_pearson, pairs,\n"
+              "knn_recall_interval and relational_spearman_interval (tessera.stats.MeanInterval over `seeds`\n"
+              "independent query/pair samples; the values above are their means), seeds,\n"
               "original_bytes, storage_bytes, compression_ratio, word_similarity (list of {before, after}).\n"
               "Deterministic in seed; releases the GIL.");
 

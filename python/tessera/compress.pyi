@@ -12,7 +12,7 @@ class WordSimilaritySet:
 
 def compression_report(original: npt.ArrayLike, approximation: Any, storage_bytes: Optional[int] = None,
                        knn_k: int = 10, knn_queries: int = 1000, pairs: int = 20000, seed: int = 0,
-                       neighbours: bool = True, words: Optional[Sequence[str]] = None,
+                       seeds: int = 1, neighbours: bool = True, words: Optional[Sequence[str]] = None,
                        benchmarks: Optional[Sequence[Union[WordSimilaritySet, str]]] = None,
                        fold_case: bool = True) -> Dict[str, Any]: ...
 def read_word_similarity(path: str) -> WordSimilaritySet: ...

@@ -1,5 +1,5 @@
 """Type stubs of tessera.stats (python/src/bind_stats.cpp)."""
-from typing import Iterator, Optional
+from typing import Iterator, Optional, Sequence
 
 import numpy as np
 import numpy.typing as npt
@@ -22,6 +22,21 @@ class RecallResult:
 def recall_at_k(A: npt.ArrayLike, B: npt.ArrayLike, k: int = 10, metric: str = "cosine", queries: int = 0,
                 seed: int = 0) -> RecallResult: ...
 def precision_at_k(queries: npt.ArrayLike, base: npt.ArrayLike, k: int = 1, metric: str = "cosine") -> float: ...
+
+class MeanInterval:
+    count: int
+    mean: float
+    std: float
+    sem: float
+    low: float
+    high: float
+    min: float
+    max: float
+    confidence: float
+
+def interval_of_mean(x: Sequence[float], confidence: float = 0.95) -> MeanInterval: ...
+def student_t_quantile(p: float, df: float) -> float: ...
+def student_t_sf(t: float, df: float) -> float: ...
 
 class DistributionSummary:
     count: int

@@ -29,6 +29,16 @@ def test_report_on_a_dense_approximation(dtype):
     assert r["compression_ratio"] == pytest.approx(A.nbytes / B.nbytes)
     assert 0.5 < r["knn_recall"] <= 1.0 and r["knn_k"] == 5 and r["knn_queries"] == 100
     assert 0.9 < r["relational_spearman"] <= 1.0 and r["pairs"] == 5000
+    # seeds=4: the mean of four independent draws with scipy's Student-t interval around it.
+    r4 = cp.compression_report(A, B, knn_k=5, knn_queries=100, pairs=5000, seeds=4)
+    draws = [cp.compression_report(A, B, knn_k=5, knn_queries=100, pairs=5000, seed=2 * s)["knn_recall"]
+             for s in range(4)]
+    iv = r4["knn_recall_interval"]
+    lo, hi = scipy.stats.t.interval(0.95, 3, loc=np.mean(draws), scale=scipy.stats.sem(draws))
+    assert r4["seeds"] == 4 and iv.count == 4
+    assert r4["knn_recall"] == pytest.approx(np.mean(draws), rel=1e-14)
+    assert iv.low == pytest.approx(lo, rel=1e-9) and iv.high == pytest.approx(hi, rel=1e-9)
+    assert r4["relational_spearman_interval"].count == 4
     same = cp.compression_report(A, A, neighbours=False, pairs=0)
     assert same["relative_frobenius_error"] == 0.0 and np.isnan(same["knn_recall"])
 

@@ -83,3 +83,22 @@ def test_covariance_spectrum_vs_numpy(rng, dtype):
     assert cs.participation_ratio == pytest.approx(ev.sum() ** 2 / (ev ** 2).sum(), rel=tol(dtype, 1e-4, 1e-10))
     assert cs.dims_90 == int(np.argmax(np.cumsum(ev) / ev.sum() >= 0.9)) + 1
     assert cs.status.ok
+
+
+def test_interval_of_mean_and_student_t_vs_scipy(rng):
+    x = rng.normal(0.3, 0.01, size=10)
+    m = stats.interval_of_mean(x.tolist())
+    lo, hi = scipy.stats.t.interval(0.95, len(x) - 1, loc=x.mean(), scale=scipy.stats.sem(x))
+    assert m.count == 10 and m.mean == pytest.approx(x.mean(), rel=1e-14)
+    assert m.std == pytest.approx(x.std(ddof=1), rel=1e-12)
+    assert m.low == pytest.approx(lo, rel=1e-9) and m.high == pytest.approx(hi, rel=1e-9)
+    assert stats.interval_of_mean(x.tolist(), confidence=0.9).high < m.high
+    for df in (1.0, 2.5, 9.0, 200.0):
+        assert stats.student_t_quantile(0.975, df) == pytest.approx(scipy.stats.t.ppf(0.975, df), rel=1e-9)
+        assert stats.student_t_sf(1.7, df) == pytest.approx(scipy.stats.t.sf(1.7, df), rel=1e-12)
+    one = stats.interval_of_mean([0.5])
+    assert one.mean == 0.5 and np.isnan(one.low)
+    with pytest.raises(ValueError, match="stats::interval_of_mean: x must be finite"):
+        stats.interval_of_mean([1.0, float("nan")])
+    with pytest.raises(ValueError, match="confidence must be in"):
+        stats.interval_of_mean([1.0, 2.0], confidence=1.5)

@@ -159,3 +159,50 @@ TEST_CASE("compression_report scores word similarity before and after")
     CHECK(r.word_similarity[0].after.covered == ws["covered"].get<std::size_t>());
     CHECK(r.row_cosine.max == doctest::Approx(-1.0));
 }
+
+TEST_CASE_TEMPLATE("compression_report over seeds: mean and Student-t interval of independent draws", T, float, double)
+{
+    // A noisy copy: recall and pair Spearman vary with the sample, so draws differ.
+    const auto A = tessera::random_normal<T>(600, 24, 5);
+    xt::xtensor<T, 2> B = A + T(0.6) * tessera::random_normal<T>(600, 24, 6);
+    tc::report_options o;
+    o.knn_k = 5;
+    o.knn_queries = 60;
+    o.pairs = 400;
+    o.seed = 11;
+    const auto single = tc::compression_report(A, B, o);
+    CHECK(single.seeds == 1);
+    CHECK(single.knn_recall_interval.count == 1);
+    CHECK(single.knn_recall_interval.mean == single.knn_recall);
+    CHECK(std::isnan(single.knn_recall_interval.low));  // one draw: no interval
+    o.seeds = 4;
+    const auto r = tc::compression_report(A, B, o);
+    CHECK(r.seeds == 4);
+    // Draw s is the single-draw report at seed + 2s (recall) / seed + 2s + 1 (pairs).
+    std::vector<double> recall, rho;
+    double pearson = 0;
+    for (std::size_t s = 0; s < 4; ++s)
+    {
+        tc::report_options one = o;
+        one.seeds = 1;
+        one.seed = o.seed + 2 * s;
+        const auto q = tc::compression_report(A, B, one);
+        recall.push_back(q.knn_recall), rho.push_back(q.relational_spearman), pearson += q.relational_pearson;
+    }
+    CHECK(recall[0] == single.knn_recall);  // s = 0 is the single-draw report
+    CHECK(recall[1] != recall[0]);            // draws are independent samples
+    const auto ri = tessera::stats::interval_of_mean(recall), si = tessera::stats::interval_of_mean(rho);
+    CHECK(r.knn_recall == doctest::Approx(ri.mean).epsilon(1e-15));
+    CHECK(r.knn_recall_interval.count == 4);
+    CHECK(r.knn_recall_interval.low == doctest::Approx(ri.low).epsilon(1e-14));
+    CHECK(r.knn_recall_interval.high == doctest::Approx(ri.high).epsilon(1e-14));
+    CHECK(r.knn_recall_interval.low < r.knn_recall);
+    CHECK(r.relational_spearman == doctest::Approx(si.mean).epsilon(1e-15));
+    CHECK(r.relational_spearman_interval.high == doctest::Approx(si.high).epsilon(1e-14));
+    CHECK(r.relational_pearson == doctest::Approx(pearson / 4).epsilon(1e-14));
+    // Unsampled parts do not change.
+    CHECK(r.relative_frobenius_error == single.relative_frobenius_error);
+    o.seeds = 0;
+    CHECK_THROWS_WITH_AS(tc::compression_report(A, B, o), "compression_report: options.seeds must be in [1, 1000], got 0",
+                         tessera::invalid_argument);
+}

@@ -87,8 +87,8 @@ namespace
         in >> n >> a >> b >> c;
         CHECK(m.count == n);
         check_close(m.mean, hex(a));
-        check_close(m.ci_low, hex(b));
-        check_close(m.ci_high, hex(c));
+        check_close(m.low, hex(b));
+        check_close(m.high, hex(c));
     }
 }  // namespace
 

@@ -19,6 +19,7 @@
 #include "../core/errors.hpp"
 #include "../core/parallel.hpp"
 #include "../core/traits.hpp"
+#include "../stats/interval.hpp"
 #include "../stats/knn.hpp"
 #include "../stats/pairwise.hpp"
 #include "word_similarity.hpp"
@@ -32,6 +33,11 @@ namespace tessera::compress
         std::size_t knn_queries = 1000;  ///< query rows sampled for recall@k (0 = every row; capped at rows)
         std::size_t pairs = 20000;       ///< row pairs sampled for the relational Spearman (0 = skip)
         std::uint64_t seed = 0;          ///< seed of the query and pair samples
+        /// Independent sample sets for the sampled metrics (recall@k queries, relational pairs):
+        /// with seeds = N > 1 both are measured N times (recall on seeds seed + 2s, pairs on
+        /// seed + 2s + 1, s = 0..N-1; s = 0 is the single-draw report) and reported as the mean
+        /// with a Student-t 95 % interval over the draws. Cost: N times the sampled part.
+        std::size_t seeds = 1;
         bool neighbours = true;          ///< compute recall@k (the costly part: 2 q n d flops per space)
         /// Vocabulary of the rows (row i is word i), for word-similarity scores; must outlive
         /// the call. nullptr (default) skips the word-similarity part.
@@ -54,11 +60,14 @@ namespace tessera::compress
         std::size_t cols = 0;                  ///< columns of the matrix
         double relative_frobenius_error = 0;   ///< \f$\|A - \hat A\|_F / \|A\|_F\f$ (0 when A = 0 = \f$\hat A\f$)
         stats::distribution_summary row_cosine;  ///< per-row \f$\cos(a_i, \hat a_i)\f$: mean, min, max, percentiles
-        double knn_recall = std::numeric_limits<double>::quiet_NaN();  ///< mean recall@k of cosine neighbours
+        double knn_recall = std::numeric_limits<double>::quiet_NaN();  ///< mean recall@k of cosine neighbours (mean over seeds)
+        stats::mean_interval knn_recall_interval;  ///< recall@k over the options.seeds draws (count 0 when not computed)
         std::size_t knn_k = 0;                 ///< k used
         std::size_t knn_queries = 0;           ///< query rows used
-        double relational_spearman = std::numeric_limits<double>::quiet_NaN();  ///< Spearman of pairwise cosines
-        double relational_pearson = std::numeric_limits<double>::quiet_NaN();   ///< Pearson of pairwise cosines
+        double relational_spearman = std::numeric_limits<double>::quiet_NaN();  ///< Spearman of pairwise cosines (mean over seeds)
+        double relational_pearson = std::numeric_limits<double>::quiet_NaN();   ///< Pearson of pairwise cosines (mean over seeds)
+        stats::mean_interval relational_spearman_interval;  ///< Spearman over the options.seeds draws (count 0 when not computed)
+        std::size_t seeds = 0;                 ///< draws of the sampled metrics (options.seeds)
         std::size_t pairs = 0;                 ///< row pairs used
         std::uint64_t original_bytes = 0;      ///< rows * cols * sizeof(original element)
         std::uint64_t storage_bytes = 0;       ///< bytes of the compressed form (or of the dense approximation)
@@ -122,6 +131,7 @@ namespace tessera::compress
                     o.words ? o.words->size() : 0, " words but the matrix has ", A.shape(0), " rows");
             require(!o.neighbours || (o.knn_k >= 1 && o.knn_k < A.shape(0)), fn, "options.knn_k=", o.knn_k,
                     " must be in [1, rows - 1 = ", A.shape(0) - 1, "]");
+            require(o.seeds >= 1 && o.seeds <= 1000, fn, "options.seeds must be in [1, 1000], got ", o.seeds);
             quality_report r;
             r.rows = A.shape(0);
             r.cols = A.shape(1);
@@ -135,23 +145,45 @@ namespace tessera::compress
             r.relative_frobenius_error = norm > 0.0 ? std::sqrt(diff / norm) : (diff > 0.0 ? 1.0 : 0.0);
             const auto cos = row_cosines(A, B);
             r.row_cosine = stats::summarize(xt::adapt(cos, {cos.size()}));
+            r.seeds = o.seeds;
             if (o.neighbours)
             {
                 stats::recall_options ro;
                 ro.k = o.knn_k;
                 ro.queries = o.knn_queries >= r.rows ? 0 : o.knn_queries;
-                ro.seed = o.seed;
-                const auto rec = stats::recall_at_k(A, B, ro);
-                r.knn_recall = rec.mean;
+                std::vector<double> draws;
+                for (std::size_t s = 0; s < o.seeds; ++s)
+                {
+                    ro.seed = o.seed + 2 * s;
+                    const auto rec = stats::recall_at_k(A, B, ro);
+                    draws.push_back(rec.mean);
+                    r.knn_queries = rec.per_query.size();
+                }
+                r.knn_recall_interval = stats::interval_of_mean(draws);
+                r.knn_recall = r.knn_recall_interval.mean;
                 r.knn_k = o.knn_k;
-                r.knn_queries = rec.per_query.size();
             }
             if (o.pairs > 0)
             {
-                const auto rel = stats::relational_correlation(A, B, std::max<std::size_t>(o.pairs, 2), o.seed + 1);
-                r.relational_spearman = rel.spearman;
-                r.relational_pearson = rel.pearson;
-                r.pairs = rel.pairs;
+                std::vector<double> rho;
+                double pearson = 0.0;
+                for (std::size_t s = 0; s < o.seeds; ++s)
+                {
+                    const auto rel = stats::relational_correlation(A, B, std::max<std::size_t>(o.pairs, 2),
+                                                                   o.seed + 2 * s + 1);
+                    rho.push_back(rel.spearman);
+                    pearson += rel.pearson;
+                    r.pairs = rel.pairs;
+                }
+                // A constant space gives an undefined (NaN) correlation: keep it NaN, no interval.
+                bool finite = true;
+                for (const double v : rho)
+                    finite = finite && std::isfinite(v);
+                if (finite)
+                    r.relational_spearman_interval = stats::interval_of_mean(rho);
+                r.relational_spearman = finite ? r.relational_spearman_interval.mean
+                                               : std::numeric_limits<double>::quiet_NaN();
+                r.relational_pearson = pearson / static_cast<double>(o.seeds);
             }
             r.original_bytes = static_cast<std::uint64_t>(A.size()) * sizeof(TA);
             r.storage_bytes = storage;

@@ -24,6 +24,7 @@
 #include "../io/wordnet_path.hpp"
 #include "../io/word_vectors.hpp"
 #include "../stats/correlation.hpp"
+#include "../stats/interval.hpp"
 #include "word_similarity.hpp"
 
 namespace tessera::compress
@@ -54,15 +55,9 @@ namespace tessera::compress
         std::vector<std::size_t> chain_words;           ///< rows whose hypernym chain is followed
     };
 
-    /// A mean with its count and normal-approximation 95 % interval
-    /// \f$\bar x \pm 1.96\, s / \sqrt{n}\f$ (s with n - 1); NaN interval when n < 2, NaN mean when n = 0.
-    struct wordnet_mean
-    {
-        std::size_t count = 0;                                  ///< n
-        double mean = std::numeric_limits<double>::quiet_NaN();     ///< sample mean
-        double ci_low = std::numeric_limits<double>::quiet_NaN();   ///< lower 95 % bound
-        double ci_high = std::numeric_limits<double>::quiet_NaN();  ///< upper 95 % bound
-    };
+    /// A mean with its count, spread and Student-t 95 % interval (stats::mean_interval; NaN
+    /// interval when n < 2, NaN mean when n = 0).
+    using wordnet_mean = tessera::stats::mean_interval;
 
     /// Mean cosine of the random pairs whose word distance d lies in [min_distance, max_distance].
     struct wordnet_band
@@ -104,28 +99,8 @@ namespace tessera::compress
 
     namespace detail
     {
-        /// Mean, count and 95 % interval of `x` (see wordnet_mean).
-        inline wordnet_mean mean_interval(const std::vector<double>& x)
-        {
-            wordnet_mean m;
-            m.count = x.size();
-            if (x.empty())
-                return m;
-            double s = 0.0;
-            for (const double v : x)
-                s += v;
-            m.mean = s / static_cast<double>(x.size());
-            if (x.size() < 2)
-                return m;
-            double ss = 0.0;
-            for (const double v : x)
-                ss += (v - m.mean) * (v - m.mean);
-            const double h = 1.959963984540054 * std::sqrt(ss / static_cast<double>(x.size() - 1)) /
-                             std::sqrt(static_cast<double>(x.size()));
-            m.ci_low = m.mean - h;
-            m.ci_high = m.mean + h;
-            return m;
-        }
+        /// Mean, count and 95 % interval of `x` (stats::interval_of_mean).
+        inline wordnet_mean mean_interval(const std::vector<double>& x) { return tessera::stats::interval_of_mean(x); }
 
         /// First noun synset of each vocabulary word (wordnet::lookup), or nullopt.
         inline std::vector<std::optional<std::uint32_t>> first_senses(const io::wordnet& wn, const io::vocabulary& vocab)
