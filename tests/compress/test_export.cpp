@@ -88,20 +88,6 @@ namespace
         });
     }
 
-    template <class F>
-    void check_invalid(F&& f, const std::string& needle)
-    {
-        try
-        {
-            f();
-            FAIL("expected tessera::invalid_argument containing '" << needle << "'");
-        }
-        catch (const tessera::invalid_argument& e)
-        {
-            INFO("message: " << e.what());
-            CHECK(std::string(e.what()).find(needle) != std::string::npos);
-        }
-    }
 }  // namespace
 
 TEST_CASE_TEMPLATE("save_compressed / compressed_file: every kind round-trips bit for bit", T, float, double)
@@ -169,26 +155,26 @@ TEST_CASE("save_compressed: bad arguments")
 {
     fixture<float> fx;
     const std::string path = io_test::temp_path("bad_args");
-    check_invalid([&] { cp::save_compressed(path, {{"a", fx.lr}, {"a", fx.p2}}); },
+    io_test::check_invalid_argument([&] { cp::save_compressed(path, {{"a", fx.lr}, {"a", fx.p2}}); },
                   "save_compressed: items: object names must be non-empty and unique, got 'a'");
-    check_invalid([&] { cp::save_compressed(path, {{"", fx.lr}}); }, "got ''");
-    check_invalid([&] { cp::save_compressed(path, {{"a", fx.lr}}, {{"tessera.version", "x"}}); },
+    io_test::check_invalid_argument([&] { cp::save_compressed(path, {{"", fx.lr}}); }, "got ''");
+    io_test::check_invalid_argument([&] { cp::save_compressed(path, {{"a", fx.lr}}, {{"tessera.version", "x"}}); },
                   "save_compressed: metadata: key 'tessera.version' is reserved");
     tessera::spectral::svd_result<float> broken = fx.svd;
     broken.S = xt::zeros<float>({3});
-    check_invalid([&] { cp::save_compressed(path, {{"s", broken}}); }, "object 's': svd_result factors disagree");
+    io_test::check_invalid_argument([&] { cp::save_compressed(path, {{"s", broken}}); }, "object 's': svd_result factors disagree");
 }
 
 TEST_CASE("compressed_file: wrong requests name the object, its kind and dtype")
 {
     fixture<float> fx;
     const cp::compressed_file f(fx.save("requests"));
-    check_invalid([&] { (void)f.load_low_rank<float>("nope"); },
+    io_test::check_invalid_argument([&] { (void)f.load_low_rank<float>("nope"); },
                   "compressed_file::load_low_rank: name='nope' is not an object of ");
-    check_invalid([&] { (void)f.load_low_rank<float>("nope"); }, "'ffn' (tt_matrix)");
-    check_invalid([&] { (void)f.load_low_rank<float>("ffn"); }, "object 'ffn' is a tt_matrix, not a low_rank");
-    check_invalid([&] { (void)f.load_tt_matrix<double>("ffn"); }, "object 'ffn' is stored as F32 (float); T=double");
-    check_invalid([&] { (void)f.load_packed_ternary("emb"); }, "is a low_rank, not a packed_ternary");
+    io_test::check_invalid_argument([&] { (void)f.load_low_rank<float>("nope"); }, "'ffn' (tt_matrix)");
+    io_test::check_invalid_argument([&] { (void)f.load_low_rank<float>("ffn"); }, "object 'ffn' is a tt_matrix, not a low_rank");
+    io_test::check_invalid_argument([&] { (void)f.load_tt_matrix<double>("ffn"); }, "object 'ffn' is stored as F32 (float); T=double");
+    io_test::check_invalid_argument([&] { (void)f.load_packed_ternary("emb"); }, "is a low_rank, not a packed_ternary");
 }
 
 TEST_CASE("compressed_file: malformed files are refused with file, byte, object, expected and received")
