@@ -1,9 +1,13 @@
 // Quantize a real transformer FFN (layer 0 of Karpathy's stories260K, SwiGLU: W2 (silu(W1 x) * W3 x))
 // to ternary weights with int8 activations, run it with the packed kernels, and compare with fp32.
-// Usage: ternary_layer [path/to/stories260K.bin]   (default ../shared/data/stories260K/stories260K.bin)
+// Usage: ternary_layer [--export PATH] [path/to/stories260K.bin]   (default ../shared/data/stories260K/stories260K.bin)
+// --export PATH: the three packed matrices as safetensors (compress/export.hpp), reloaded and checked.
 #include <cmath>
 #include <cstdio>
+#include <filesystem>
 #include <string>
+
+#include <tessera/compress/export.hpp>
 
 #include <tessera/core/blas.hpp>
 #include <tessera/core/validate.hpp>
@@ -42,7 +46,9 @@ int main(int argc, char** argv)
         std::string path = (example::shared_dir() / "stories260K/stories260K.bin").string();
         example::cli cli("ternary_layer", "Layer 0's FFN of a llama2.c model through ternary weights and int8 "
                                           "activations, against fp32.");
+        std::string export_path;
         cli.positional("MODEL", path, "llama2.c checkpoint (legacy v0 format)");
+        cli.add("--export", export_path, "write the packed 2-bit W1, W3, W2 to this safetensors file", "PATH");
         if (!cli.parse(argc, argv))
             return 0;
         // The reader checks every header field against the file size before it allocates.
@@ -115,6 +121,24 @@ int main(int argc, char** argv)
         compare("  ternary W + int8 x   vs ternary W + fp32 x", Yd, Yq);
         std::printf("weights: fp32 %zu bytes -> ternary %zu bytes\n", (W1.size() + W2.size() + W3.size()) * 4,
                     P1.storage_bytes() + P2.storage_bytes() + P3.storage_bytes());
+        if (!export_path.empty())
+        {
+            // all or nothing: written as PATH.partial, reloaded and compared, then renamed
+            example::output_file out(export_path);
+            tessera::compress::save_compressed(out.temp(), {{"layers.0.w1", P1}, {"layers.0.w3", P3}, {"layers.0.w2", P2}},
+                                               {{"source", path}, {"quantizer", "quantize_absmean, group_size 64"}});
+            const tessera::compress::compressed_file back(out.temp());
+            for (const auto& [name, P] : {std::pair{"layers.0.w1", &P1}, std::pair{"layers.0.w3", &P3}, std::pair{"layers.0.w2", &P2}})
+            {
+                const auto Q = back.load_packed_ternary(name);
+                if (Q.bytes.size() != P->bytes.size() || !std::equal(Q.bytes.data(), Q.bytes.data() + Q.bytes.size(), P->bytes.data()) ||
+                    Q.scales != P->scales)
+                    throw std::runtime_error(export_path + ": the reloaded " + name + " differs from the saved one");
+            }
+            out.commit();
+            std::printf("exported to %s (%ju bytes; reloaded bit for bit)\n", export_path.c_str(),
+                        static_cast<std::uintmax_t>(std::filesystem::file_size(export_path)));
+        }
         // the same codes and scales in the base-3 layout (1.6 bits per weight): the same outputs, bit for bit
         const auto B1 = tt::pack_base3(tt::quantize_absmean(W1, opts)), B3 = tt::pack_base3(tt::quantize_absmean(W3, opts));
         const auto B2 = tt::pack_base3(tt::quantize_absmean(W2, opts));

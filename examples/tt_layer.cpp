@@ -1,7 +1,11 @@
 // Compress a 1024 x 256 weight matrix into a TT-matrix, inspect its bonds, multiply without
 // densifying, and ask the shape helpers how to factor a 50265-token vocabulary.
+// Usage: tt_layer [--export PATH]   (--export: the TT-matrix as safetensors, compress/export.hpp)
 #include <cstdio>
+#include <filesystem>
+#include <string>
 
+#include <tessera/compress/export.hpp>
 #include <tessera/core.hpp>
 #include <tessera/tt.hpp>
 
@@ -10,8 +14,10 @@
 int main(int argc, char** argv)
 {
     return example::cli::run("tt_layer", [&] {
-        if (!example::cli("tt_layer", "A weight matrix as a TT-matrix, and TT shapes for a 50265-token vocabulary.")
-                 .parse(argc, argv))
+        std::string export_path;
+        example::cli cli("tt_layer", "A weight matrix as a TT-matrix, and TT shapes for a 50265-token vocabulary.");
+        cli.add("--export", export_path, "write the TT-matrix to this safetensors file (cores and modes)", "PATH");
+        if (!cli.parse(argc, argv))
             return 0;
         namespace tt = tessera::tt;
         // A weight with TT structure plus noise: the dense form of random rank-(6, 10, 6) cores.
@@ -46,6 +52,22 @@ int main(int argc, char** argv)
             n += double(yd(i)) * double(yd(i));
         }
         std::printf("||W_tt x - W x|| / ||W x|| = %.4f\n", std::sqrt(e / n));
+
+        if (!export_path.empty())
+        {
+            // all or nothing: written as PATH.partial, reloaded and compared, then renamed
+            example::output_file out(export_path);
+            tessera::compress::save_compressed(out.temp(), {{"w", A}}, {{"source", "tt_layer: W [1024, 256], seed 1"}});
+            const auto back = tessera::compress::compressed_file(out.temp()).load_tt_matrix<float>("w");
+            bool same = back.ranks() == A.ranks();
+            for (std::size_t k = 0; same && k < A.row_modes().size(); ++k)
+                same = back.core(k) == A.core(k);
+            if (!same)
+                throw std::runtime_error(export_path + ": the reloaded TT-matrix differs from the saved one");
+            out.commit();
+            std::printf("exported to %s (%ju bytes; reloaded bit for bit)\n", export_path.c_str(),
+                        static_cast<std::uintmax_t>(std::filesystem::file_size(export_path)));
+        }
 
         // 50265 = 3^2 * 5 * 1117: no balanced 4-way factorization, so pad to 50400.
         std::printf("prime factors of 50265:");

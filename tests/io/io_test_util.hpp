@@ -78,4 +78,19 @@ namespace io_test
             CHECK(what.find(needle) != std::string::npos);
         }
     }
+    /// Runs f, requires a tessera::invalid_argument whose message contains `needle`.
+    template <class F>
+    void check_invalid_argument(F&& f, const std::string& needle)
+    {
+        try
+        {
+            f();
+            FAIL("expected tessera::invalid_argument containing '" << needle << "'");
+        }
+        catch (const tessera::invalid_argument& e)
+        {
+            INFO("message: " << e.what());
+            CHECK(std::string(e.what()).find(needle) != std::string::npos);
+        }
+    }
 }  // namespace io_test

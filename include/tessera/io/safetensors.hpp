@@ -3,7 +3,9 @@
 /// Hugging Face `.safetensors`: an 8-byte little-endian header length N, N bytes of JSON
 /// `{"name": {"dtype": "F32", "shape": [r, c], "data_offsets": [begin, end]}, ...,
 /// "__metadata__": {"k": "v"}}`, then the data buffer (offsets are relative to its start).
-/// The file is memory-mapped; tensors F32, F16, BF16 and F64 are read into float or double.
+/// The file is memory-mapped; tensors F32, F16, BF16 and F64 are read into float or double (any
+/// dtype's bytes through safetensors_file::bytes). The writer takes float/double tensors or
+/// already-encoded raw_tensor bytes of any dtype.
 
 #include <algorithm>
 #include <cstddef>
@@ -47,6 +49,16 @@ namespace tessera::io
     {
         std::string name;       ///< tensor name
         xt::xarray<T> values;   ///< row-major values, any rank
+    };
+
+    /// An already-encoded tensor for write_safetensors: any safetensors dtype ("U8", "F16", ...),
+    /// `data` pointing at prod(shape) * itemsize little-endian bytes that outlive the call.
+    struct raw_tensor
+    {
+        std::string name;                ///< tensor name
+        std::string dtype_name;          ///< safetensors dtype name: "F32", "F16", "U8", "I64", ...
+        std::vector<std::size_t> shape;  ///< dimensions, outermost first
+        const unsigned char* data = nullptr;  ///< the bytes (not owned)
     };
 
     namespace detail
@@ -240,6 +252,9 @@ namespace tessera::io
             }
             /// The file's path.
             const std::string& path() const noexcept { return m_file.path(); }
+            /// Absolute offset of the data buffer (8 + header length): tensor t's first byte is at
+            /// data_offset() + t.begin in the file.
+            std::size_t data_offset() const noexcept { return m_header.data_offset; }
             /// The stored bytes of `t` (an entry of tensors()) inside the mapping, `t.end - t.begin`
             /// of them, for decoding without a copy; valid while this object lives.
             const unsigned char* bytes(const tensor_info& t) const noexcept
@@ -259,25 +274,32 @@ namespace tessera::io
             safetensors_header m_header;
         };
 
-        /// Writes `tensors` (in the given order, contiguous) as a safetensors file with element
-        /// type `type` (narrowing rounds to nearest even) and optional `__metadata__`.
-        /// \throws tessera::invalid_argument on an empty or duplicate name; tessera::io_error
-        ///         naming the file and byte offset when writing fails.
-        template <class T>
-        void write_safetensors(const std::string& path, const std::vector<named_tensor<T>>& tensors,
-                               dtype type = dtype_of<T>(), const std::map<std::string, std::string>& metadata = {})
+        /// Writes already-encoded `tensors` (in the given order, contiguous) as a safetensors file
+        /// with optional `__metadata__`: the one safetensors writer (write_safetensors of float or
+        /// double tensors encodes, then calls this). Each tensor's bytes are taken as they are.
+        /// \throws tessera::invalid_argument on an empty, duplicate or '__metadata__' name, an
+        ///         unknown dtype name or a null data pointer for a non-empty tensor;
+        ///         tessera::io_error naming the file and byte offset when writing fails.
+        inline void write_safetensors(const std::string& path, const std::vector<raw_tensor>& tensors,
+                                      const std::map<std::string, std::string>& metadata = {})
         {
-            static_assert(is_real_v<T>, "tessera::io::write_safetensors<T>: T must be float or double");
             nlohmann::json j = nlohmann::json::object();
-            const char* dname = type == dtype::float16 ? "F16" : type == dtype::bfloat16 ? "BF16" : type == dtype::float32 ? "F32" : "F64";
             std::size_t off = 0;
+            std::vector<std::size_t> sizes;
             for (const auto& t : tensors)
             {
                 require(!t.name.empty() && t.name != "__metadata__" && !j.contains(t.name), "write_safetensors",
                         "tensor names must be non-empty, unique and not '__metadata__', got '", t.name, "'");
-                const std::size_t bytes = t.values.size() * dtype_size(type);
-                j[t.name] = {{"dtype", dname}, {"shape", std::vector<std::size_t>(t.values.shape().begin(), t.values.shape().end())},
-                             {"data_offsets", {off, off + bytes}}};
+                const std::size_t isz = safetensors_itemsize(t.dtype_name);
+                require(isz != 0, "write_safetensors", "tensor '", t.name, "': dtype must be a safetensors dtype (F32, U8, ...), got '",
+                        t.dtype_name, "'");
+                std::size_t bytes = isz;
+                for (std::size_t d : t.shape)
+                    bytes *= d;
+                require(bytes == 0 || t.data != nullptr, "write_safetensors", "tensor '", t.name, "': data is null for shape ",
+                        shape_to_string(t.shape));
+                j[t.name] = {{"dtype", t.dtype_name}, {"shape", t.shape}, {"data_offsets", {off, off + bytes}}};
+                sizes.push_back(bytes);
                 off += bytes;
             }
             if (!metadata.empty())
@@ -289,7 +311,7 @@ namespace tessera::io
                 throw io_error(path, 0, "cannot open for writing");
             std::size_t written = 0;
             auto put = [&](const void* p, std::size_t n) {
-                if (std::fwrite(p, 1, n, fp) != n)
+                if (n != 0 && std::fwrite(p, 1, n, fp) != n)
                 {
                     std::fclose(fp);
                     throw io_error(path, written, "write failed");
@@ -301,15 +323,39 @@ namespace tessera::io
                 len[i] = static_cast<unsigned char>((header.size() >> (8 * i)) & 0xffu);
             put(len, 8);
             put(header.data(), header.size());
-            std::vector<unsigned char> buf;
-            for (const auto& t : tensors)
-            {
-                buf.resize(t.values.size() * dtype_size(type));
-                encode(t.values.data(), type, buf.data(), t.values.size());
-                put(buf.data(), buf.size());
-            }
+            for (std::size_t i = 0; i < tensors.size(); ++i)
+                put(tensors[i].data, sizes[i]);
             if (std::fclose(fp) != 0)
                 throw io_error(path, written, "close failed");
+        }
+
+        /// Writes `tensors` (in the given order, contiguous) as a safetensors file with element
+        /// type `type` (narrowing rounds to nearest even) and optional `__metadata__`. Tensors
+        /// already of `type` are written from their own buffers, others encoded first.
+        /// \throws tessera::invalid_argument on an empty or duplicate name; tessera::io_error
+        ///         naming the file and byte offset when writing fails.
+        template <class T>
+        void write_safetensors(const std::string& path, const std::vector<named_tensor<T>>& tensors,
+                               dtype type = dtype_of<T>(), const std::map<std::string, std::string>& metadata = {})
+        {
+            static_assert(is_real_v<T>, "tessera::io::write_safetensors<T>: T must be float or double");
+            const char* dname = type == dtype::float16 ? "F16" : type == dtype::bfloat16 ? "BF16" : type == dtype::float32 ? "F32" : "F64";
+            std::vector<std::vector<unsigned char>> encoded(type == dtype_of<T>() ? 0 : tensors.size());
+            std::vector<raw_tensor> raw;
+            raw.reserve(tensors.size());
+            for (std::size_t i = 0; i < tensors.size(); ++i)
+            {
+                const auto& t = tensors[i];
+                const unsigned char* data = reinterpret_cast<const unsigned char*>(t.values.data());
+                if (!encoded.empty())
+                {
+                    encoded[i].resize(t.values.size() * dtype_size(type));
+                    encode(t.values.data(), type, encoded[i].data(), t.values.size());
+                    data = encoded[i].data();
+                }
+                raw.push_back({t.name, dname, std::vector<std::size_t>(t.values.shape().begin(), t.values.shape().end()), data});
+            }
+            write_safetensors(path, raw, metadata);
         }
     }  // namespace detail
 

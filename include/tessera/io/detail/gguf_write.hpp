@@ -1,7 +1,8 @@
 #pragma once
 /// \file gguf_write.hpp
 /// Writer of GGUF version 3 files: metadata of any value type, tensors stored as F32, F16, BF16
-/// or Q8_0 (ggml's quantize_row_q8_0_ref), data aligned to `general.alignment` (default 32).
+/// or Q8_0 (ggml's quantize_row_q8_0_ref) or given as pre-encoded blocks of any ggml type (the
+/// ternary module's TQ1_0 / TQ2_0), data aligned to `general.alignment` (default 32).
 
 #include <cmath>
 #include <cstddef>
@@ -27,13 +28,16 @@ namespace tessera::io
     namespace detail
     {
         /// A tensor to write: name, values (numpy order, rank 1..4), and the stored type
-        /// (F32, F16, BF16 or Q8_0).
+        /// (F32, F16, BF16 or Q8_0) -- or, when `raw` is not empty, the already-encoded blocks of
+        /// `type` (any ggml type, e.g. TQ2_0 bytes from ternary::to_tq2_0) of shape `shape`.
         template <class T>
         struct gguf_tensor
         {
             std::string name;                ///< unique, non-empty
             xt::xarray<T> values;            ///< row-major values; shape [.., rows, cols] is written as ne = [cols, rows, ..]
-            ggml_type type = ggml_type::f32; ///< F32, F16, BF16 or Q8_0 (cols a multiple of 32)
+            ggml_type type = ggml_type::f32; ///< F32, F16, BF16 or Q8_0 (cols a multiple of 32); any type with `raw`
+            std::vector<std::size_t> shape{};  ///< with `raw`: the tensor's shape in numpy order (`values` is then unused)
+            std::vector<unsigned char> raw{};  ///< pre-encoded bytes: prod(shape) / block * block bytes of `type`
         };
 
         inline void gguf_put_uint(std::vector<unsigned char>& out, std::uint64_t v, std::size_t n)
@@ -126,7 +130,8 @@ namespace tessera::io
         /// (encoded one tensor at a time) at offsets aligned to `general.alignment` (32 when absent).
         /// \f$ne = \mathrm{reversed}(\mathrm{shape})\f$, so a [rows, cols] matrix reads back as [rows, cols].
         /// \throws tessera::invalid_argument on an empty or duplicate name, rank outside 1..4, a type
-        ///         other than F32/F16/BF16/Q8_0, a Q8_0 row length not a multiple of 32, a bad
+        ///         other than F32/F16/BF16/Q8_0 for values (any block type for raw), a row length
+        ///         not a multiple of the type's block, raw bytes of the wrong size, a bad
         ///         general.alignment or a mixed-type array; tessera::io_error (file, byte) when writing fails.
         template <class T>
         void write_gguf(const std::string& path, const gguf_metadata& metadata, const std::vector<gguf_tensor<T>>& tensors)
@@ -140,8 +145,7 @@ namespace tessera::io
                 require(u && *u != 0 && (*u & (*u - 1)) == 0, fn, "general.alignment must be a uint32 power of two");
                 alignment = *u;
             }
-            std::vector<unsigned char> head;
-            head.insert(head.end(), {'G', 'G', 'U', 'F'});
+            std::vector<unsigned char> head{'G', 'G', 'U', 'F'};
             gguf_put_uint(head, 3, 4);
             gguf_put_uint(head, tensors.size(), 8);
             gguf_put_uint(head, metadata.size(), 8);
@@ -157,21 +161,31 @@ namespace tessera::io
             for (const auto& t : tensors)
             {
                 require(!t.name.empty() && names.insert(t.name).second, fn, "tensor names must be non-empty and unique, got '", t.name, "'");
-                const std::size_t rank = t.values.dimension();
+                const bool raw = !t.raw.empty();
+                const std::vector<std::size_t> shape =
+                    raw ? t.shape : std::vector<std::size_t>(t.values.shape().begin(), t.values.shape().end());
+                const std::size_t rank = shape.size();
                 require(rank >= 1 && rank <= 4, fn, "tensor '", t.name, "' has rank ", rank, ", must be 1..4");
-                require(t.type == ggml_type::f32 || t.type == ggml_type::f16 || t.type == ggml_type::bf16 || t.type == ggml_type::q8_0,
-                        fn, "tensor '", t.name, "': type ", ggml_type_name(t.type), " cannot be written (F32, F16, BF16, Q8_0)");
-                const std::size_t block = ggml_traits(static_cast<std::uint32_t>(t.type)).block;
-                require(t.values.shape().back() % block == 0, fn, "tensor '", t.name, "': row length ", t.values.shape().back(),
-                        " must be a multiple of the ", ggml_type_name(t.type), " block of ", block);
+                const ggml_type_traits tr = ggml_traits(static_cast<std::uint32_t>(t.type));
+                require(raw ? tr.name != nullptr && tr.block != 0
+                            : t.type == ggml_type::f32 || t.type == ggml_type::f16 || t.type == ggml_type::bf16 || t.type == ggml_type::q8_0,
+                        fn, "tensor '", t.name, "': type ", ggml_type_name(t.type), " cannot be written",
+                        raw ? " (not a ggml type with a block size)" : " from values (F32, F16, BF16, Q8_0; other types as raw blocks)");
+                require(shape.back() % tr.block == 0, fn, "tensor '", t.name, "': row length ", shape.back(),
+                        " must be a multiple of the ", ggml_type_name(t.type), " block of ", tr.block);
+                std::size_t count = 1;
+                for (std::size_t d : shape)
+                    count *= d;
+                const std::size_t bytes = count / tr.block * tr.bytes;
+                require(!raw || t.raw.size() == bytes, fn, "tensor '", t.name, "': raw holds ", t.raw.size(), " bytes, shape ",
+                        shape_to_string(shape), " of ", ggml_type_name(t.type), " needs ", bytes);
                 gguf_put_string(head, t.name);
                 gguf_put_uint(head, rank, 4);
                 for (std::size_t d = rank; d-- > 0;)
-                    gguf_put_uint(head, t.values.shape()[d], 8);
+                    gguf_put_uint(head, shape[d], 8);
                 gguf_put_uint(head, static_cast<std::uint32_t>(t.type), 4);
                 gguf_put_uint(head, off, 8);
                 offsets.push_back(off);
-                const std::size_t bytes = t.values.size() / block * ggml_traits(static_cast<std::uint32_t>(t.type)).bytes;
                 off += bytes + (alignment - bytes % alignment) % alignment;
             }
             head.resize(head.size() + (alignment - head.size() % alignment) % alignment, 0);
@@ -194,6 +208,11 @@ namespace tessera::io
             {
                 const std::vector<unsigned char> pad(base + offsets[i] - written, 0);
                 put(pad.data(), pad.size());
+                if (!tensors[i].raw.empty())
+                {
+                    put(tensors[i].raw.data(), tensors[i].raw.size());
+                    continue;
+                }
                 gguf_encode(tensors[i].values.data(), tensors[i].values.size(), tensors[i].type, buf);
                 put(buf.data(), buf.size());
             }
