@@ -31,6 +31,7 @@ demo: configure
 # cached). Without npm or its registry the suite still runs and those tests report Skipped.
 test: configure
 	@scripts/fetch_data.sh || echo "make test: real data not fetched (scripts/fetch_data.sh failed); the tests that need it report Skipped"
+	@scripts/fetch_ggml.sh $(BUILD) --source >/dev/null || echo "make test: llama.cpp source not fetched (scripts/fetch_ggml.sh --source); compress.test_export_readers reports Skipped"
 	@cmake --build $(BUILD) -j $(JOBS)
 	@cd $(BUILD) && ctest --output-on-failure -j $(JOBS) $(CTEST_ARGS); status=$$?; \
 	  $(CURDIR)/tests/support/print_skips.sh . ; exit $$status

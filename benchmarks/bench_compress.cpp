@@ -1,12 +1,14 @@
 // compress: the quality report on a GloVe-sized matrix, and the llama2.c forward pass, each
 // beside a raw baseline (the OpenBLAS kernels that bound it). Peers: benchmarks/peers/compress.py.
 #include <cstdint>
+#include <cstdio>
 #include <filesystem>
 #include <string>
 #include <vector>
 
 #include <benchmark/benchmark.h>
 #include <tessera/compress.hpp>
+#include <tessera/compress/export.hpp>
 #include <tessera/core.hpp>
 #include <tessera/model/divergence.hpp>
 #include <tessera/model/llama.hpp>
@@ -219,4 +221,74 @@ namespace
         state.SetItemsProcessed(static_cast<int64_t>(state.iterations() * s.pairs.size()));
     }
     BENCHMARK(BM_compress_raw_pair_cosines)->Unit(benchmark::kMillisecond)->UseRealTime();
+}  // namespace
+
+namespace
+{
+    // Export of compressed forms (compress/export.hpp): a rank-64 factorisation of a Qwen-sized
+    // 151936 x 896 embedding, US [151936, 64] + Vt [64, 896] float32 (39.1 MB), saved as
+    // safetensors and loaded back (validated, bit for bit). Baseline: the same bytes through
+    // fwrite / fread (the file system's floor). Peer: numpy writing and reading the same file
+    // (benchmarks/peers/compress.py).
+    constexpr std::size_t export_rows = 151936, export_cols = 896, export_rank = 64;
+    const tessera::spectral::low_rank<float>& export_factors()
+    {
+        static const tessera::spectral::low_rank<float> lr(tessera::random_normal<float>(export_rows, export_rank, 3),
+                                                           tessera::random_normal<float>(export_rank, export_cols, 4));
+        return lr;
+    }
+    std::string export_path(const char* what)
+    {
+        return (std::filesystem::temp_directory_path() / (std::string("tessera_bench_export_") + what)).string();
+    }
+
+    void BM_compress_export_save_low_rank(benchmark::State& state)
+    {
+        const auto& lr = export_factors();
+        const auto path = export_path("save.safetensors");
+        for (auto _ : state)
+            tc::save_compressed(path, {{"emb", lr}}, {{"source", "bench"}});
+        state.SetBytesProcessed(int64_t(state.iterations()) * int64_t(lr.storage_bytes()));
+        std::filesystem::remove(path);
+    }
+    BENCHMARK(BM_compress_export_save_low_rank)->Unit(benchmark::kMillisecond)->UseRealTime();
+
+    void BM_compress_export_load_low_rank(benchmark::State& state)
+    {
+        const auto path = export_path("load.safetensors");
+        tc::save_compressed(path, {{"emb", export_factors()}});
+        for (auto _ : state)
+        {
+            const tc::compressed_file f(path);
+            auto lr = f.load_low_rank<float>("emb");
+            benchmark::DoNotOptimize(lr.left().data());
+        }
+        state.SetBytesProcessed(int64_t(state.iterations()) * int64_t(export_factors().storage_bytes()));
+        std::filesystem::remove(path);
+    }
+    BENCHMARK(BM_compress_export_load_low_rank)->Unit(benchmark::kMillisecond)->UseRealTime();
+
+    // The floor: the factors' bytes written and read back with stdio into fresh memory, no
+    // header, no checks.
+    void BM_compress_export_baseline_stdio(benchmark::State& state)
+    {
+        const auto& lr = export_factors();
+        const auto path = export_path("raw.bin");
+        for (auto _ : state)
+        {
+            // into fresh memory, as any load must (huge pages advised, as io::read_npy does)
+            auto back = xt::xtensor<float, 1>::from_shape({lr.left().size() + lr.right().size()});
+            tessera::io::detail::advise_huge_pages(back.data(), back.size() * sizeof(float));
+            std::FILE* f = std::fopen(path.c_str(), "wb");
+            std::fwrite(lr.left().data(), sizeof(float), lr.left().size(), f);
+            std::fwrite(lr.right().data(), sizeof(float), lr.right().size(), f);
+            std::fclose(f);
+            f = std::fopen(path.c_str(), "rb");
+            const std::size_t got = std::fread(back.data(), sizeof(float), back.size(), f);
+            std::fclose(f);
+            benchmark::DoNotOptimize(got);
+        }
+        std::filesystem::remove(path);
+    }
+    BENCHMARK(BM_compress_export_baseline_stdio)->Unit(benchmark::kMillisecond)->UseRealTime();
 }  // namespace

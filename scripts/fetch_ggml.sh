@@ -1,21 +1,25 @@
 #!/usr/bin/env bash
 # Builds the ggml peer of bench_ternary: llama.cpp's ggml CPU library (its own TQ2_0 / TQ1_0
 # kernels) and benchmarks/peers/ggml_ternary.c linked against it.
-#   scripts/fetch_ggml.sh <build-dir>     prints the peer binary's path on success
+#   scripts/fetch_ggml.sh <build-dir>            prints the peer binary's path on success
+#   scripts/fetch_ggml.sh <build-dir> --source   only the llama.cpp source tree (<build>/_peers/llama.cpp,
+#                                                 seconds): gguf-py for compress.test_export_readers
 # The source is the llama.cpp release that the npm package node-llama-cpp ships as a git bundle
 # (llama/gitRelease.bundle); the package version is pinned and npm checks its integrity. ggml is
 # MIT-licensed; nothing of it is committed to tessera. Idempotent: a second run only checks that
 # the binary is newer than its source. Any failure (offline, no npm) prints why on stderr and
 # exits 1; make bench then reports ggml's figures as quoted from issue 7 instead.
 set -euo pipefail
-BUILD=${1:?usage: fetch_ggml.sh <build-dir>}
+BUILD=${1:?usage: fetch_ggml.sh <build-dir> [--source]}
+SOURCE_ONLY=0
+[ "${2:-}" = --source ] && SOURCE_ONLY=1
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 PKG=node-llama-cpp@3.22.1
 DIR=$(mkdir -p "$BUILD/_peers" && cd "$BUILD/_peers" && pwd)
 BIN=$DIR/ggml_ternary
 SRC=$ROOT/benchmarks/peers/ggml_ternary.c
 
-if [ -x "$BIN" ] && [ "$BIN" -nt "$SRC" ]; then
+if [ "$SOURCE_ONLY" = 0 ] && [ -x "$BIN" ] && [ "$BIN" -nt "$SRC" ]; then
   echo "$BIN"
   exit 0
 fi
@@ -28,6 +32,10 @@ if [ ! -f "$DIR/llama.cpp/ggml/include/ggml.h" ]; then
   tar -xzf "$DIR"/npm/node-llama-cpp-*.tgz -C "$DIR/npm" package/llama/gitRelease.bundle
   git clone -q "$DIR/npm/package/llama/gitRelease.bundle" "$DIR/llama.cpp" 2>/dev/null
   rm -rf "$DIR/npm"
+fi
+if [ "$SOURCE_ONLY" = 1 ]; then
+  echo "$DIR/llama.cpp"
+  exit 0
 fi
 if [ ! -f "$DIR/ggml-build/ggml/src/libggml-cpu.a" ]; then
   # the ggml CPU backend only (no llama, no tools); -march=native as tessera's own targets

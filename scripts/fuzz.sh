@@ -13,7 +13,7 @@ build=${TESSERA_FUZZ_BUILD:-$root/build-fuzz}
 cmake -S "$root" -B "$build" -DCMAKE_CXX_COMPILER=clang++-14 -DCMAKE_BUILD_TYPE=RelWithDebInfo \
       -DTESSERA_BUILD_FUZZERS=ON -DTESSERA_BUILD_TESTS=OFF -DTESSERA_BUILD_BENCHMARKS=OFF \
       -DTESSERA_BUILD_EXAMPLES=OFF -DTESSERA_USE_OPENMP=OFF -DTESSERA_INSTALL=OFF >/dev/null
-targets=(fuzz_npy fuzz_safetensors fuzz_gguf fuzz_word_vectors fuzz_wordnet)
+targets=(fuzz_npy fuzz_safetensors fuzz_gguf fuzz_word_vectors fuzz_wordnet fuzz_export)
 cmake --build "$build" -j 2 --target "${targets[@]}"
 
 mkdir -p "$build/artifacts"

@@ -108,8 +108,9 @@ TEST_CASE("save_ternary_gguf / load_ternary_gguf: errors name the function, the 
     io_test::check_invalid_argument([&] { cp::save_ternary_gguf(path, {{"w", m}, {"w", m}}); }, "write_gguf: tensor names must be non-empty and unique, got 'w'");
 
     // a file holding a TQ2_0 tensor and an F32 one
-    tessera::io::gguf_tensor<float> f32{"dense", xt::xarray<float>(W), tessera::io::detail::ggml_type::f32, {}, {}};
-    tessera::io::gguf_tensor<float> tq{"tq", {}, tessera::io::detail::ggml_type::tq2_0, {2, 512}, {}};
+    tessera::io::gguf_tensor<float> f32{"dense", xt::xarray<float>(W), tessera::io::detail::ggml_type::f32};
+    tessera::io::gguf_tensor<float> tq{"tq", {}, tessera::io::detail::ggml_type::tq2_0};
+    tq.shape = {2, 512};
     const auto bytes = tn::to_tq2_0(m);
     tq.raw.assign(bytes.begin(), bytes.end());
     tessera::io::write_gguf<float>(path, {}, {f32, tq});

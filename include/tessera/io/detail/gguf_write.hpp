@@ -12,6 +12,7 @@
 #include <set>
 #include <string>
 #include <type_traits>
+#include <utility>
 #include <vector>
 
 #include <xtensor/xarray.hpp>
@@ -36,8 +37,17 @@ namespace tessera::io
             std::string name;                ///< unique, non-empty
             xt::xarray<T> values;            ///< row-major values; shape [.., rows, cols] is written as ne = [cols, rows, ..]
             ggml_type type = ggml_type::f32; ///< F32, F16, BF16 or Q8_0 (cols a multiple of 32); any type with `raw`
-            std::vector<std::size_t> shape{};  ///< with `raw`: the tensor's shape in numpy order (`values` is then unused)
-            std::vector<unsigned char> raw{};  ///< pre-encoded bytes: prod(shape) / block * block bytes of `type`
+            std::vector<std::size_t> shape;  ///< with `raw`: the tensor's shape in numpy order (`values` is then unused)
+            std::vector<unsigned char> raw;  ///< pre-encoded bytes: prod(shape) / block * block bytes of `type`
+
+            gguf_tensor() = default;
+            /// `{name, values}` or `{name, values, type}` as before `shape` and `raw` existed.
+            /// (Constructors, not aggregate initialization: GCC 12 fails with an internal compiler
+            /// error on default member initializers of these vectors in nested brace lists.)
+            gguf_tensor(std::string n, xt::xarray<T> v, ggml_type t = ggml_type::f32)
+                : name(std::move(n)), values(std::move(v)), type(t)
+            {
+            }
         };
 
         inline void gguf_put_uint(std::vector<unsigned char>& out, std::uint64_t v, std::size_t n)
