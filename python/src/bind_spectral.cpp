@@ -17,28 +17,6 @@ namespace tessera_py
     {
         namespace sp = tessera::spectral;
 
-        /// svd_result<T> without its T: U [m, r], S [r], Vt [r, n] as numpy arrays.
-        struct py_svd
-        {
-            py::object U, S, Vt;
-            tessera::status status;
-            std::string method;
-            double relative_error = std::nan("");  // adaptive_svd only
-            std::size_t basis_size = 0;            // adaptive_svd only
-        };
-
-        template <class T>
-        py_svd erase(sp::svd_result<T>&& r)
-        {
-            py_svd o;
-            o.status = r.status;
-            o.method = sp::to_string(r.method);
-            o.U = to_numpy(std::move(r.U));
-            o.S = to_numpy(std::move(r.S));
-            o.Vt = to_numpy(std::move(r.Vt));
-            return o;
-        }
-
         sp::svd_method parse_svd_method(const std::string& m, const char* fn)
         {
             return choice<sp::svd_method>(m,
@@ -93,7 +71,7 @@ namespace tessera_py
                     using T = decltype(tag);
                     const auto a = as_array<T>(A);
                     const auto v = view<T, 2>(a, "spectral::truncated_svd", "A");
-                    return erase(without_gil([&] { return sp::truncated_svd(v, k, o); }));
+                    return svd_to_py(without_gil([&] { return sp::truncated_svd(v, k, o); }));
                 });
             },
             py::arg("A"), py::arg("k"), py::arg("method") = "automatic", py::arg("oversampling") = 10,
@@ -122,7 +100,7 @@ namespace tessera_py
                     auto r = without_gil([&] { return sp::adaptive_svd(v, rel_tol, o); });
                     const double err = r.relative_error;
                     const std::size_t basis = r.basis_size;
-                    py_svd out = erase(static_cast<sp::svd_result<T>&&>(std::move(r)));
+                    py_svd out = svd_to_py(static_cast<sp::svd_result<T>&&>(std::move(r)));
                     out.relative_error = err;
                     out.basis_size = basis;
                     return out;

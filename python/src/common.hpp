@@ -35,6 +35,7 @@
 ///   `.def_readonly("status", &R::status)`. `status_to_py(s)` returns that object.
 
 #include <array>
+#include <cmath>
 #include <cstddef>
 #include <exception>
 #include <initializer_list>
@@ -54,6 +55,7 @@
 
 #include <tessera/core/errors.hpp>
 #include <tessera/core/status.hpp>
+#include <tessera/spectral/svd_result.hpp>
 
 namespace tessera_py
 {
@@ -231,6 +233,30 @@ namespace tessera_py
         /// numpy's dtype of the element type held.
         py::dtype dtype() const { return is_float() ? py::dtype::of<float>() : py::dtype::of<double>(); }
     };
+
+    /// tessera.spectral.SVDResult: svd_result<T> without its T, U [m, r], S [r], Vt [r, n] as
+    /// numpy arrays (bound in bind_spectral.cpp; shared so that bind_compress can save and load it).
+    struct py_svd
+    {
+        py::object U, S, Vt;
+        tessera::status status;
+        std::string method;
+        double relative_error = std::nan("");  // adaptive_svd only
+        std::size_t basis_size = 0;            // adaptive_svd only
+    };
+
+    /// An svd_result as the Python SVDResult (its factors moved into numpy arrays).
+    template <class T>
+    py_svd svd_to_py(tessera::spectral::svd_result<T>&& r)
+    {
+        py_svd o;
+        o.status = r.status;
+        o.method = tessera::spectral::to_string(r.method);
+        o.U = to_numpy(std::move(r.U));
+        o.S = to_numpy(std::move(r.S));
+        o.Vt = to_numpy(std::move(r.Vt));
+        return o;
+    }
 
     /// Calls `f(c)` on the C<float> or C<double> that `x` holds (f returns one type for both).
     template <template <class> class C, class F>

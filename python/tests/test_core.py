@@ -112,7 +112,7 @@ def test_stubs_and_docs_cover_every_public_name():
     from conftest import SOURCE_DIR
     doc = open(os.path.join(SOURCE_DIR, "docs", "python.md")).read()
     checked = 0
-    for name in ("simplex", "spectral", "projection", "stats", "io"):
+    for name in ("simplex", "spectral", "projection", "stats", "io", "compress"):
         stub = os.path.join(SOURCE_DIR, "python", "tessera", f"{name}.pyi")
         mod = getattr(tessera, name)
         tree = ast.parse(open(stub).read())
@@ -134,4 +134,4 @@ def test_stubs_and_docs_cover_every_public_name():
                 assert members == _public(obj), f"{name}.pyi: class {cls}"
             assert f"`{cls}" in doc or f"`{cls}(" in doc or f" {cls}" in doc, f"docs/python.md lacks {name}.{cls}"
         checked += 1
-    assert checked == 5
+    assert checked == 6

@@ -31,17 +31,25 @@ except ImportError:
 DT = {"F32": "<f4", "F64": "<f8", "F16": "<f2", "U8": "u1"}
 
 
-def read_safetensors(path):
+def read_safetensors(path, with_header=False):
+    """safetensors with numpy + json only: 8-byte little-endian header length, JSON header, raw
+    little-endian C-order data that the tensors cover contiguously. Returns ({name: array},
+    metadata) or, with_header, also {name: header entry}. (Also used by python/tests.)"""
     raw = open(path, "rb").read()
     (n,) = struct.unpack("<Q", raw[:8])
     header = json.loads(raw[8:8 + n])
     meta = header.pop("__metadata__", {})
     data = raw[8 + n:]
     tensors = {}
+    ends = []
     for name, e in header.items():
         b, end = e["data_offsets"]
+        ends.append((b, end))
         tensors[name] = np.frombuffer(data[b:end], dtype=DT[e["dtype"]]).reshape(e["shape"])
-    return tensors, meta
+    ends.sort()
+    assert not ends or (ends[0][0] == 0 and ends[-1][1] == len(data)), "tensor data must cover the data section"
+    assert all(a[1] == b[0] for a, b in zip(ends, ends[1:])), "tensor data must be contiguous"
+    return (tensors, meta, header) if with_header else (tensors, meta)
 
 
 def tt_dense(cores):
@@ -74,7 +82,9 @@ def unpack(codes, meta):
     rows, cols = meta["shape"]
     if meta["layout"] == "two_bit":
         b = codes.astype(np.uint8)
-        q = np.stack([(b >> (2 * j)) & 3 for j in range(4)], axis=-1).reshape(rows, -1)[:, :cols]
+        q = np.stack([(b >> (2 * j)) & 3 for j in range(4)], axis=-1).reshape(rows, -1)
+        assert np.all(q[:, cols:] == 1), "padding weights must be 0"
+        q = q[:, :cols]
     else:
         # five base-3 digits per byte, digit t = ((uint8)(b * 3^t) * 3) >> 8 (ggml's TQ1_0 trick)
         b = codes.astype(np.uint16)
