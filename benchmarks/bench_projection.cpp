@@ -270,10 +270,10 @@ namespace
         {
             const random_projection<float> proj(W.shape(1), k, kind, 3);
             const auto st = tessera::projection::distortion_report(W, proj, opt, 5);
-            state.counters["mean"] = st.mean;
-            state.counters["std"] = st.stddev;
-            state.counters["q01"] = st.q01;
-            state.counters["q99"] = st.q99;
+            state.counters["mean"] = st.ratio.mean;
+            state.counters["std"] = st.ratio.stddev;
+            state.counters["q01"] = st.ratio.percentile(1);
+            state.counters["q99"] = st.ratio.percentile(99);
             state.counters["max_abs_log"] = st.max_abs_log;
             state.counters["frac_outside_0.1"] = st.fraction_outside;
             state.counters["jl_eps"] = st.jl_eps;

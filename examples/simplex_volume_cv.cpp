@@ -29,7 +29,7 @@ int main(int argc, char** argv)
         const auto r = tessera::simplex::volume_statistics(X, k, count, /*seed=*/1);
         std::cout << k << "-simplices: " << r.data.count << "\n"
                   << "  data     mean V " << r.data.mean << "  CV " << r.data.cv << "  median "
-                  << r.data.quantiles[3] << "  mean normalized " << r.data.mean_normalized << "  degenerate "
+                  << r.data.distribution.median() << "  mean normalized " << r.data.mean_normalized << "  degenerate "
                   << r.data.fraction_degenerate << "\n"
                   << "  gaussian mean V " << r.gaussian.mean << "  CV " << r.gaussian.cv << "  mean normalized "
                   << r.gaussian.mean_normalized << "\n"

@@ -11,6 +11,7 @@
 #include "core/parallel.hpp"
 #include "core/random.hpp"
 #include "core/status.hpp"
+#include "core/summary.hpp"
 #include "core/traits.hpp"
 #include "core/validate.hpp"
 #include "core/version.hpp"

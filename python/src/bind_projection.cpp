@@ -136,22 +136,15 @@ namespace tessera_py
                                          "Over sampled pairs: r = ||(w_i - w_j) P||^2 / (norm_scale ||w_i - w_j||^2).")
             .def_readonly("pairs", &pj::distortion_stats::pairs, "pairs measured")
             .def_readonly("skipped", &pj::distortion_stats::skipped, "pairs of identical rows")
-            .def_readonly("mean", &pj::distortion_stats::mean, "")
-            .def_readonly("std", &pj::distortion_stats::stddev, "divisor pairs")
-            .def_readonly("min", &pj::distortion_stats::min, "")
-            .def_readonly("max", &pj::distortion_stats::max, "")
-            .def_readonly("q01", &pj::distortion_stats::q01, "")
-            .def_readonly("q05", &pj::distortion_stats::q05, "")
-            .def_readonly("median", &pj::distortion_stats::median, "")
-            .def_readonly("q95", &pj::distortion_stats::q95, "")
-            .def_readonly("q99", &pj::distortion_stats::q99, "")
+            .def_readonly("ratio", &pj::distortion_stats::ratio,
+                          "tessera.stats.DistributionSummary of r: mean, std (divisor pairs), min, max, percentile(p)")
             .def_readonly("eps", &pj::distortion_stats::eps, "the eps asked")
             .def_readonly("fraction_outside", &pj::distortion_stats::fraction_outside, "fraction with |r - 1| > eps")
             .def_readonly("max_abs_log", &pj::distortion_stats::max_abs_log, "max |ln r|")
             .def_readonly("jl_eps", &pj::distortion_stats::jl_eps, "johnson_lindenstrauss_eps(n, k) (nan when k <= 24 ln n)")
             .def_readonly("jl_min_dim", &pj::distortion_stats::jl_min_dim, "johnson_lindenstrauss_min_dim(n, eps)")
             .def("__repr__", [](const pj::distortion_stats& d) {
-                return "DistortionStats(pairs=" + std::to_string(d.pairs) + ", mean=" + py::repr(py::float_(d.mean)).cast<std::string>() +
+                return "DistortionStats(pairs=" + std::to_string(d.pairs) + ", mean=" + py::repr(py::float_(d.ratio.mean)).cast<std::string>() +
                        ", fraction_outside=" + py::repr(py::float_(d.fraction_outside)).cast<std::string>() + ")";
             });
         m.def(

@@ -109,8 +109,8 @@ namespace tessera_py
             .def_readonly("mean", &sx::volume_summary::mean, "mean volume")
             .def_readonly("std", &sx::volume_summary::stddev, "population standard deviation (ddof=0)")
             .def_readonly("cv", &sx::volume_summary::cv, "coefficient of variation std / mean")
-            .def_readonly("quantile_levels", &sx::volume_summary::quantile_levels, "levels of quantiles")
-            .def_readonly("quantiles", &sx::volume_summary::quantiles, "volume quantiles (numpy 'linear')")
+            .def_readonly("distribution", &sx::volume_summary::distribution,
+                          "tessera.stats.DistributionSummary of the volumes: min, max, percentile(p) (numpy 'linear')")
             .def_readonly("mean_normalized", &sx::volume_summary::mean_normalized, "mean V / V_regular(mean edge)")
             .def_readonly("fraction_degenerate", &sx::volume_summary::fraction_degenerate, "fraction flagged degenerate")
             .def("__repr__", &summary_repr);
@@ -129,21 +129,18 @@ namespace tessera_py
         m.def(
             "volume_statistics",
             [](const py::object& X, std::size_t k, std::size_t count, std::uint64_t seed, const std::string& method,
-               double degenerate_threshold, bool gaussian_baseline, std::size_t baseline_count,
-               std::vector<double> quantile_levels) {
+               double degenerate_threshold, bool gaussian_baseline, std::size_t baseline_count) {
                 sx::volume_statistics_options o;
                 o.method = parse_method(method, "simplex::volume_statistics");
                 o.degenerate_threshold = degenerate_threshold;
                 o.gaussian_baseline = gaussian_baseline;
                 o.baseline_count = baseline_count;
-                o.quantile_levels = std::move(quantile_levels);
                 return with_view<2>(X, "simplex::volume_statistics", "X", [&](const auto& v) {
                     return without_gil([&] { return sx::volume_statistics(v, k, count, seed, o); });
                 });
             },
             py::arg("X"), py::arg("k"), py::arg("count"), py::arg("seed") = 0, py::arg("method") = "qr",
             py::arg("degenerate_threshold") = 1e-6, py::arg("gaussian_baseline") = true, py::arg("baseline_count") = 0,
-            py::arg("quantile_levels") = std::vector<double>{0.01, 0.05, 0.25, 0.5, 0.75, 0.95, 0.99},
             "Statistics of `count` seeded random k-simplices over the rows of X [n, d], with a Gaussian baseline\n"
             "of matched per-dimension std. Releases the GIL. Returns VolumeStatistics.");
 

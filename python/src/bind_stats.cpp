@@ -132,6 +132,7 @@ namespace tessera_py
             .def_readonly("min", &st::distribution_summary::min, "")
             .def_readonly("max", &st::distribution_summary::max, "")
             .def("percentile", &st::distribution_summary::percentile, py::arg("p"), "p-th percentile, p in 1..99 (numpy 'linear')")
+            .def("median", &st::distribution_summary::median, "the 50th percentile")
             .def("__repr__", [](const st::distribution_summary& s) {
                 return "DistributionSummary(count=" + std::to_string(s.count) + ", mean=" +
                        py::repr(py::float_(s.mean)).cast<std::string>() + ", std=" +

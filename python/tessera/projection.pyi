@@ -5,6 +5,7 @@ import numpy as np
 import numpy.typing as npt
 
 from . import Status
+from .stats import DistributionSummary
 
 class RandomProjection:
     def __init__(self, d: int, k: int, kind: str = "gaussian", seed: int = 0, dtype: npt.DTypeLike = np.float64) -> None: ...
@@ -29,15 +30,7 @@ def johnson_lindenstrauss_eps(n: int, k: int) -> float: ...
 class DistortionStats:
     pairs: int
     skipped: int
-    mean: float
-    std: float
-    min: float
-    max: float
-    q01: float
-    q05: float
-    median: float
-    q95: float
-    q99: float
+    ratio: DistributionSummary
     eps: float
     fraction_outside: float
     max_abs_log: float

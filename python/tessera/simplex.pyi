@@ -5,6 +5,7 @@ import numpy as np
 import numpy.typing as npt
 
 from . import Status
+from .stats import DistributionSummary
 
 def volume(points: npt.ArrayLike, method: str = "qr") -> float: ...
 def volume_squared(points: npt.ArrayLike, method: str = "qr") -> float: ...
@@ -35,8 +36,7 @@ class VolumeSummary:
     mean: float
     std: float
     cv: float
-    quantile_levels: List[float]
-    quantiles: List[float]
+    distribution: DistributionSummary
     mean_normalized: float
     fraction_degenerate: float
 
@@ -49,8 +49,7 @@ class VolumeStatistics:
     def column_std(self) -> np.ndarray: ...
 
 def volume_statistics(X: npt.ArrayLike, k: int, count: int, seed: int = 0, method: str = "qr",
-                      degenerate_threshold: float = 1e-6, gaussian_baseline: bool = True, baseline_count: int = 0,
-                      quantile_levels: Sequence[float] = (0.01, 0.05, 0.25, 0.5, 0.75, 0.95, 0.99)
+                      degenerate_threshold: float = 1e-6, gaussian_baseline: bool = True, baseline_count: int = 0
                       ) -> VolumeStatistics: ...
 
 class VolumeReport:

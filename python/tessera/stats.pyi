@@ -46,6 +46,7 @@ class DistributionSummary:
     max: float
     percentiles: np.ndarray
     def percentile(self, p: int) -> float: ...
+    def median(self) -> float: ...
 
 class PairwiseSample:
     pairs: np.ndarray

@@ -74,7 +74,7 @@ def test_bad_indices():
 
 def test_volume_statistics_vs_numpy(rng, dtype):
     X = (rng.standard_normal((300, 12)) * np.linspace(0.5, 2.0, 12)).astype(dtype)
-    s = simplex.volume_statistics(X, 3, 2000, seed=3, quantile_levels=[0.5])
+    s = simplex.volume_statistics(X, 3, 2000, seed=3)
     assert s.k == 3 and s.data.count == 2000 and s.gaussian.count == 2000
     np.testing.assert_allclose(s.column_std, X.astype(np.float64).std(axis=0), rtol=tol(dtype, 1e-5, 1e-12))
     # The data summary matches numpy over the same sampled simplices.
@@ -82,7 +82,10 @@ def test_volume_statistics_vs_numpy(rng, dtype):
     v = simplex.simplex_volumes(X, idx).volume
     assert s.data.mean == pytest.approx(v.mean(), rel=1e-9)
     assert s.data.std == pytest.approx(v.std(), rel=1e-9)
-    assert s.data.quantiles[0] == pytest.approx(np.quantile(v, 0.5), rel=1e-9)
+    d = s.data.distribution
+    assert d.count == 2000 and d.min == pytest.approx(v.min(), rel=1e-9) and d.max == pytest.approx(v.max(), rel=1e-9)
+    np.testing.assert_allclose(d.percentiles, np.percentile(v, np.arange(1, 100)), rtol=1e-9)
+    assert d.median() == pytest.approx(np.median(v), rel=1e-9)
     assert s.mean_ratio == pytest.approx(s.data.mean / s.gaussian.mean, rel=1e-12)
 
 

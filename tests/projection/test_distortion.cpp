@@ -33,22 +33,23 @@ TEST_CASE_TEMPLATE("squared-distance ratios concentrate at 1 as k grows (std ~ s
             // For a fixed difference x, ||xP||^2/||x||^2 ~ chi2_k / k under the Gaussian kind:
             // mean 1, std sqrt(2/k). The orthonormal kind at k = d is an isometry (std 0).
             const double expected_std = std::sqrt(2.0 / double(k));
-            CHECK(std::abs(st.mean - 1.0) < 0.1 * expected_std + 0.01);
+            CHECK(std::abs(st.ratio.mean - 1.0) < 0.1 * expected_std + 0.01);
             if (kind == projection_kind::orthonormal && k == d)
-                CHECK(st.stddev < 1e-5);
+                CHECK(st.ratio.stddev < 1e-5);
             else if (kind == projection_kind::orthonormal)
-                CHECK(st.stddev < expected_std);
+                CHECK(st.ratio.stddev < expected_std);
             else
-                CHECK(st.stddev == doctest::Approx(expected_std).epsilon(0.15));
-            CHECK(st.stddev < previous_std);
+                CHECK(st.ratio.stddev == doctest::Approx(expected_std).epsilon(0.15));
+            CHECK(st.ratio.stddev < previous_std);
             CHECK(st.fraction_outside <= previous_out);
-            CHECK(st.min <= st.q01);
-            CHECK(st.q01 <= st.q05);
-            CHECK(st.q05 <= st.median);
-            CHECK(st.median <= st.q95);
-            CHECK(st.q95 <= st.q99);
-            CHECK(st.q99 <= st.max);
-            previous_std = st.stddev;
+            CHECK(st.ratio.min <= st.ratio.percentile(1));
+            CHECK(st.ratio.percentile(1) <= st.ratio.percentile(5));
+            CHECK(st.ratio.percentile(5) <= st.ratio.median());
+            CHECK(st.ratio.median() <= st.ratio.percentile(95));
+            CHECK(st.ratio.percentile(95) <= st.ratio.percentile(99));
+            CHECK(st.ratio.percentile(99) <= st.ratio.max);
+            CHECK(st.ratio.count == st.pairs);
+            previous_std = st.ratio.stddev;
             previous_out = st.fraction_outside;
         }
         CHECK(previous_out < 0.01);  // k = 512, eps = 0.2: 0.2 / sqrt(2/512) = 3.2 sigma
@@ -72,8 +73,8 @@ TEST_CASE("distortion_report: JL columns, duplicates skipped, deterministic acro
         tessera::thread_count_guard g(2);
         b = distortion_report(W, proj, opt, 5);
     }
-    CHECK(a.mean == b.mean);
-    CHECK(a.q99 == b.q99);
+    CHECK(a.ratio.mean == b.ratio.mean);
+    CHECK(a.ratio.percentile(99) == b.ratio.percentile(99));
     CHECK(a.skipped > 0);  // about 20000 / (50 * 49 / 2) pairs hit (0, 1)
     CHECK(a.skipped < 40);
     CHECK(a.pairs + a.skipped == opt.pairs);

@@ -45,9 +45,10 @@ TEST_CASE("docs example: very sparse projection, pinv reconstruction, distortion
 
     // Squared distances: measured spread vs the Johnson-Lindenstrauss guarantee.
     const auto st = tp::distortion_report(W, proj, tp::distortion_options{20000, 0.1}, /*seed=*/7);
-    std::cout << "ratio mean " << st.mean << ", std " << st.stddev << ", 99% in [" << st.q01 << ", " << st.q99
+    std::cout << "ratio mean " << st.ratio.mean << ", std " << st.ratio.stddev << ", 98% in ["
+              << st.ratio.percentile(1) << ", " << st.ratio.percentile(99)
               << "], JL needs k >= " << st.jl_min_dim << " for eps = 0.1\n";
-    CHECK(st.mean == doctest::Approx(1.0).epsilon(0.02));
+    CHECK(st.ratio.mean == doctest::Approx(1.0).epsilon(0.02));
     CHECK(st.jl_min_dim == tp::johnson_lindenstrauss_min_dim(2000, 0.1));
 
     // P pinv(P) = f I + R: a rank-64 orthogonal projector, f = k/d.

@@ -14,6 +14,7 @@
 
 #include "../core/errors.hpp"
 #include "../core/random.hpp"
+#include "../core/summary.hpp"
 #include "../core/traits.hpp"
 #include "../core/validate.hpp"
 #include "johnson_lindenstrauss.hpp"
@@ -34,9 +35,9 @@ namespace tessera::projection
     {
         std::size_t pairs = 0;          ///< pairs with ||w_i - w_j|| > 0 that were measured
         std::size_t skipped = 0;        ///< sampled pairs of identical rows (ratio undefined)
-        double mean = 0, stddev = 0;    ///< of r (stddev with divisor pairs)
-        double min = 0, max = 0;        ///< of r
-        double q01 = 0, q05 = 0, median = 0, q95 = 0, q99 = 0;  ///< quantiles (linear, numpy's default)
+        /// The ratios' distribution_summary (core/summary.hpp): mean, stddev (divisor pairs), min,
+        /// max, percentiles 1..99 (numpy "linear"); mean, stddev, min and max NaN when pairs = 0.
+        distribution_summary ratio;
         double eps = 0;                 ///< the options' eps
         double fraction_outside = 0;    ///< fraction of pairs with |r - 1| > eps
         double max_abs_log = 0;         ///< max |ln r|: the worst multiplicative distortion seen
@@ -46,16 +47,6 @@ namespace tessera::projection
 
     namespace detail
     {
-        inline double quantile_sorted(const std::vector<double>& v, double q)
-        {
-            if (v.empty())
-                return std::numeric_limits<double>::quiet_NaN();
-            const double pos = q * static_cast<double>(v.size() - 1);
-            const auto lo = static_cast<std::size_t>(std::floor(pos));
-            const std::size_t hi = std::min(lo + 1, v.size() - 1);
-            return v[lo] + (pos - static_cast<double>(lo)) * (v[hi] - v[lo]);
-        }
-
         /// Empirical distortion of `proj` on the rows of W; see distortion_stats.
         /// Pair p draws i = uniform_index(2p, n) and j from the n - 1 other rows at position
         /// 2p + 1 of counter_rng(seed, 1): deterministic in seed at any thread count.
@@ -126,32 +117,17 @@ namespace tessera::projection
                                                                      : std::numeric_limits<double>::quiet_NaN();
             if (ratios.empty())
             {
-                st.mean = st.stddev = st.min = st.max = st.q01 = st.q05 = st.median = st.q95 = st.q99 =
-                    std::numeric_limits<double>::quiet_NaN();
+                st.ratio.mean = st.ratio.stddev = st.ratio.min = st.ratio.max = std::numeric_limits<double>::quiet_NaN();
                 return st;
             }
-            double sum = 0.0, outside = 0.0;
+            double outside = 0.0;
             for (double r : ratios)
             {
-                sum += r;
                 outside += std::abs(r - 1.0) > options.eps ? 1.0 : 0.0;
                 st.max_abs_log = std::max(st.max_abs_log, std::abs(std::log(r)));
             }
-            const double cnt = static_cast<double>(ratios.size());
-            st.mean = sum / cnt;
-            double ss = 0.0;
-            for (double r : ratios)
-                ss += (r - st.mean) * (r - st.mean);
-            st.stddev = std::sqrt(ss / cnt);
-            st.fraction_outside = outside / cnt;
-            std::sort(ratios.begin(), ratios.end());
-            st.min = ratios.front();
-            st.max = ratios.back();
-            st.q01 = quantile_sorted(ratios, 0.01);
-            st.q05 = quantile_sorted(ratios, 0.05);
-            st.median = quantile_sorted(ratios, 0.5);
-            st.q95 = quantile_sorted(ratios, 0.95);
-            st.q99 = quantile_sorted(ratios, 0.99);
+            st.fraction_outside = outside / static_cast<double>(ratios.size());
+            st.ratio = tessera::detail::summarize_values(ratios);
             return st;
         }
     }  // namespace detail

@@ -14,6 +14,7 @@
 #include "../core/errors.hpp"
 #include "../core/parallel.hpp"
 #include "../core/random.hpp"
+#include "../core/summary.hpp"
 #include "../core/traits.hpp"
 #include "../core/validate.hpp"
 #include "batch.hpp"
@@ -27,7 +28,6 @@ namespace tessera::simplex
         double degenerate_threshold = 1e-6;        ///< normalized-volume threshold of the degeneracy flag
         bool gaussian_baseline = true;             ///< also measure Gaussian points of matched per-dimension std
         std::size_t baseline_count = 0;            ///< baseline simplices (0 = same count as the data)
-        std::vector<double> quantile_levels = {0.01, 0.05, 0.25, 0.5, 0.75, 0.95, 0.99};  ///< in [0, 1]
     };
 
     /// Summary of a sample of simplex volumes.
@@ -37,8 +37,9 @@ namespace tessera::simplex
         double mean = 0.0;                 ///< mean volume
         double stddev = 0.0;               ///< population standard deviation (ddof = 0, as numpy.std)
         double cv = 0.0;                   ///< coefficient of variation stddev / mean (0 when mean is 0)
-        std::vector<double> quantile_levels;  ///< levels of `quantiles`
-        std::vector<double> quantiles;     ///< volume quantiles (numpy "linear" interpolation)
+        /// The volumes' distribution_summary (core/summary.hpp): min, max and percentiles 1..99
+        /// (numpy "linear"); its mean and stddev equal `mean` and `stddev`.
+        distribution_summary distribution;
         double mean_normalized = 0.0;      ///< mean of V / V_regular(mean edge)
         double fraction_degenerate = 0.0;  ///< fraction flagged degenerate
     };
@@ -56,11 +57,10 @@ namespace tessera::simplex
     namespace detail
     {
         inline volume_summary summarize_volumes(const std::vector<double>& v, const std::vector<double>& nu,
-                                                std::size_t degenerate, const std::vector<double>& levels)
+                                                std::size_t degenerate)
         {
             volume_summary s;
             s.count = v.size();
-            s.quantile_levels = levels;
             if (v.empty())
                 return s;
             double sum = 0.0, sn = 0.0;
@@ -79,14 +79,7 @@ namespace tessera::simplex
             s.cv = s.mean > 0.0 ? s.stddev / s.mean : 0.0;
             s.fraction_degenerate = static_cast<double>(degenerate) / n;
             std::vector<double> sorted = v;
-            std::sort(sorted.begin(), sorted.end());
-            for (double q : levels)
-            {
-                const double h = (n - 1.0) * q;
-                const auto lo = static_cast<std::size_t>(std::floor(h));
-                const std::size_t hi = std::min(lo + 1, sorted.size() - 1);
-                s.quantiles.push_back(sorted[lo] + (h - static_cast<double>(lo)) * (sorted[hi] - sorted[lo]));
-            }
+            s.distribution = tessera::detail::summarize_values(sorted);
             return s;
         }
 
@@ -141,8 +134,6 @@ namespace tessera::simplex
             require_finite(A, fn, "X");
             const std::size_t n = A.shape(0), d = A.shape(1);
             require(k >= 1 && k <= d, fn, "k=", k, " must be in [1, d=", d, "]");
-            for (double q : options.quantile_levels)
-                require(q >= 0.0 && q <= 1.0, fn, "quantile levels must be in [0, 1], got ", q);
             const auto idx = sample_simplices(n, k, count, seed);
             std::vector<double> vol(count), nu(count);
             std::vector<std::uint8_t> flag(count);
@@ -157,7 +148,7 @@ namespace tessera::simplex
                 deg += f;
             volume_statistics_result r;
             r.k = k;
-            r.data = summarize_volumes(vol, nu, deg, options.quantile_levels);
+            r.data = summarize_volumes(vol, nu, deg);
             std::vector<double> mean(d, 0.0), sigma(d, 0.0);
             for (std::size_t i = 0; i < n; ++i)
                 for (std::size_t j = 0; j < d; ++j)
@@ -186,7 +177,7 @@ namespace tessera::simplex
                     gnu[s] = normalized_volume(gv2[s], gme[s], k, unit);
                     gdeg += gnu[s] <= options.degenerate_threshold ? 1u : 0u;
                 }
-                r.gaussian = summarize_volumes(gv, gnu, gdeg, options.quantile_levels);
+                r.gaussian = summarize_volumes(gv, gnu, gdeg);
                 r.mean_ratio = r.gaussian.mean > 0.0 ? r.data.mean / r.gaussian.mean : 0.0;
             }
             return r;

@@ -15,6 +15,7 @@
 #include "../core/errors.hpp"
 #include "../core/parallel.hpp"
 #include "../core/random.hpp"
+#include "../core/summary.hpp"
 #include "../core/traits.hpp"
 #include "../core/validate.hpp"
 #include "correlation.hpp"
@@ -22,23 +23,9 @@
 
 namespace tessera::stats
 {
-    /// Mean, spread and percentiles of a sample of values.
-    struct distribution_summary
-    {
-        std::size_t count = 0;             ///< number of values
-        double mean = 0.0;                 ///< arithmetic mean
-        double stddev = 0.0;                 ///< population standard deviation (numpy ddof=0)
-        double min = 0.0;                  ///< smallest value
-        double max = 0.0;                  ///< largest value
-        xt::xtensor<double, 1> percentiles = xt::xtensor<double, 1>::from_shape({99});  ///< [99]: entry p-1 is the p-th percentile (numpy "linear")
-
-        /// The p-th percentile, p in 1..99. \throws tessera::invalid_argument otherwise.
-        double percentile(int p) const
-        {
-            require(p >= 1 && p <= 99, "distribution_summary::percentile", "p must be in 1..99, got ", p);
-            return percentiles(static_cast<std::size_t>(p - 1));
-        }
-    };
+    /// Mean, spread and percentiles of a sample of values (core/summary.hpp: one summary type
+    /// for every module).
+    using tessera::distribution_summary;
 
     /// Sampled pairwise values: the row pairs, one value per pair, and their summary.
     struct pairwise_sample
@@ -58,32 +45,7 @@ namespace tessera::stats
 
     namespace detail
     {
-        inline distribution_summary summarize_raw(std::vector<double> v)
-        {
-            distribution_summary s;
-            s.count = v.size();
-            if (v.empty())
-                return s;
-            std::sort(v.begin(), v.end());
-            double sum = 0.0;
-            for (double x : v)
-                sum += x;
-            s.mean = sum / static_cast<double>(v.size());
-            double ss = 0.0;
-            for (double x : v)
-                ss += (x - s.mean) * (x - s.mean);
-            s.stddev = std::sqrt(ss / static_cast<double>(v.size()));
-            s.min = v.front();
-            s.max = v.back();
-            for (int p = 1; p <= 99; ++p)
-            {
-                const double h = static_cast<double>(v.size() - 1) * static_cast<double>(p) / 100.0;
-                const auto lo = static_cast<std::size_t>(std::floor(h));
-                const std::size_t hi = std::min(lo + 1, v.size() - 1);
-                s.percentiles(static_cast<std::size_t>(p - 1)) = v[lo] + (h - static_cast<double>(lo)) * (v[hi] - v[lo]);
-            }
-            return s;
-        }
+        inline distribution_summary summarize_raw(std::vector<double> v) { return tessera::detail::summarize_values(v); }
 
         /// Summary of a 1-D sample: count, mean, population std, min, max and the percentiles
         /// 1..99 with numpy's default "linear" interpolation. Cost O(n log n).
