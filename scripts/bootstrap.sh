@@ -13,6 +13,7 @@ set -euo pipefail
 packages=(cmake make g++ pkg-config libxtensor-dev libxtensor-blas-dev libopenblas-dev libopenblas-openmp-dev doctest-dev
           libbenchmark-dev libxsimd-dev nlohmann-json3-dev python3 python3-numpy python3-mpmath
           pybind11-dev python3-dev python3-pytest python3-scipy  # the Python extension and its tests (python/)
+          libopenmpi-dev openmpi-bin  # stream/mpi.hpp and its test under mpirun (stream.mpi)
           wordnet-base)  # WordNet 3.0 in /usr/share/wordnet: io/wordnet.hpp's tests and the wordnet_probe example
 for arg in "$@"; do
   case "$arg" in

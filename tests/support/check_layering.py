@@ -3,7 +3,7 @@
 
 The order is written once, in CONTRIBUTING.md ("## Layering"), as the line
 
-    core <- io <- {stats, simplex, spectral, projection, ternary} <- tt <- {align, compress, model}
+    core <- io <- {stats, simplex, spectral, projection, ternary} <- tt <- {align, compress, model, stream}
 
 A module may include headers of the modules to its left (lower layers) and its own; modules in
 one {group} are siblings and must not include each other. Every `#include "..."` and

@@ -73,6 +73,39 @@ namespace tessera::stats
             return s2 > 0.0 ? s1 * s1 / s2 : 0.0;
         }
 
+        /// The covariance_spectrum_result of a covariance matrix C [d, d] (symmetric, both
+        /// triangles): eigenvalues by syevd (round-off negatives clipped to 0), cumulative explained
+        /// fraction, participation ratio, dims for 80/90/95/99%. Shared by covariance_spectrum and
+        /// stream::covariance_spectrum. Cost O(d^3).
+        inline covariance_spectrum_result spectrum_of_covariance(xt::xtensor<double, 2> C)
+        {
+            const std::size_t d = C.shape(0);
+            auto eig = lapack::eigh(std::move(C));
+            covariance_spectrum_result out;
+            out.status = eig.status;
+            out.eigenvalues = xt::xtensor<double, 1>::from_shape({d});
+            for (std::size_t i = 0; i < d; ++i)
+                out.eigenvalues(i) = std::max(eig.values(i), 0.0);
+            out.explained = xt::xtensor<double, 1>::from_shape({d});
+            double total = 0.0;
+            for (double v : out.eigenvalues)
+                total += v;
+            out.total_variance = total;
+            double acc = 0.0;
+            for (std::size_t i = 0; i < d; ++i)
+            {
+                acc += out.eigenvalues(i);
+                out.explained(i) = total > 0.0 ? acc / total : 0.0;
+            }
+            out.participation_ratio = participation_ratio(out.eigenvalues);
+            out.participation_ratio_fraction = out.participation_ratio / static_cast<double>(d);
+            out.dims_80 = dims_for_variance(out.eigenvalues, 0.80);
+            out.dims_90 = dims_for_variance(out.eigenvalues, 0.90);
+            out.dims_95 = dims_for_variance(out.eigenvalues, 0.95);
+            out.dims_99 = dims_for_variance(out.eigenvalues, 0.99);
+            return out;
+        }
+
         /// Eigenspectrum of the sample covariance \f$C = \frac{1}{n-1}(X-\bar x)^T (X-\bar x)\f$ of
         /// X [n, d] (numpy.cov(X, rowvar=False)): columns centred in double, C accumulated in
         /// double in blocks of 4096 rows (blas::gram<double>), eigenvalues by syevd
@@ -108,30 +141,7 @@ namespace tessera::stats
                 C += blas::gram<double>(buf);
             }
             C /= static_cast<double>(n - 1);
-            auto eig = lapack::eigh(std::move(C));
-            covariance_spectrum_result out;
-            out.status = eig.status;
-            out.eigenvalues = xt::xtensor<double, 1>::from_shape({d});
-            for (std::size_t i = 0; i < d; ++i)
-                out.eigenvalues(i) = std::max(eig.values(i), 0.0);
-            out.explained = xt::xtensor<double, 1>::from_shape({d});
-            double total = 0.0;
-            for (double v : out.eigenvalues)
-                total += v;
-            out.total_variance = total;
-            double acc = 0.0;
-            for (std::size_t i = 0; i < d; ++i)
-            {
-                acc += out.eigenvalues(i);
-                out.explained(i) = total > 0.0 ? acc / total : 0.0;
-            }
-            out.participation_ratio = participation_ratio(out.eigenvalues);
-            out.participation_ratio_fraction = out.participation_ratio / static_cast<double>(d);
-            out.dims_80 = dims_for_variance(out.eigenvalues, 0.80);
-            out.dims_90 = dims_for_variance(out.eigenvalues, 0.90);
-            out.dims_95 = dims_for_variance(out.eigenvalues, 0.95);
-            out.dims_99 = dims_for_variance(out.eigenvalues, 0.99);
-            return out;
+            return spectrum_of_covariance(std::move(C));
         }
     }  // namespace detail
 

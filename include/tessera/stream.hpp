@@ -1,0 +1,10 @@
+#pragma once
+/// \file stream.hpp
+/// tessera::stream: Gram, covariance, PCA, SVD and column statistics of matrices read in blocks
+/// from files larger than memory (a .npy, a safetensors tensor, a folder of shards), within a
+/// stated memory budget. The MPI reductions are in <tessera/stream/mpi.hpp> (needs MPI).
+
+#include "stream/moments.hpp"
+#include "stream/pass.hpp"
+#include "stream/source.hpp"
+#include "stream/spectral.hpp"
