@@ -126,6 +126,7 @@ TEST_CASE("every example: --help exits 0 with usage, an unknown flag exits 2, a 
         {"quickstart", "", ""},
         {"simplex_volume_cv", "m.npy four", "K expects"},
         {"spectral_compress", "", ""},
+        {"streaming_pca", "--gb 1x", "--gb expects"},
         {"ternary_layer", "", ""},
         {"tessera_info", "", ""},
         {"transformer_compression", "--ffn-bonds 4,,8", "--ffn-bonds expects"},
@@ -806,4 +807,41 @@ TEST_CASE("wordnet_probe: bundled GloVe keeps WordNet's structure; no nouns is d
     const auto [msg, code] = run(exe.string() + " --wordnet /nonexistent/wordnet", true);
     CHECK(code == 1);
     CHECK_MESSAGE(has(msg, "/nonexistent/wordnet/data.noun: byte 0: cannot open"), msg);
+}
+
+TEST_CASE("streaming_pca: a sharded synthetic matrix, fitted within the budget, explains its planted variance")
+{
+    TESSERA_REQUIRE_EXAMPLE(exe, "streaming_pca");
+    const fs::path dir = temp_dir("streaming_pca");
+    // 20 MB in 4 shards of 5 MB, 64 columns, 4 planted directions, a 2 MB budget
+    const auto [out, status] = run(exe.string() + " --gb 0.02 --shard-gb 0.005 --cols 64 --rank 4 --planted 4 --budget-mb 2 --dir " +
+                                   (dir / "acts").string(), true);
+    REQUIRE_MESSAGE(status == 0, out);
+    CHECK(has(out, "[78125, 64] float32, 0.02 GB in 4 shards"));
+    CHECK(has(out, "status          ok"));
+    double explained = 0, planted = 0, held = 0;
+    const auto at = out.find("explained       ");
+    REQUIRE(at != std::string::npos);
+    std::sscanf(out.c_str() + at, "explained       %lf of the variance by 4 components (planted: %lf", &explained, &planted);
+    CHECK(explained == doctest::Approx(planted).epsilon(0.01));
+    const auto mem = out.find("held ");
+    REQUIRE(mem != std::string::npos);
+    std::sscanf(out.c_str() + mem, "held %lf MB", &held);
+    CHECK(held <= 2.0);
+    CHECK_FALSE(fs::exists(dir / "acts"));  // removed without --keep
+    // bad input: exit 2 naming the flag, or 1 naming the folder
+    const auto [m1, c1] = run(exe.string() + " --method svd --dir " + (dir / "x").string(), true);
+    CHECK(c1 == 2);
+    CHECK(has(m1, "--method expects gram or randomized"));
+    const auto [m2, c2] = run(exe.string() + " --cols 8 --rank 9 --dir " + (dir / "x").string(), true);
+    CHECK(c2 == 2);
+    CHECK(has(m2, "--rank 9 exceeds --cols 8"));
+    fs::create_directories(dir / "empty");
+    const auto [m3, c3] = run(exe.string() + " --reuse --dir " + (dir / "empty").string(), true);
+    CHECK(c3 == 1);
+    CHECK(has(m3, "has no .npy file"));
+    const auto [m4, c4] = run(exe.string() + " --gb 0.01 --budget-mb 1 --cols 65536 --rank 2 --dir " + (dir / "x").string(), true);
+    CHECK(c4 == 1);
+    CHECK(has(m4, "memory_budget="));
+    fs::remove_all(dir);
 }

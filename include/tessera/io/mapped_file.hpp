@@ -143,6 +143,13 @@ namespace tessera::io
                 }
             }
 
+            /// posix_fadvise(advice) on [offset, offset + n): a hint (e.g. POSIX_FADV_WILLNEED to
+            /// start reading ahead); errors are ignored.
+            void advise(std::size_t offset, std::size_t n, int advice) const noexcept
+            {
+                (void)::posix_fadvise(m_fd, static_cast<::off_t>(offset), static_cast<::off_t>(n), advice);
+            }
+
         private:
             std::string m_path;
             int m_fd = -1;

@@ -115,6 +115,53 @@ namespace tessera::simplex
             });
         }
 
+        /// volume_statistics on given simplices: `idx` [count, k + 1] row indices into A [n, d],
+        /// `sigma` [d] the per-dimension std (ddof 0) of the whole matrix the rows come from (the
+        /// Gaussian baseline's scales). What volume_statistics runs after sampling, and what
+        /// stream::volume_statistics runs on the rows it gathered from a file.
+        template <class T>
+        volume_statistics_result volume_statistics_indexed(const xt::xtensor<T, 2>& A, const xt::xtensor<std::uint64_t, 2>& idx,
+                                                           std::size_t k, std::uint64_t seed,
+                                                           const volume_statistics_options& options,
+                                                           const std::vector<double>& sigma)
+        {
+            const std::size_t count = idx.shape(0), d = A.shape(1);
+            std::vector<double> vol(count), nu(count);
+            std::vector<std::uint8_t> flag(count);
+            const double unit = regular_simplex_volume(k, 1.0);
+            for_each_simplex(A, idx.data(), count, k, options.method, [&](std::size_t s, double v2, double me) {
+                vol[s] = std::sqrt(std::max(v2, 0.0));
+                nu[s] = normalized_volume(v2, me, k, unit);
+                flag[s] = nu[s] <= options.degenerate_threshold ? 1 : 0;
+            });
+            std::size_t deg = 0;
+            for (auto f : flag)
+                deg += f;
+            volume_statistics_result r;
+            r.k = k;
+            r.data = summarize_volumes(vol, nu, deg);
+            r.column_std = xt::xtensor<double, 1>::from_shape({d});
+            for (std::size_t j = 0; j < d; ++j)
+                r.column_std(j) = sigma[j];
+            if (options.gaussian_baseline)
+            {
+                const std::size_t bc = options.baseline_count > 0 ? options.baseline_count : count;
+                std::vector<double> gv2, gme;
+                gaussian_volumes(sigma, k, bc, seed, options.method, gv2, gme);
+                std::vector<double> gv(bc), gnu(bc);
+                std::size_t gdeg = 0;
+                for (std::size_t s = 0; s < bc; ++s)
+                {
+                    gv[s] = std::sqrt(std::max(gv2[s], 0.0));
+                    gnu[s] = normalized_volume(gv2[s], gme[s], k, unit);
+                    gdeg += gnu[s] <= options.degenerate_threshold ? 1u : 0u;
+                }
+                r.gaussian = summarize_volumes(gv, gnu, gdeg);
+                r.mean_ratio = r.gaussian.mean > 0.0 ? r.data.mean / r.gaussian.mean : 0.0;
+            }
+            return r;
+        }
+
         /// Volume statistics of `count` random k-simplices of the rows of X [n, d]
         /// (sample_simplices(n, k, count, seed)): mean, std, CV = std/mean, quantiles, mean normalized
         /// volume, fraction degenerate; and the same for Gaussian points with X's per-dimension std
@@ -135,20 +182,6 @@ namespace tessera::simplex
             const std::size_t n = A.shape(0), d = A.shape(1);
             require(k >= 1 && k <= d, fn, "k=", k, " must be in [1, d=", d, "]");
             const auto idx = sample_simplices(n, k, count, seed);
-            std::vector<double> vol(count), nu(count);
-            std::vector<std::uint8_t> flag(count);
-            const double unit = regular_simplex_volume(k, 1.0);
-            for_each_simplex(A, idx.data(), count, k, options.method, [&](std::size_t s, double v2, double me) {
-                vol[s] = std::sqrt(std::max(v2, 0.0));
-                nu[s] = normalized_volume(v2, me, k, unit);
-                flag[s] = nu[s] <= options.degenerate_threshold ? 1 : 0;
-            });
-            std::size_t deg = 0;
-            for (auto f : flag)
-                deg += f;
-            volume_statistics_result r;
-            r.k = k;
-            r.data = summarize_volumes(vol, nu, deg);
             std::vector<double> mean(d, 0.0), sigma(d, 0.0);
             for (std::size_t i = 0; i < n; ++i)
                 for (std::size_t j = 0; j < d; ++j)
@@ -161,26 +194,9 @@ namespace tessera::simplex
                     const double t = static_cast<double>(A(i, j)) - mean[j];
                     sigma[j] += t * t;
                 }
-            r.column_std = xt::xtensor<double, 1>::from_shape({d});
             for (std::size_t j = 0; j < d; ++j)
-                r.column_std(j) = sigma[j] = std::sqrt(sigma[j] / static_cast<double>(n));
-            if (options.gaussian_baseline)
-            {
-                const std::size_t bc = options.baseline_count > 0 ? options.baseline_count : count;
-                std::vector<double> gv2, gme;
-                gaussian_volumes(sigma, k, bc, seed, options.method, gv2, gme);
-                std::vector<double> gv(bc), gnu(bc);
-                std::size_t gdeg = 0;
-                for (std::size_t s = 0; s < bc; ++s)
-                {
-                    gv[s] = std::sqrt(std::max(gv2[s], 0.0));
-                    gnu[s] = normalized_volume(gv2[s], gme[s], k, unit);
-                    gdeg += gnu[s] <= options.degenerate_threshold ? 1u : 0u;
-                }
-                r.gaussian = summarize_volumes(gv, gnu, gdeg);
-                r.mean_ratio = r.gaussian.mean > 0.0 ? r.data.mean / r.gaussian.mean : 0.0;
-            }
-            return r;
+                sigma[j] = std::sqrt(sigma[j] / static_cast<double>(n));
+            return volume_statistics_indexed(A, idx, k, seed, options, sigma);
         }
     }  // namespace detail
 

@@ -18,6 +18,7 @@
 
 #include "../core/blas.hpp"
 #include "../core/errors.hpp"
+#include "../core/parallel.hpp"
 #include "pass.hpp"
 #include "source.hpp"
 
@@ -138,35 +139,48 @@ namespace tessera::stream
         {
             const std::size_t n = m.cols();
             bmean.assign(n, 0.0);
-            for (std::size_t i = 0; i < rows; ++i)
-            {
-                const double* r = B + i * n;
+            std::vector<double> bm2(n, 0.0);
+            // Column chunks across the OpenMP threads: each owns its columns of every vector.
+            constexpr std::size_t cw = 64;
+            std::vector<unsigned char> bad((n + cw - 1) / cw, 0);
+            tessera::parallel_for(0, static_cast<std::ptrdiff_t>(bad.size()), [&](std::ptrdiff_t c) {
+                const std::size_t j0 = static_cast<std::size_t>(c) * cw, j1 = std::min(n, j0 + cw);
                 bool finite = true;
-                for (std::size_t j = 0; j < n; ++j)
+                for (std::size_t i = 0; i < rows; ++i)
                 {
-                    bmean[j] += r[j];
-                    finite = finite && std::isfinite(r[j]);
+                    const double* r = B + i * n;
+                    for (std::size_t j = j0; j < j1; ++j)
+                    {
+                        bmean[j] += r[j];
+                        finite = finite && std::isfinite(r[j]);
+                    }
                 }
                 if (!finite)
-                    for (std::size_t j = 0; j < n; ++j)
-                        require(std::isfinite(r[j]), fn, "value ", r[j], " at row ", first_row + i, ", column ", j, " of ",
-                                src.description(), " is not finite");
-            }
-            const double nb = static_cast<double>(rows), na = static_cast<double>(m.count), N = na + nb;
-            for (std::size_t j = 0; j < n; ++j)
-                bmean[j] /= nb;
-            std::vector<double> bm2(n, 0.0);
-            for (std::size_t i = 0; i < rows; ++i)
-            {
-                double* r = B + i * n;
-                for (std::size_t j = 0; j < n; ++j)
                 {
-                    m.min[j] = std::min(m.min[j], r[j]);
-                    m.max[j] = std::max(m.max[j], r[j]);
-                    r[j] -= bmean[j];
-                    bm2[j] += r[j] * r[j];
+                    bad[static_cast<std::size_t>(c)] = 1;
+                    return;
                 }
-            }
+                for (std::size_t j = j0; j < j1; ++j)
+                    bmean[j] /= static_cast<double>(rows);
+                for (std::size_t i = 0; i < rows; ++i)
+                {
+                    double* r = B + i * n;
+                    for (std::size_t j = j0; j < j1; ++j)
+                    {
+                        m.min[j] = std::min(m.min[j], r[j]);
+                        m.max[j] = std::max(m.max[j], r[j]);
+                        r[j] -= bmean[j];
+                        bm2[j] += r[j] * r[j];
+                    }
+                }
+            });
+            for (std::size_t c = 0; c < bad.size(); ++c)
+                if (bad[c])
+                    for (std::size_t i = 0; i < rows; ++i)
+                        for (std::size_t j = c * cw; j < std::min(n, c * cw + cw); ++j)
+                            require(std::isfinite(B[i * n + j]), fn, "value ", B[i * n + j], " at row ", first_row + i,
+                                    ", column ", j, " of ", src.description(), " is not finite");
+            const double nb = static_cast<double>(rows), na = static_cast<double>(m.count), N = na + nb;
             const double w = na * nb / N;
             for (std::size_t j = 0; j < n; ++j)
             {
@@ -200,9 +214,10 @@ namespace tessera::stream
         {
             const std::size_t n = src.cols();
             require(n >= 1, fn, "the source has no columns: ", src.description());
-            moments m = empty_moments(n, full);
+            // The budget is checked before anything is allocated (an n x n scatter can be huge).
             const std::size_t fixed = (full ? n * n : 0) * sizeof(double) + 5 * n * sizeof(double);
             const std::size_t rows = block_rows_for(src, o, fixed, bytes_per_block_row<double>(src, o), fn);
+            moments m = empty_moments(n, full);
             std::vector<double> bmean;
             for_each_block<double>(src, o, rows, passes, m.report, [&](const double* B, std::size_t cnt, std::size_t first) {
                 add_block(m, const_cast<double*>(B), cnt, first, src, fn, bmean);

@@ -21,6 +21,7 @@
 #include <xtensor/xtensor.hpp>
 
 #include "../core/errors.hpp"
+#include "../core/parallel.hpp"
 #include "../core/traits.hpp"
 #include "../io/dtype.hpp"
 #include "../io/mapped_file.hpp"
@@ -140,20 +141,37 @@ namespace tessera::stream
                     const std::size_t begin = (lo - at) * m_cols * isz;
                     W* out = dst + (lo - first) * m_cols;
                     if (p.memory)
-                        io::detail::decode(p.memory + begin, p.type, p.swap, out, n);
+                        decode_parallel(p.memory + begin, p.type, p.swap, out, n);
                     else if (p.type == io::dtype_of<W>() && !p.swap)
-                        p.file->read_at(reinterpret_cast<unsigned char*>(out), n * isz, p.offset + begin);
+                        read_chunked(*p.file, reinterpret_cast<unsigned char*>(out), n * isz, p.offset + begin);
                     else
                     {
                         if (scratch.size() < n * isz)
                             scratch.resize(n * isz);
-                        p.file->read_at(scratch.data(), n * isz, p.offset + begin);
-                        io::detail::decode(scratch.data(), p.type, p.swap, out, n);
+                        read_chunked(*p.file, scratch.data(), n * isz, p.offset + begin);
+                        decode_parallel(scratch.data(), p.type, p.swap, out, n);
                     }
                 }
                 at += p.rows;
                 if (at >= first + count)
                     break;
+            }
+        }
+
+        /// Asks the kernel to start reading rows [first, first + count) of every file part
+        /// (posix_fadvise WILLNEED: asynchronous readahead; a hint, errors ignored).
+        void advise(std::size_t first, std::size_t count) const noexcept
+        {
+            std::size_t at = 0;
+            for (const auto& p : m_parts)
+            {
+                const std::size_t lo = std::max(first, at), hi = std::min(first + count, at + p.rows);
+                if (lo < hi && p.file)
+                {
+                    const std::size_t isz = io::dtype_size(p.type);
+                    p.file->advise(p.offset + (lo - at) * m_cols * isz, (hi - lo) * m_cols * isz, POSIX_FADV_WILLNEED);
+                }
+                at += p.rows;
             }
         }
 
@@ -192,6 +210,26 @@ namespace tessera::stream
         }
 
     private:
+        /// pread in pieces of 8 MiB (large single reads from the page cache are several times slower).
+        static void read_chunked(const io::file_descriptor& f, unsigned char* dst, std::size_t n, std::size_t offset)
+        {
+            constexpr std::size_t piece = std::size_t(8) << 20;
+            for (std::size_t done = 0; done < n; done += piece)
+                f.read_at(dst + done, std::min(piece, n - done), offset + done);
+        }
+
+        /// io::detail::decode split into chunks of 64 Ki values across the OpenMP threads.
+        template <class W>
+        static void decode_parallel(const unsigned char* src, io::dtype t, bool swap, W* dst, std::size_t n)
+        {
+            constexpr std::size_t chunk = std::size_t(1) << 16;
+            const std::size_t isz = io::dtype_size(t);
+            tessera::parallel_for(0, static_cast<std::ptrdiff_t>((n + chunk - 1) / chunk), [&](std::ptrdiff_t c) {
+                const std::size_t b = static_cast<std::size_t>(c) * chunk, e = std::min(n, b + chunk);
+                io::detail::decode(src + b * isz, t, swap, dst + b, e - b);
+            });
+        }
+
         std::vector<source_part> m_parts;
         std::size_t m_rows = 0;
         std::size_t m_cols = 0;

@@ -63,9 +63,9 @@ namespace tessera::stream
         std::size_t oversampling = 10;  ///< randomized: extra sketch columns p (l = min(r + p, n))
         std::uint64_t seed = 0x5eed5eedULL;  ///< randomized: Gaussian start
         /// Largest acceptable estimated relative error of the smallest requested singular value
-        /// (gram: eps_double (sigma_1/sigma_r)^2; randomized: the Ritz residual bound
-        /// ||X^T X v_r - sigma_r^2 v_r|| / (2 sigma_r^2)); 0 = 1e-4 for float, 1e-8 for double
-        /// (gram) and 1e-3 (randomized).
+        /// (gram: eps_double (sigma_1/sigma_r)^2; randomized: min(rho, rho^2 / gap) / (2 sigma_r^2)
+        /// from the Ritz residual rho = ||X^T X v_r - sigma_r^2 v_r||, the gap to the next Ritz
+        /// value); 0 = 1e-4 for float, 1e-8 for double (gram) and 1e-3 (randomized).
         double tolerance = 0.0;
         bool whiten = false;           ///< pca: as spectral::pca_options::whiten
         bool left_vectors = false;     ///< truncated_svd: also compute U [rows, r] (one more pass)
@@ -327,11 +327,20 @@ namespace tessera::stream
                     lapack_status, spectral::detail::tail_status("stream gram", sigma, r, zero,
                                                                  spectral::detail::gram_relative_error(sigma[0], sigma[r - 1]),
                                                                  tolerance, "eps*(sigma_1/sigma_r)^2", "options.tolerance"));
-            const double lam = sigma[r - 1] * sigma[r - 1];
-            const double est = lam > 0.0 ? (*residual)[r - 1] / (2.0 * lam) : std::numeric_limits<double>::infinity();
+            // Residual rho of the Ritz pair (theta, v) of X^T X: some eigenvalue lies within rho of
+            // theta, and within rho^2 / delta when the rest of the spectrum is delta away
+            // (Kato-Temple; delta estimated by the gap to the next Ritz value of the sketch).
+            const double lam = sigma[r - 1] * sigma[r - 1], rho = (*residual)[r - 1];
+            double est = lam > 0.0 ? rho / (2.0 * lam) : std::numeric_limits<double>::infinity();
+            if (lam > 0.0 && sigma.size() > r)
+            {
+                const double delta = lam - sigma[r] * sigma[r];
+                if (delta > 0.0)
+                    est = std::min(est, rho * rho / (delta * 2.0 * lam));
+            }
             return spectral::detail::merge_status(
                 lapack_status, spectral::detail::tail_status("stream randomized", sigma, r, zero, est, tolerance,
-                                                             "||X^T X v_r - sigma_r^2 v_r|| / (2 sigma_r^2)",
+                                                             "min(rho, rho^2/gap) / (2 sigma_r^2), rho = ||X^T X v_r - sigma_r^2 v_r||",
                                                              "options.tolerance"));
         }
 

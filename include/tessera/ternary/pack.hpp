@@ -141,6 +141,41 @@ namespace tessera::ternary
             return codes;
         }
 
+        /// A 2-bit packed_ternary of [rows, cols] with groups of G and f32 scales, every weight 0
+        /// (code bytes 0x55, scales 0): what quantize_pack_rows_2bit fills.
+        inline packed_ternary empty_2bit(std::size_t rows, std::size_t cols, std::size_t G)
+        {
+            packed_ternary p;
+            p.rows = rows;
+            p.cols = cols;
+            p.row_stride = stride_2bit(cols);
+            p.group_size = G;
+            p.n_groups = (cols + G - 1) / G;
+            p.scale_stride = p.n_groups + 16;
+            p.bytes = aligned_bytes(rows * p.row_stride, 0x55);
+            p.scales.assign(rows * p.scale_stride, 0.0f);
+            return p;
+        }
+
+        /// Quantizes rows w[0, count) (count x p.cols values) into rows [first, first + count) of p
+        /// (codes packed, f32 scales), OpenMP over rows. Returns false when a weight is not finite.
+        template <class T>
+        bool quantize_pack_rows_2bit(const T* w, std::size_t count, std::size_t first, const quantize_options& opts,
+                                     double tensor_gamma, packed_ternary& p)
+        {
+            std::vector<char> ok(count, 1);
+            tessera::detail::parallel_for(0, static_cast<std::ptrdiff_t>(count), [&](std::ptrdiff_t ii) {
+                const auto i = static_cast<std::size_t>(ii);
+                thread_local std::vector<std::int8_t> codes;
+                thread_local std::vector<double> buf, pre;
+                codes.resize(p.cols);
+                ok[i] = quantize_row(w + i * p.cols, p.cols, p.group_size, opts, tensor_gamma,
+                                     p.scales.data() + (first + i) * p.scale_stride, codes.data(), buf, pre);
+                pack_row_2bit(codes.data(), p.cols, p.bytes.data() + (first + i) * p.row_stride);
+            });
+            return std::find(ok.begin(), ok.end(), 0) == ok.end();
+        }
+
         /// Packs codes in {-1,0,1} [rows, cols] into tessera's 2-bit layout: code = w+1 in {0,1,2},
         /// weight 4i+j of a row at bits 2j..2j+1 of byte i of the row, padding weights = code 1
         /// (weight 0), row stride ceil(cols/256)*64 bytes (a multiple of 64). O(rows*cols).
@@ -171,26 +206,8 @@ namespace tessera::ternary
             const auto& w = ev.get();
             double tensor_gamma = 0;
             const std::size_t G = prepare_quantization(w, opts, fn, tensor_gamma);
-            packed_ternary p;
-            p.rows = w.shape(0);
-            p.cols = w.shape(1);
-            p.row_stride = stride_2bit(p.cols);
-            p.group_size = G;
-            p.n_groups = (p.cols + G - 1) / G;
-            p.scale_stride = p.n_groups + 16;
-            p.bytes = aligned_bytes(p.rows * p.row_stride, 0x55);
-            p.scales.assign(p.rows * p.scale_stride, 0.0f);
-            std::vector<char> ok(p.rows, 1);
-            tessera::detail::parallel_for(0, static_cast<std::ptrdiff_t>(p.rows), [&](std::ptrdiff_t ii) {
-                const auto i = static_cast<std::size_t>(ii);
-                thread_local std::vector<std::int8_t> codes;
-                thread_local std::vector<double> buf, pre;
-                codes.resize(p.cols);
-                ok[i] = quantize_row(w.data() + i * p.cols, p.cols, G, opts, tensor_gamma,
-                                     p.scales.data() + i * p.scale_stride, codes.data(), buf, pre);
-                pack_row_2bit(codes.data(), p.cols, p.bytes.data() + i * p.row_stride);
-            });
-            if (std::find(ok.begin(), ok.end(), 0) != ok.end())
+            packed_ternary p = empty_2bit(w.shape(0), w.shape(1), G);
+            if (!quantize_pack_rows_2bit(w.data(), p.rows, 0, opts, tensor_gamma, p))
                 report_nonfinite(w, fn);
             if (storage == scale_storage::f16)
                 store_scales_f16(p, fn);
