@@ -71,7 +71,7 @@ namespace
             r = {};
             const std::size_t b = st::detail::block_rows_for(src, o, 0, st::detail::bytes_per_block_row<float>(src, o), "bench");
             double sink = 0;
-            st::detail::for_each_block<float>(src, o, b, 1, r, [&](const float* B, std::size_t n, std::size_t) { sink += B[n - 1]; });
+            st::detail::for_each_block<float>(src, o, b, 1, 0, r, [&](const float* B, std::size_t n, std::size_t) { sink += B[n - 1]; });
             benchmark::DoNotOptimize(sink);
         }
         set_rate(state, r);

@@ -16,7 +16,7 @@ import sys
 import time
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-MODULES = ["io", "stats", "simplex", "spectral", "projection", "tt", "ternary", "align", "compress", "model"]
+MODULES = ["io", "stats", "simplex", "spectral", "projection", "tt", "ternary", "align", "compress", "model", "stream"]
 # full runs only: the 50,000x2560 PCA bridge; the AVX2 / scalar variants of the ternary GEMVs
 QUICK_SKIP = {"align": ["--benchmark_filter=-pca"],
               "ternary": ["--benchmark_filter=-ternary_gemv(_base3)?/[0-9]+/[0-9]+/[12]/[12]/"],

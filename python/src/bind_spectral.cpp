@@ -27,11 +27,6 @@ namespace tessera_py
                                           fn, "method");
         }
 
-        /// A fitted PCA of either element type (kept whole for transform / inverse_transform).
-        struct py_pca
-        {
-            std::variant<sp::pca_result<float>, sp::pca_result<double>> fit;
-        };
 
     }  // namespace
 
@@ -49,6 +44,7 @@ namespace tessera_py
             .def_readonly("relative_error", &py_svd::relative_error,
                           "adaptive_svd: ||A - U S Vt||_F / ||A||_F (nan for truncated_svd)")
             .def_readonly("basis_size", &py_svd::basis_size, "adaptive_svd: columns of the range basis built")
+            .def_readonly("report", &py_svd::report, "tessera.stream.PassReport of a streamed SVD (None in memory)")
             .def_property_readonly("rank", [](const py_svd& r) { return py::len(r.S); }, "r")
             .def("__iter__", [](const py_svd& r) { return py::iter(py::make_tuple(r.U, r.S, r.Vt)); })
             .def("__len__", [](const py_svd&) { return 3; })
@@ -139,6 +135,7 @@ namespace tessera_py
         scalar("whiten", [](const auto& r) { return r.whiten; }, "as fitted");
         scalar("status", [](const auto& r) { return r.status; }, "tessera.Status of the underlying SVD");
         scalar("method", [](const auto& r) { return std::string(sp::to_string(r.method)); }, "the SVD method that ran");
+        pc.def_readonly("report", &py_pca::report, "tessera.stream.PassReport of a streamed fit (None in memory)");
         // transform / inverse_transform: the input converted to the fit's dtype, the result new.
         const auto apply = [](auto method, const char* fn, const char* param) {
             return [method, fn, param](const py_pca& p, const py::object& X) {
@@ -174,7 +171,7 @@ namespace tessera_py
                     using T = decltype(tag);
                     const auto a = as_array<T>(X);
                     const auto v = view<T, 2>(a, "spectral::pca", "A");
-                    return py_pca{without_gil([&] { return sp::pca(v, n_components, o); })};
+                    return py_pca{without_gil([&] { return sp::pca(v, n_components, o); }), py::none()};
                 });
             },
             py::arg("X"), py::arg("n_components"), py::arg("whiten") = false, py::arg("method") = "automatic",

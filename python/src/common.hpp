@@ -55,6 +55,7 @@
 
 #include <tessera/core/errors.hpp>
 #include <tessera/core/status.hpp>
+#include <tessera/spectral/pca.hpp>
 #include <tessera/spectral/svd_result.hpp>
 
 namespace tessera_py
@@ -72,6 +73,7 @@ namespace tessera_py
     void bind_align(py::module_& m);
     void bind_compress(py::module_& m);
     void bind_model(py::module_& m);
+    void bind_stream(py::module_& m);
 
     /// A C-contiguous numpy array of T; numpy converts (copies) other layouts and dtypes.
     template <class T>
@@ -243,6 +245,15 @@ namespace tessera_py
         std::string method;
         double relative_error = std::nan("");  // adaptive_svd only
         std::size_t basis_size = 0;            // adaptive_svd only
+        py::object report = py::none();        // tessera.stream.PassReport of a streamed SVD
+    };
+
+    /// A fitted PCA of either element type (kept whole for transform / inverse_transform): the
+    /// Python tessera.spectral.PCA, returned by spectral.pca and stream.pca.
+    struct py_pca
+    {
+        std::variant<tessera::spectral::pca_result<float>, tessera::spectral::pca_result<double>> fit;
+        py::object report = py::none();  // tessera.stream.PassReport of a streamed fit
     };
 
     /// An svd_result as the Python SVDResult (its factors moved into numpy arrays).

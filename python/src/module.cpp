@@ -54,7 +54,7 @@ PYBIND11_MODULE(_tessera, m)
     m.attr("__version__") = tessera::version_string;
     tessera_py::register_exceptions();
     tessera_py::bind_core(m);
-    for (const char* name : {"simplex", "spectral", "projection", "stats", "io", "tt", "ternary", "align", "compress", "model"})
+    for (const char* name : {"simplex", "spectral", "projection", "stats", "io", "tt", "ternary", "align", "compress", "model", "stream"})
         m.def_submodule(name, (std::string("tessera.") + name).c_str());
 #define TESSERA_PY_BIND(mod)                                 \
     {                                                        \

@@ -3,7 +3,7 @@
 The C++ library (header-only, BLAS/LAPACK, OpenMP) is compiled into ``tessera._tessera``;
 each library module is a submodule: ``tessera.simplex``, ``tessera.spectral``,
 ``tessera.projection``, ``tessera.stats``, ``tessera.io``, ``tessera.tt``, ``tessera.ternary``,
-``tessera.align``, ``tessera.compress``, ``tessera.model``. Inputs are numpy arrays
+``tessera.align``, ``tessera.compress``, ``tessera.model``, ``tessera.stream``. Inputs are numpy arrays
 (float32 -> computed in float, float64 and every other dtype -> float64); see docs/python.md
 for the zero-copy rules, the GIL and the exceptions (ValueError, OSError).
 """
@@ -13,7 +13,7 @@ from . import _tessera
 from ._tessera import Status, StatusCode, __version__
 
 _MODULES = ("simplex", "spectral", "projection", "stats", "io",
-            "tt", "ternary", "align", "compress", "model")
+            "tt", "ternary", "align", "compress", "model", "stream")
 
 for _name in _MODULES:
     _sub = getattr(_tessera, _name)

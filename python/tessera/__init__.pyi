@@ -1,7 +1,7 @@
 """Type stubs of the tessera package (python/tessera/__init__.py, python/src/module.cpp)."""
 import enum
 
-from . import align, compress, io, model, projection, simplex, spectral, stats, ternary, tt
+from . import align, compress, io, model, projection, simplex, spectral, stats, stream, ternary, tt
 
 __version__: str
 

@@ -1,10 +1,11 @@
 """Type stubs of tessera.spectral (python/src/bind_spectral.cpp)."""
-from typing import Iterator
+from typing import Iterator, Optional
 
 import numpy as np
 import numpy.typing as npt
 
 from . import Status
+from .stream import PassReport
 
 class SVDResult:
     """Unpacks as U, S, Vt."""
@@ -15,6 +16,7 @@ class SVDResult:
     method: str
     relative_error: float
     basis_size: int
+    report: Optional[PassReport]
     @property
     def rank(self) -> int: ...
     def __iter__(self) -> Iterator[np.ndarray]: ...
@@ -37,6 +39,7 @@ class PCA:
     whiten: bool
     status: Status
     method: str
+    report: Optional[PassReport]
     def transform(self, X: npt.ArrayLike) -> np.ndarray: ...
     def inverse_transform(self, Z: npt.ArrayLike) -> np.ndarray: ...
 

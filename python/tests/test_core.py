@@ -7,7 +7,7 @@ from tessera import simplex, spectral, stats
 
 
 def test_package_layout():
-    for name in ("simplex", "spectral", "projection", "stats", "io", "tt", "ternary", "align", "compress", "model"):
+    for name in ("simplex", "spectral", "projection", "stats", "io", "tt", "ternary", "align", "compress", "model", "stream"):
         assert hasattr(tessera, name)
     import tessera.spectral as sp  # noqa: F401  (submodules import by dotted name too)
     from tessera.stats import knn  # noqa: F401
@@ -112,7 +112,7 @@ def test_stubs_and_docs_cover_every_public_name():
     from conftest import SOURCE_DIR
     doc = open(os.path.join(SOURCE_DIR, "docs", "python.md")).read()
     checked = 0
-    for name in ("simplex", "spectral", "projection", "stats", "io", "compress"):
+    for name in ("simplex", "spectral", "projection", "stats", "io", "compress", "stream"):
         stub = os.path.join(SOURCE_DIR, "python", "tessera", f"{name}.pyi")
         mod = getattr(tessera, name)
         tree = ast.parse(open(stub).read())
@@ -134,4 +134,4 @@ def test_stubs_and_docs_cover_every_public_name():
                 assert members == _public(obj), f"{name}.pyi: class {cls}"
             assert f"`{cls}" in doc or f"`{cls}(" in doc or f" {cls}" in doc, f"docs/python.md lacks {name}.{cls}"
         checked += 1
-    assert checked == 6
+    assert checked == 7

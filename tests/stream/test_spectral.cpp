@@ -224,6 +224,14 @@ TEST_CASE_TEMPLATE("stream::pca equals spectral::pca; signs as in memory with si
         o.stream.block_rows = 333;
         auto p = st::pca<T>(st::from_matrix(X), k, o);
         CHECK(p.status.ok());
+        // a budget of ~100 rows per block is honoured in every pass (the scores pass too)
+        st::svd_options small = o;
+        small.stream.block_rows = 0;
+        small.stream.memory_budget = 30000;
+        auto ps = st::pca<T>(st::from_matrix(X), k, small);
+        CHECK(ps.report.peak_bytes() <= small.stream.memory_budget);
+        CHECK(ps.report.block_rows <= 130);  // of 2000 rows
+        CHECK(ps.explained_variance(0) == doctest::Approx(p.explained_variance(0)).epsilon(tol));
         CHECK(p.report.passes == (signs == st::sign_rule::scores ? 2u : 1u));
         CHECK(p.n_samples == 2000);
         // in memory the sum of squares is taken of the centred values rounded to T

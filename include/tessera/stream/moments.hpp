@@ -219,10 +219,9 @@ namespace tessera::stream
             const std::size_t rows = block_rows_for(src, o, fixed, bytes_per_block_row<double>(src, o), fn);
             moments m = empty_moments(n, full);
             std::vector<double> bmean;
-            for_each_block<double>(src, o, rows, passes, m.report, [&](const double* B, std::size_t cnt, std::size_t first) {
+            for_each_block<double>(src, o, rows, passes, fixed, m.report, [&](const double* B, std::size_t cnt, std::size_t first) {
                 add_block(m, const_cast<double*>(B), cnt, first, src, fn, bmean);
             });
-            m.report.accumulator_bytes = fixed;
             finish_scatter(m);
             return m;
         }

@@ -44,10 +44,10 @@ namespace tessera::stream
         std::size_t rows = 0;               ///< rows of the source
         std::size_t block_rows = 0;         ///< rows per block
         std::size_t bytes_read = 0;         ///< stored bytes read over all passes
-        std::size_t buffer_bytes = 0;       ///< block buffer and conversion scratch held
-        std::size_t accumulator_bytes = 0;  ///< accumulators held across blocks
+        std::size_t buffer_bytes = 0;       ///< block buffer and conversion scratch (of the pass holding the most)
+        std::size_t accumulator_bytes = 0;  ///< what that pass held besides: accumulators, per-block products
         double seconds = 0.0;               ///< wall time of the passes
-        /// buffer_bytes + accumulator_bytes: what the routine held at most (<= memory_budget).
+        /// buffer_bytes + accumulator_bytes: the most the routine held in one pass (<= memory_budget).
         std::size_t peak_bytes() const noexcept { return buffer_bytes + accumulator_bytes; }
         /// Stored gigabytes (1e9 bytes) read per second.
         double gb_per_second() const noexcept { return seconds > 0.0 ? static_cast<double>(bytes_read) / seconds / 1e9 : 0.0; }
@@ -100,12 +100,14 @@ namespace tessera::stream
         /// (posix_fadvise WILLNEED) while f runs, so the disk works during the compute without a
         /// reader thread competing with the BLAS/OpenMP threads for the cores. `passes` (the
         /// routine's total) labels the progress output, this pass being report.passes + 1;
-        /// `report` accumulates bytes, time and the pass count. The W buffer is allocated here
-        /// (rows cols sizeof(W) bytes), plus a conversion scratch of rows cols itemsize when a part
-        /// is stored in another type.
+        /// `report` accumulates bytes, time and the pass count, and keeps the buffer / held bytes of
+        /// the pass that held the most (`held`: what the caller holds during this pass besides the
+        /// block buffer: accumulators, per-block products). The W buffer is allocated here (rows
+        /// cols sizeof(W) bytes), plus a conversion scratch of rows cols itemsize when a part is
+        /// stored in another type.
         template <class W, class F>
         void for_each_block(const row_source& src, const stream_options& o, std::size_t rows, std::size_t passes,
-                            pass_report& report, F&& f)
+                            std::size_t held, pass_report& report, F&& f)
         {
             const std::size_t pass = report.passes + 1;
             const auto t0 = std::chrono::steady_clock::now();
@@ -130,7 +132,12 @@ namespace tessera::stream
                                                              static_cast<double>(src.stored_bytes()) / 1e9,
                                   elapsed(), done == m);
             }
-            report.buffer_bytes = std::max(report.buffer_bytes, rows * n * sizeof(W) + scratch.capacity());
+            const std::size_t buffers = rows * n * sizeof(W) + scratch.capacity();
+            if (buffers + held > report.peak_bytes())
+            {
+                report.buffer_bytes = buffers;
+                report.accumulator_bytes = held;
+            }
             report.block_rows = rows;
             report.rows = m;
             report.bytes_read += src.stored_bytes();

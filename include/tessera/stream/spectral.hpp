@@ -179,15 +179,14 @@ namespace tessera::stream
             const std::size_t per_row = bytes_per_block_row<double>(src, o) + k * sizeof(double);
             const std::size_t rows = block_rows_for(src, o, acc, per_row, fn);
             std::vector<double> S(rows * k);
-            for_each_block<double>(src, o, rows, passes, report, [&](const double* B, std::size_t cnt, std::size_t first) {
+            for_each_block<double>(src, o, rows, passes, acc + S.size() * sizeof(double), report,
+                                   [&](const double* B, std::size_t cnt, std::size_t first) {
                 if (shift)
                     subtract_shift(const_cast<double*>(B), cnt, n, *shift);
                 tessera::blas::detail::gemm_raw(tessera::blas::op::none, tessera::blas::op::none, cnt, k, n, 1.0, B, n,
                                                 Vk.data(), k, 0.0, S.data(), k);
                 visit(static_cast<const double*>(S.data()), cnt, first);
             });
-            report.accumulator_bytes = std::max(report.accumulator_bytes, acc);
-            report.buffer_bytes = std::max(report.buffer_bytes, rows * per_row);
         }
 
         /// sign_rule::scores: one pass finding, per column j of the scores (X - shift) V, the entry
@@ -253,7 +252,7 @@ namespace tessera::stream
             for (std::size_t pass = 1; pass <= o.passes; ++pass)
             {
                 Z = xt::zeros<double>({n, l});
-                for_each_block<double>(src, o.stream, rows, passes_total, report,
+                for_each_block<double>(src, o.stream, rows, passes_total, fixed + Y.size() * sizeof(double), report,
                                        [&](const double* B, std::size_t cnt, std::size_t first) {
                     require_finite_rows(B, cnt, n, first, src, fn);
                     if (shift)
@@ -266,8 +265,6 @@ namespace tessera::stream
                 if (pass < o.passes)
                     Q = spectral::detail::orthonormal_basis<double>(Z);
             }
-            report.accumulator_bytes = std::max(report.accumulator_bytes, fixed);
-            report.buffer_bytes = std::max(report.buffer_bytes, rows * per_row);
             // Rayleigh-Ritz: H = Q^T (X^T X Q) = Q^T Z, symmetrized.
             xt::xtensor<double, 2> H = xt::xtensor<double, 2>::from_shape({l, l});
             tessera::blas::detail::gemm_raw(op::transpose, op::none, l, l, n, 1.0, Q.data(), l, Z.data(), l, 0.0, H.data(), l);
@@ -403,8 +400,8 @@ namespace tessera::stream
             if (o.signs == sign_rule::components)
                 flip_by_components(p.V, k);
             else
-                flip_by_scores(src, o.stream, p.V, k, &M.mean, out.report.accumulator_bytes, out.report, passes, red,
-                               row_offset, fn);
+                flip_by_scores(src, o.stream, p.V, k, &M.mean, (p.V.size() + 6 * n) * sizeof(double), out.report, passes,
+                               red, row_offset, fn);
             const double dof = static_cast<double>(m - 1);
             out.mean = xt::xtensor<T, 1>::from_shape({n});
             for (std::size_t j = 0; j < n; ++j)
@@ -458,7 +455,7 @@ namespace tessera::stream
                 require(red.total_rows(src.rows()) == src.rows(), fn,
                         "left_vectors needs all rows in this process (each process would hold its own U rows)");
                 out.U = xt::zeros<T>({src.rows(), r});
-                score_pass(src, o.stream, p.V, r, nullptr, out.report.accumulator_bytes + src.rows() * r * sizeof(T),
+                score_pass(src, o.stream, p.V, r, nullptr, p.V.size() * sizeof(double),
                            out.report, passes, fn, [&](const double* S, std::size_t cnt, std::size_t first) {
                     for (std::size_t i = 0; i < cnt; ++i)
                         for (std::size_t j = 0; j < nonzero; ++j)
@@ -466,7 +463,7 @@ namespace tessera::stream
                 });
             }
             else if (o.signs == sign_rule::scores)
-                flip_by_scores(src, o.stream, p.V, r, nullptr, out.report.accumulator_bytes, out.report, passes, red, 0, fn);
+                flip_by_scores(src, o.stream, p.V, r, nullptr, p.V.size() * sizeof(double), out.report, passes, red, 0, fn);
             else
                 flip_by_components(p.V, r);
             out.S = xt::xtensor<T, 1>::from_shape({r});
@@ -516,7 +513,8 @@ namespace tessera::stream
     /// Truncated SVD X ~ U diag(S) Vt of the (uncentred) rows of `src`, rank r: gram (one pass,
     /// X^T X in double, then eigh; as spectral::truncated_svd's gram path) or randomized
     /// (options.passes passes). U [rows, r] only with options.left_vectors (one more pass; U is
-    /// held in memory, rows r values of T), then signs as in memory (svd_flip on U).
+    /// held in memory, rows r values of T, outside the budget like every result), then signs as
+    /// in memory (svd_flip on U).
     /// \throws as stream::pca (rank in [1, min(rows, cols)]).
     template <class T = float>
     svd_result<T> truncated_svd(const row_source& src, std::size_t r, const svd_options& options = {})

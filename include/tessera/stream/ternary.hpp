@@ -61,7 +61,7 @@ namespace tessera::stream
         if (per_tensor)
         {
             double sum = 0;
-            detail::for_each_block<float>(src, stream, rows, passes, out.report, [&](const float* B, std::size_t cnt, std::size_t first) {
+            detail::for_each_block<float>(src, stream, rows, passes, 0, out.report, [&](const float* B, std::size_t cnt, std::size_t first) {
                 double s = 0;
                 for (std::size_t i = 0; i < cnt * C; ++i)
                     s += std::abs(static_cast<double>(B[i]));
@@ -72,7 +72,7 @@ namespace tessera::stream
             tensor_gamma = sum / (static_cast<double>(R) * static_cast<double>(C));
         }
         out.packed = ternary::detail::empty_2bit(R, C, G);
-        detail::for_each_block<float>(src, stream, rows, passes, out.report, [&](const float* B, std::size_t cnt, std::size_t first) {
+        detail::for_each_block<float>(src, stream, rows, passes, 0, out.report, [&](const float* B, std::size_t cnt, std::size_t first) {
             if (!ternary::detail::quantize_pack_rows_2bit(B, cnt, first, opts, tensor_gamma, out.packed))
                 nonfinite(B, cnt, first);
         });
