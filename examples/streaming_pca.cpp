@@ -3,7 +3,7 @@
 // mean, noise) in a few MB of memory, then fits tessera::stream::pca over the folder within
 // --budget-mb, and reports time, GB/s, passes, explained variance and the process's peak RSS.
 //
-//   streaming_pca --gb 40 --dir /var/tmp/acts        # the 40 GB run of docs/scale.md
+//   streaming_pca --gb 40 --dir /var/tmp/acts --peer --peer-shards 2   # the 40 GB run of docs/scale.md
 //   streaming_pca --gb 1 --peer                      # plus sklearn IncrementalPCA on the same files
 #include <sys/resource.h>
 
@@ -115,8 +115,8 @@ int main(int argc, char** argv)
 {
     return example::cli::run("streaming_pca", [&] {
         double gb = 1.0, shard_gb = 1.0;
-        std::size_t cols = 1024, k = 32, planted = 32, budget_mb = 512, passes = 3;
-        std::string dir = (fs::temp_directory_path() / "tessera_activations").string(), method = "gram", peer_json;
+        std::size_t cols = 1024, k = 32, planted = 32, budget_mb = 512, passes = 3, peer_shards = 0;
+        std::string dir = (fs::temp_directory_path() / "tessera_activations").string(), method = "gram";
         bool keep = false, reuse = false, peer = false, progress = false;
         example::cli cli("streaming_pca",
                          "PCA of a synthetic activation matrix written to disk as .npy shards, read in blocks within a memory budget.");
@@ -133,6 +133,8 @@ int main(int argc, char** argv)
         cli.add("--reuse", reuse, "fit the shards already in --dir (written by an earlier run with the same sizes)");
         cli.add("--keep", keep, "leave the shards on disk");
         cli.add("--peer", peer, "also run sklearn IncrementalPCA on the same shards (benchmarks/peers/stream.py)");
+        cli.add("--peer-shards", peer_shards, "--peer: time IncrementalPCA on the first N shards only (0 = all; it is ~100x slower)",
+                "N", std::size_t(0), std::size_t(1) << 20);
         cli.add("--progress", progress, "draw the library's progress bar on stderr");
         if (!cli.parse(argc, argv))
             return 0;
@@ -209,8 +211,10 @@ int main(int argc, char** argv)
         if (peer)
         {
             const std::string cmd = "/usr/bin/python3 '" + (example::checkout_dir() / "benchmarks" / "peers" / "stream.py").string() +
-                                    "' --incremental '" + dir + "' --rank " + std::to_string(k) + " --tessera-seconds " +
-                                    std::to_string(fit_s) + " --tessera-explained " + std::to_string(explained);
+                                    "' --incremental '" + dir + "' --rank " + std::to_string(k) + " --max-shards " +
+                                    std::to_string(peer_shards) + " --tessera-seconds " + std::to_string(fit_s) +
+                                    " --tessera-gb " + std::to_string(static_cast<double>(src.stored_bytes()) / 1e9) +
+                                    " --tessera-explained " + std::to_string(explained);
             std::fflush(stdout);
             rc = std::system(cmd.c_str()) == 0 ? 0 : 1;
         }

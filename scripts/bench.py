@@ -22,6 +22,102 @@ QUICK_SKIP = {"align": ["--benchmark_filter=-pca"],
               "ternary": ["--benchmark_filter=-ternary_gemv(_base3)?/[0-9]+/[0-9]+/[12]/[12]/"],
               "model": ["--benchmark_filter=BM_model_battery/2/"]}  # 2 layers, not the 24-layer 0.5B model
 
+# Why a row is below 1.0x, by (module, words of the workload, words of the peer): shown in the
+# summary at the top of docs/performance.md. A row without an entry says so.
+REASONS = [
+    ("spectral", "randomized", "gram+eigh", "a different algorithm: tessera's randomized route against numpy's exact Gram route; "
+     "tessera's own gram row on the same matrix beats that peer (automatic picks gram for n <= 4096)"),
+    ("spectral", "exact", "gram+eigh", "a different algorithm: LAPACK gesdd of the whole matrix against a Gram route; "
+     "against numpy.linalg.svd (the same algorithm) tessera is faster"),
+    ("spectral", "exact", "randomized_svd", "a different algorithm: LAPACK gesdd against a randomized sketch; against "
+     "numpy.linalg.svd (the same algorithm) tessera is faster"),
+    ("projection", "reconstruct", "", "issue 19 (open): both sides are one pinv + one GEMM; tessera makes extra passes"),
+    ("projection", "projection", "", "one GEMM on both sides: within the run-to-run noise (0.89-0.99x)"),
+    ("align", "PCA bridge", "", "issue 19 (open): the raw ssyrk + dsyevd floor is 8.2 s, tessera 15.3 s, numpy 11.0 s"),
+    ("io", "into memory", "", "page faults of fresh memory bound both sides (pread into the result, as numpy's readinto); "
+     "within noise"),
+    ("compress", "load", "", "page faults on fresh xtensor buffers (not 2 MiB aligned, so partly 4 KiB faults) against "
+     "numpy.fromfile; recorded in the compress section"),
+]
+
+
+def _ratio(cell):
+    import re
+    m = re.search(r"([0-9]+(?:\.[0-9]+)?)x", cell.replace("*", ""))
+    return float(m.group(1)) if m else None
+
+
+def _fraction(cell):
+    import re
+    m = re.match(r"\s*([0-9]+(?:\.[0-9]+)?) of ", cell)
+    return float(m.group(1)) if m else None
+
+
+def summary(sections):
+    """The summary at the top of docs/performance.md: per module the range of tessera's ratios
+    (peer time / tessera time) and of its fraction of the machine's limit over every table row,
+    then every row below 1.0x with its reason (REASONS)."""
+    per_module, below = [], []
+    for sec in sections:
+        lines = sec.splitlines()
+        if not lines or not lines[0].startswith("## "):
+            continue
+        module = lines[0][3:].strip()
+        header, ratios, fracs = None, [], []
+        for line in lines[1:]:
+            if not line.startswith("|"):
+                header = None if not line.strip() else header
+                continue
+            cells = [c.strip() for c in line.strip().strip("|").split("|")]
+            if header is None:
+                header = [c.lower() for c in cells]
+                continue
+            if set(line.replace("|", "").strip()) <= set("-: "):
+                continue
+            if "ratio" not in header or len(cells) != len(header):
+                continue
+            r = _ratio(cells[header.index("ratio")])
+            if r is None:
+                continue
+            ratios.append(r)
+            for name in ("fraction of limit", "fraction"):
+                if name in header:
+                    f = _fraction(cells[header.index(name)])
+                    if f is not None:
+                        fracs.append(f)
+                    break
+            if r < 1.0:
+                workload = cells[0]
+                peer = cells[header.index("peer")] if "peer" in header else ""
+                reason = next((why for m, w, pr, why in REASONS if m == module and w.lower() in workload.lower()
+                               and pr.lower() in peer.lower()), "no reason recorded yet (scripts/bench.py REASONS)")
+                below.append(f"| {module} | {workload} | {peer} | {r:.2f}x | {reason} |")
+        if ratios:
+            fr = f"{min(fracs):.2f}-{max(fracs):.2f}" if fracs else "-"
+            per_module.append(f"| {module} | {min(ratios):.2f}x-{max(ratios):.2f}x | {len(ratios)} | "
+                              f"{sum(1 for r in ratios if r < 1.0)} | {fr} |")
+    out = ["## Summary", "",
+           "Per module, over every row of its tables: the range of tessera's ratio (peer time / tessera time,"
+           " > 1 = tessera faster) and of its fraction of the machine's limit (where the row states one).", "",
+           "| module | ratio range | rows | rows below 1.0x | fraction of limit |", "|---|---|---|---|---|", *per_module, ""]
+    if below:
+        out += ["Rows below 1.0x, with the reason:", "", "| module | workload | peer | ratio | reason |",
+                "|---|---|---|---|---|", *below, ""]
+    return "\n".join(out) + "\n"
+
+
+def resummarize(path):
+    """Rewrites the Summary section of an existing docs/performance.md from its sections."""
+    text = open(path).read()
+    parts = text.split("\n## ")
+    head, secs = parts[0], ["## " + p for p in parts[1:]]
+    keep = [sec for sec in secs if not sec.startswith("## Summary")]
+    limits = [sec for sec in keep if sec.startswith("## The machine")]
+    rest = [sec for sec in keep if not sec.startswith("## The machine")]
+    new = head.rstrip("\n") + "\n\n" + "".join(sec.rstrip("\n") + "\n\n" for sec in limits)
+    new += summary(rest) + "\n" + "".join(sec.rstrip("\n") + "\n\n" for sec in rest)
+    open(path, "w").write(new.rstrip("\n") + "\n")
+
 
 def run_bench(binary, out_json, quick, extra=()):
     args = [binary, "--benchmark_format=json", f"--benchmark_out={out_json}", "--benchmark_out_format=json",
@@ -103,7 +199,12 @@ def main():
     ap.add_argument("--quick", action="store_true")
     ap.add_argument("--only", nargs="*", default=None, help="modules to run (default: all)")
     ap.add_argument("--output", default=os.path.join(ROOT, "docs", "performance.md"))
+    ap.add_argument("--resummarize", action="store_true",
+                    help="only rewrite the Summary of --output from its sections (after editing a section by hand)")
     a = ap.parse_args()
+    if a.resummarize:
+        resummarize(a.output)
+        return
     if openblas_core_fallback(a.build):
         print("make bench: OpenBLAS would run its Prescott kernels on this AVX2/FMA CPU (model unknown to it); "
               "using OPENBLAS_CORETYPE=Haswell OPENBLAS_L2_SIZE=512", file=sys.stderr)
@@ -172,7 +273,7 @@ build and run under the same environment, so both sides use the same kernel.
 
 """
     with open(a.output, "w") as f:
-        f.write(head + "\n".join(sections))
+        f.write(head + summary(sections) + "\n" + "\n".join(sections))
     print(f"wrote {a.output} in {time.time() - t0:.0f}s", file=sys.stderr)
 
 

@@ -5,8 +5,10 @@ disk, read in batches, in scikit-learn and numpy.
     python3 benchmarks/peers/stream.py --bench-json <bench_stream.json> --limits <limits.json> [--quick]
         the stream section of docs/performance.md (same file as bench_stream: 131072 x 1024 float32
         in $TESSERA_BENCH_STREAM_DIR or <tmp>/tessera_bench_stream, written by bench_stream)
-    python3 benchmarks/peers/stream.py --incremental DIR --rank K [--tessera-seconds S --tessera-explained E]
-        sklearn IncrementalPCA over the .npy shards of DIR (what streaming_pca --peer runs)
+    python3 benchmarks/peers/stream.py --incremental DIR --rank K [--max-shards N]
+                                       [--tessera-seconds S --tessera-gb G --tessera-explained E]
+        sklearn IncrementalPCA over the (first N) .npy shards of DIR (what streaming_pca --peer runs;
+        its cost is linear in the rows, so a 40 GB comparison can time the peer on a few shards)
 
 Peers (each reads the same .npy through numpy's memory map, batch by batch):
   IncrementalPCA  sklearn.decomposition.IncrementalPCA(n_components=K, batch_size=5 * cols, the
@@ -78,13 +80,18 @@ def read_pass(arrays, rows=8192):
 
 def incremental_main(a):
     arrays = shards(a.incremental)
+    total = sum(x.nbytes for x in arrays) / 1e9
+    if a.max_shards:
+        arrays = arrays[:a.max_shards]
     gb = sum(x.nbytes for x in arrays) / 1e9
     t, ev = incremental_pca(arrays, a.rank)
-    print(f"sklearn         IncrementalPCA(n_components={a.rank}, batch_size={5 * arrays[0].shape[-1]}): {t:.1f} s, "
-          f"explained {ev:.4f} ({gb:.2f} GB, {gb / t:.3f} GB/s)")
+    part = f" (the first {len(arrays)} shards of {total:.2f} GB)" if gb < total else ""
+    print(f"sklearn         IncrementalPCA(n_components={a.rank}, batch_size={5 * arrays[0].shape[-1]}): {t:.1f} s for "
+          f"{gb:.2f} GB{part}, {gb / t:.4f} GB/s, explained {ev:.4f}")
     if a.tessera_seconds:
-        print(f"ratio           tessera {a.tessera_seconds:.1f} s vs sklearn {t:.1f} s: {t / a.tessera_seconds:.1f}x faster; "
-              f"explained {a.tessera_explained:.4f} vs {ev:.4f}")
+        ours = a.tessera_gb / a.tessera_seconds
+        print(f"ratio           tessera {ours:.4f} GB/s vs sklearn {gb / t:.4f} GB/s: {ours / (gb / t):.1f}x faster per GB "
+              f"(IncrementalPCA's cost is linear in the rows); explained {a.tessera_explained:.4f} vs {ev:.4f}")
 
 
 def bench_medians(path):
@@ -153,6 +160,8 @@ def main():
     ap.add_argument("--rank", type=int, default=32)
     ap.add_argument("--tessera-seconds", type=float, default=0.0)
     ap.add_argument("--tessera-explained", type=float, default=0.0)
+    ap.add_argument("--tessera-gb", type=float, default=0.0, help="GB tessera's fit read (for the per-GB ratio)")
+    ap.add_argument("--max-shards", type=int, default=0, help="--incremental: fit only the first N shards")
     a = ap.parse_args()
     if a.incremental:
         incremental_main(a)
