@@ -15,6 +15,7 @@
 
 #include <xtensor/xtensor.hpp>
 
+#include "../core/memory.hpp"
 #include "../core/errors.hpp"
 #include "../core/half.hpp"
 #include "../core/parallel.hpp"
@@ -64,7 +65,7 @@ namespace tessera::compress
             /// The widened matrix [rows, cols].
             xt::xtensor<T, 2> reconstruct() const
             {
-                xt::xtensor<T, 2> out = xt::xtensor<T, 2>::from_shape({rows, cols});
+                xt::xtensor<T, 2> out = tessera::detail::fresh_tensor<T, 2>({rows, cols});
                 tessera::detail::half_to(bits.data(), out.data(), bits.size());
                 return out;
             }
@@ -86,7 +87,7 @@ namespace tessera::compress
             /// \f$s_i q_{ij}\f$ as [rows, cols], products in double.
             xt::xtensor<T, 2> reconstruct() const
             {
-                xt::xtensor<T, 2> out = xt::xtensor<T, 2>::from_shape({rows, cols});
+                xt::xtensor<T, 2> out = tessera::detail::fresh_tensor<T, 2>({rows, cols});
                 for (std::size_t i = 0; i < rows; ++i)
                     for (std::size_t j = 0; j < cols; ++j)
                         out(i, j) = static_cast<T>(static_cast<double>(codes.values(i, j)) *
@@ -139,7 +140,7 @@ namespace tessera::compress
             /// \f$d_g (q - 8)\f$ as [rows, cols].
             xt::xtensor<T, 2> reconstruct() const
             {
-                xt::xtensor<T, 2> out = xt::xtensor<T, 2>::from_shape({rows, cols});
+                xt::xtensor<T, 2> out = tessera::detail::fresh_tensor<T, 2>({rows, cols});
                 const std::size_t gpr = groups_per_row();
                 for (std::size_t i = 0; i < rows; ++i)
                     for (std::size_t j = 0; j < cols; ++j)

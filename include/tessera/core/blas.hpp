@@ -13,6 +13,7 @@
 #include <xtensor/xtensor.hpp>
 
 #include "errors.hpp"
+#include "memory.hpp"
 #include "parallel.hpp"
 #include "traits.hpp"
 
@@ -108,7 +109,7 @@ namespace tessera::blas
     {
         const std::size_t m = ta == op::none ? A.shape(0) : A.shape(1);
         const std::size_t n = tb == op::none ? B.shape(1) : B.shape(0);
-        xt::xtensor<T, 2> C = xt::xtensor<T, 2>::from_shape({m, n});
+        xt::xtensor<T, 2> C = tessera::detail::fresh_tensor<T, 2>({m, n});
         gemm(ta, tb, T(1), A, B, T(0), C);
         return C;
     }

@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "../core/errors.hpp"
+#include "../core/memory.hpp"
 
 namespace tessera::io
 {
@@ -156,24 +157,7 @@ namespace tessera::io
             std::size_t m_size = 0;
         };
 
-        /// Asks for transparent huge pages on the page-aligned interior of a large fresh buffer
-        /// (as numpy does for arrays >= 4 MiB): one fault per 2 MiB instead of per 4 KiB when it
-        /// is then filled. A hint only; failures are ignored.
-        inline void advise_huge_pages(void* p, std::size_t bytes) noexcept
-        {
-#ifdef MADV_HUGEPAGE
-            if (bytes < (std::size_t(4) << 20))
-                return;
-            const auto a = reinterpret_cast<std::uintptr_t>(p);
-            const std::uintptr_t page = 4096;
-            const std::uintptr_t begin = (a + page - 1) & ~(page - 1), end = (a + bytes) & ~(page - 1);
-            if (end > begin)
-                ::madvise(reinterpret_cast<void*>(begin), end - begin, MADV_HUGEPAGE);
-#else
-            (void)p;
-            (void)bytes;
-#endif
-        }
+        using tessera::detail::advise_huge_pages;
 
         /// a * b, or throws io_error(file, offset, "<what> overflows") when it does not fit.
         inline std::size_t checked_mul(std::size_t a, std::size_t b, const std::string& file, std::uint64_t offset,

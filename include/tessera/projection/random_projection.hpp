@@ -12,6 +12,7 @@
 #include <xtensor/xmanipulation.hpp>
 #include <xtensor/xtensor.hpp>
 
+#include "../core/memory.hpp"
 #include "../core/blas.hpp"
 #include "../core/errors.hpp"
 #include "../core/lapack.hpp"
@@ -206,7 +207,7 @@ namespace tessera::projection
                 const std::size_t n = w.shape(0);
                 if (!is_sparse())
                     return blas::matmul(w, m_dense);
-                xt::xtensor<T, 2> Y = xt::xtensor<T, 2>::from_shape({n, m_k});
+                xt::xtensor<T, 2> Y = tessera::detail::fresh_tensor<T, 2>({n, m_k});
                 m_sparse.apply(w.data(), n, Y.data());
                 return Y;
             }

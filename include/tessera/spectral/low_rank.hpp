@@ -4,6 +4,7 @@
 /// A ~ (U S) Vt, with reconstruction, storage accounting and factored products.
 
 #include <array>
+#include <algorithm>
 #include <cstddef>
 #include <type_traits>
 #include <utility>
@@ -11,6 +12,7 @@
 #include <xtensor/xtensor.hpp>
 
 #include "../core/blas.hpp"
+#include "../core/memory.hpp"
 #include "../core/errors.hpp"
 #include "../core/traits.hpp"
 #include "svd_result.hpp"
@@ -68,8 +70,10 @@ namespace tessera::spectral
             /// The dense [m, n] product L R (one GEMM, 2 m n r flops).
             xt::xtensor<T, 2> reconstruct() const
             {
-                xt::xtensor<T, 2> out = xt::zeros<T>({rows(), cols()});
-                if (rank() > 0)
+                xt::xtensor<T, 2> out = tessera::detail::fresh_tensor<T, 2>({rows(), cols()});
+                if (rank() == 0)
+                    std::fill(out.begin(), out.end(), T(0));
+                else
                     tessera::blas::gemm(tessera::blas::op::none, tessera::blas::op::none, T(1), m_left, m_right,
                                         T(0), out);
                 return out;

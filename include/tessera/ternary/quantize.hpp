@@ -12,6 +12,7 @@
 
 #include <xtensor/xtensor.hpp>
 
+#include "../core/memory.hpp"
 #include "../core/errors.hpp"
 #include "../core/parallel.hpp"
 #include "../core/traits.hpp"
@@ -88,7 +89,7 @@ namespace tessera::ternary
         /// \f$\hat W_{ik} = s_{i, \lfloor k/G \rfloor} q_{ik}\f$, shape [rows, cols]. O(rows*cols).
         xt::xtensor<T, 2> dequantize() const
         {
-            xt::xtensor<T, 2> out = xt::xtensor<T, 2>::from_shape({rows(), cols()});
+            xt::xtensor<T, 2> out = tessera::detail::fresh_tensor<T, 2>({rows(), cols()});
             for (std::size_t i = 0; i < rows(); ++i)
                 for (std::size_t k = 0; k < cols(); ++k)
                     out(i, k) = static_cast<T>(m_scales(i, k / m_group_size)) * static_cast<T>(m_codes(i, k));

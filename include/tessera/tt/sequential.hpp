@@ -14,6 +14,7 @@
 
 #include <xtensor/xtensor.hpp>
 
+#include "../core/memory.hpp"
 #include "../core/errors.hpp"
 #include "../core/traits.hpp"
 #include "detail/apply.hpp"
@@ -113,7 +114,7 @@ namespace tessera::tt
             xt::xtensor<T, 2> to_dense() const
             {
                 auto F = m_train.full();
-                xt::xtensor<T, 2> W = xt::xtensor<T, 2>::from_shape({m_M, m_N});
+                xt::xtensor<T, 2> W = tessera::detail::fresh_tensor<T, 2>({m_M, m_N});
                 std::copy(F.data(), F.data() + F.size(), W.data());
                 return W;
             }

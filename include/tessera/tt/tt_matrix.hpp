@@ -17,6 +17,7 @@
 
 #include <xtensor/xtensor.hpp>
 
+#include "../core/memory.hpp"
 #include "../core/errors.hpp"
 #include "../core/traits.hpp"
 #include "detail/apply.hpp"
@@ -143,7 +144,7 @@ namespace tessera::tt
                     perm.push_back(2 * k);
                 for (std::size_t k = 0; k < d; ++k)
                     perm.push_back(2 * k + 1);
-                xt::xtensor<T, 2> W = xt::xtensor<T, 2>::from_shape({m_M, m_N});
+                xt::xtensor<T, 2> W = tessera::detail::fresh_tensor<T, 2>({m_M, m_N});
                 permute<T>(F.data(), dims, perm, W.data());
                 return W;
             }

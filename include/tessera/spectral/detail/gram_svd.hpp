@@ -12,6 +12,7 @@
 
 #include <xtensor/xtensor.hpp>
 
+#include "../../core/memory.hpp"
 #include "../../core/blas.hpp"
 #include "../../core/lapack.hpp"
 #include "../../core/parallel.hpp"
@@ -103,7 +104,7 @@ namespace tessera::spectral::detail
         for (std::size_t i = 0; i < n; ++i)
             for (std::size_t j = 0; j < r; ++j)
                 V(i, j) = static_cast<W>(Vfull(i, j));
-        xt::xtensor<T, 2> U = xt::xtensor<T, 2>::from_shape({m, r});
+        xt::xtensor<T, 2> U = tessera::detail::fresh_tensor<T, 2>({m, r});
         auto scale = [&](const W* src, T* dst, std::size_t rows) {
             tessera::parallel_for(0, static_cast<std::ptrdiff_t>(rows), [&](std::ptrdiff_t ii) {
                 const std::size_t i = static_cast<std::size_t>(ii);
