@@ -33,7 +33,8 @@ REASONS = [
      "numpy.linalg.svd (the same algorithm) tessera is faster"),
     ("projection", "reconstruct", "", "issue 19 (open): both sides are one pinv + one GEMM; tessera makes extra passes"),
     ("projection", "projection", "", "one GEMM on both sides: within the run-to-run noise (0.89-0.99x)"),
-    ("align", "PCA bridge", "", "issue 19 (open): the raw ssyrk + dsyevd floor is 8.2 s, tessera 15.3 s, numpy 11.0 s"),
+    ("align", "PCA bridge", "", "issue 19 (open): numpy forms X^T X in float32 (sgemm), tessera's Gram is double (dsyrk, "
+     "twice the flops time); the float Gram with a double Rayleigh-Ritz refinement is not written yet"),
     ("io", "into memory", "", "page faults of fresh memory bound both sides (pread into the result, as numpy's readinto); "
      "within noise"),
     ("compress", "load", "", "page faults on fresh xtensor buffers (not 2 MiB aligned, so partly 4 KiB faults) against "

@@ -107,15 +107,13 @@ namespace tessera::align
             xt::xtensor<T, 2> ak, bk;
             if (r.reduced_a)
             {
-                r.pca_a = tessera::spectral::pca(a, k, opts.pca);
+                r.pca_a = tessera::spectral::pca_with_scores(a, k, opts.pca, &ak);
                 r.retained_variance_a = retained(r.pca_a);
-                ak = r.pca_a.transform(a);
             }
             if (r.reduced_b)
             {
-                r.pca_b = tessera::spectral::pca(b, k, opts.pca);
+                r.pca_b = tessera::spectral::pca_with_scores(b, k, opts.pca, &bk);
                 r.retained_variance_b = retained(r.pca_b);
-                bk = r.pca_b.transform(b);
             }
             procrustes_options po = opts.procrustes;
             if (r.reduced_a || r.reduced_b)
