@@ -111,7 +111,7 @@ namespace tessera::align
                                            const xt::xexpression<EB>& B_test,
                                            const alignment_report_options& opts = {})
         {
-            const char* fn = "alignment_report";
+            const char* fn = "align::alignment_report";
             auto eb = tessera::detail::evaluate<T, 2>(B_test, fn, "B_test");
             const auto& b = eb.get();
             const xt::xtensor<T, 2> mapped = transform.apply(A_test);

@@ -72,7 +72,7 @@ namespace tessera::align
                                                                 const generalized_procrustes_options& opts = {})
         {
             static_assert(is_real_v<T>, "tessera::align::generalized_procrustes: T must be float or double");
-            const char* fn = "generalized_procrustes";
+            const char* fn = "align::generalized_procrustes";
             require(spaces.size() >= 2, fn, "spaces must hold at least 2 matrices, got ", spaces.size());
             require(opts.max_iterations > 0, fn, "options.max_iterations must be positive, got 0");
             const auto shape = spaces[0].shape();

@@ -86,7 +86,7 @@ namespace tessera::align
         auto pca_bridge(const xt::xexpression<EA>& A, const xt::xexpression<EB>& B, const pca_bridge_options& opts = {})
         {
             using T = std::common_type_t<value_type_t<EA>, value_type_t<EB>>;
-            const char* fn = "pca_bridge";
+            const char* fn = "align::pca_bridge";
             auto ea = tessera::detail::evaluate<T, 2>(A, fn, "A");
             auto eb = tessera::detail::evaluate<T, 2>(B, fn, "B");
             const auto& a = ea.get();

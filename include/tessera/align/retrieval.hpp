@@ -51,7 +51,7 @@ namespace tessera::align
                 for (std::size_t j = 0; j < ks.size(); ++j)
                     if (ks[j] == k)
                         return precision[j];
-                require(false, "retrieval_result::at", "k=", k, " was not among the requested ks");
+                require(false, "align::retrieval_result::at", "k=", k, " was not among the requested ks");
                 return 0.0;
             }
         };
@@ -60,7 +60,7 @@ namespace tessera::align
         retrieval_result rank_partners(const xt::xtensor<T, 2>& queries, const xt::xtensor<T, 2>& targets,
                                        const std::vector<std::size_t>* partners, const retrieval_options& opts)
         {
-            const char* fn = "retrieval_precision";
+            const char* fn = "align::retrieval_precision";
             const std::size_t m = queries.shape(0), d = queries.shape(1), t = targets.shape(0);
             require(targets.shape(1) == d, fn, "queries and targets must have the same number of columns, got ",
                     shape_to_string(queries.shape()), " and ", shape_to_string(targets.shape()));
@@ -127,8 +127,8 @@ namespace tessera::align
                                              const retrieval_options& opts = {})
         {
             using T = std::common_type_t<value_type_t<EQ>, value_type_t<ET>>;
-            auto eq = tessera::detail::evaluate<T, 2>(queries, "retrieval_precision", "queries");
-            auto et = tessera::detail::evaluate<T, 2>(targets, "retrieval_precision", "targets");
+            auto eq = tessera::detail::evaluate<T, 2>(queries, "align::retrieval_precision", "queries");
+            auto et = tessera::detail::evaluate<T, 2>(targets, "align::retrieval_precision", "targets");
             return rank_partners(eq.get(), et.get(), nullptr, opts);
         }
 
@@ -141,8 +141,8 @@ namespace tessera::align
                                              const retrieval_options& opts = {})
         {
             using T = std::common_type_t<value_type_t<EQ>, value_type_t<ET>>;
-            auto eq = tessera::detail::evaluate<T, 2>(queries, "retrieval_precision", "queries");
-            auto et = tessera::detail::evaluate<T, 2>(targets, "retrieval_precision", "targets");
+            auto eq = tessera::detail::evaluate<T, 2>(queries, "align::retrieval_precision", "queries");
+            auto et = tessera::detail::evaluate<T, 2>(targets, "align::retrieval_precision", "targets");
             return rank_partners(eq.get(), et.get(), &partners, opts);
         }
     }  // namespace detail

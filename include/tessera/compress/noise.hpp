@@ -51,7 +51,7 @@ namespace tessera::compress
         noisy_matrix<value_type_t<E>> add_gaussian_noise(const xt::xexpression<E>& W, double s, std::uint64_t seed = 0)
         {
             using T = value_type_t<E>;
-            const char* fn = "add_gaussian_noise";
+            const char* fn = "compress::add_gaussian_noise";
             require(std::isfinite(s) && s >= 0.0, fn, "s=", s, " must be finite and >= 0");
             const auto ev = tessera::detail::evaluate<T, 2>(W, fn, "W");
             const auto& M = ev.get();

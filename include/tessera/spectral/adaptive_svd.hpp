@@ -74,7 +74,7 @@ namespace tessera::spectral
             using T = value_type_t<E>;
             using tessera::blas::op;
             using tessera::blas::detail::gemm_raw;
-            const char* fn = "adaptive_svd";
+            const char* fn = "spectral::adaptive_svd";
             require(rel_tol > 0.0 && rel_tol < 1.0, fn, "rel_tol=", rel_tol, " must be in (0, 1)");
             require(options.block_size >= 1, fn, "options.block_size=", options.block_size, " must be at least 1");
             auto held = tessera::detail::evaluate<T, 2>(A_expr, fn, "A");

@@ -55,7 +55,7 @@ namespace tessera::spectral
             xt::xtensor<T, 2> transform(const xt::xtensor<T, 2>& X) const
             {
                 const std::size_t n = mean.size(), k = components.shape(0), p = X.shape(0);
-                require(X.shape(1) == n, "pca_result::transform", "X must have ", n, " columns, got shape ",
+                require(X.shape(1) == n, "spectral::pca_result::transform", "X must have ", n, " columns, got shape ",
                         shape_to_string(X.shape()));
                 xt::xtensor<T, 2> Xc = X - xt::view(mean, xt::newaxis(), xt::all());
                 xt::xtensor<T, 2> Z = xt::xtensor<T, 2>::from_shape({p, k});
@@ -77,7 +77,7 @@ namespace tessera::spectral
             xt::xtensor<T, 2> inverse_transform(const xt::xtensor<T, 2>& Z) const
             {
                 const std::size_t n = mean.size(), k = components.shape(0), p = Z.shape(0);
-                require(Z.shape(1) == k, "pca_result::inverse_transform", "Z must have ", k,
+                require(Z.shape(1) == k, "spectral::pca_result::inverse_transform", "Z must have ", k,
                         " columns, got shape ", shape_to_string(Z.shape()));
                 xt::xtensor<T, 2> Zs = Z;
                 if (whiten)
@@ -109,7 +109,7 @@ namespace tessera::spectral
                                         const pca_options& options = {})
         {
             using T = value_type_t<E>;
-            const char* fn = "pca";
+            const char* fn = "spectral::pca";
             auto held = tessera::detail::evaluate<T, 2>(A_expr, fn, "A");
             const xt::xtensor<T, 2>& A = held.get();
             require_finite_nonempty(A, fn);

@@ -103,7 +103,7 @@ namespace tessera::spectral
         spectrum_summary spectrum_report(const xt::xexpression<E>& A_expr, const spectrum_report_options& options = {})
         {
             using T = value_type_t<E>;
-            const char* fn = "spectrum_report";
+            const char* fn = "spectral::spectrum_report";
             require(options.energy_tau > 0.0 && options.energy_tau <= 1.0, fn,
                     "options.energy_tau=", options.energy_tau, " must be in (0, 1]");
             require(options.active_threshold >= 0.0 && options.active_threshold < 1.0, fn,

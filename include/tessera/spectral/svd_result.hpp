@@ -117,7 +117,7 @@ namespace tessera::spectral
         void svd_flip(xt::xtensor<T, 2>& U, xt::xtensor<T, 2>& Vt)
         {
             const std::size_t m = U.shape(0), r = U.shape(1), n = Vt.shape(1);
-            require(Vt.shape(0) == r, "svd_flip", "U is ", shape_to_string(U.shape()), " and Vt is ",
+            require(Vt.shape(0) == r, "spectral::svd_flip", "U is ", shape_to_string(U.shape()), " and Vt is ",
                     shape_to_string(Vt.shape()), ": Vt must have ", r, " rows");
             // One row-major pass to find each column's largest |entry| (first on ties), one to flip.
             std::vector<T> best_abs(r, T(-1));
