@@ -30,28 +30,28 @@
 
 namespace tessera::align
 {
+    /// Options of procrustes(). Aggregate: set only what you need.
+    struct procrustes_options
+    {
+        /// Subtract the (weighted) column means of A and B before fitting; the means are stored
+        /// in the transform. Off = scipy.linalg.orthogonal_procrustes' convention.
+        bool center = true;
+        /// Fit the scale s too (similarity transform); off leaves s = 1.
+        bool scale = false;
+        /// Allow det(R) = -1 (p == q only). Off: the Kabsch correction flips the direction of the
+        /// smallest singular value so det(R) = +1. For p != q every semi-orthogonal R is reachable
+        /// continuously from every other, so this option has no effect.
+        bool allow_reflection = false;
+        /// Non-negative row weights w_i (one per row; empty = all 1). A row of weight 0 has no
+        /// influence at all, as if it were removed.
+        std::vector<double> weights{};
+        /// Singular values below rank_tolerance * sigma_max count as zero when deciding rank
+        /// deficiency (R is then not unique). Negative = max(p, q) * machine epsilon of T.
+        double rank_tolerance = -1.0;
+    };
+
     namespace detail
     {
-        /// Options of procrustes(). Aggregate: set only what you need.
-        struct procrustes_options
-        {
-            /// Subtract the (weighted) column means of A and B before fitting; the means are stored
-            /// in the transform. Off = scipy.linalg.orthogonal_procrustes' convention.
-            bool center = true;
-            /// Fit the scale s too (similarity transform); off leaves s = 1.
-            bool scale = false;
-            /// Allow det(R) = -1 (p == q only). Off: the Kabsch correction flips the direction of the
-            /// smallest singular value so det(R) = +1. For p != q every semi-orthogonal R is reachable
-            /// continuously from every other, so this option has no effect.
-            bool allow_reflection = false;
-            /// Non-negative row weights w_i (one per row; empty = all 1). A row of weight 0 has no
-            /// influence at all, as if it were removed.
-            std::vector<double> weights{};
-            /// Singular values below rank_tolerance * sigma_max count as zero when deciding rank
-            /// deficiency (R is then not unique). Negative = max(p, q) * machine epsilon of T.
-            double rank_tolerance = -1.0;
-        };
-
         template <class T>
         xt::xtensor<T, 1> to_tensor(const std::vector<double>& v, std::size_t n)
         {
@@ -264,5 +264,4 @@ namespace tessera::align
 
     using detail::procrustes;
     using detail::procrustes_disparity;
-    using detail::procrustes_options;
 }  // namespace tessera::align

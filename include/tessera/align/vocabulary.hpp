@@ -22,39 +22,39 @@
 
 namespace tessera::align
 {
+    /// How words are turned into matching keys by intersect_vocabularies().
+    struct vocabulary_options
+    {
+        /// A prefix removed from words of the first / second vocabulary before matching
+        /// (e.g. "\xE2\x96\x81", the SentencePiece word-start mark U+2581).
+        std::string strip_prefix_a{};
+        std::string strip_prefix_b{};
+        /// Keep only words that carry their side's prefix (whole words of a SentencePiece vocabulary).
+        bool require_prefix = false;
+        /// Fold ASCII letters to lower case before matching.
+        bool lowercase = false;
+        /// Keep only keys made of ASCII lower-case letters after folding (no digits, punctuation).
+        bool letters_only = false;
+    };
+
+    /// Words shared by two vocabularies, with their row indices in each.
+    struct vocabulary_match
+    {
+        std::vector<std::string> words;      ///< matching keys, in the order of the first vocabulary
+        std::vector<std::size_t> index_a;    ///< row of words[i] in the first vocabulary
+        std::vector<std::size_t> index_b;    ///< row of words[i] in the second vocabulary
+        std::size_t size() const noexcept { return words.size(); }
+    };
+
+    /// A deterministic split of n items into anchors (fit) and held-out (evaluation) sets.
+    struct anchor_split
+    {
+        std::vector<std::size_t> anchors;   ///< ascending indices in [0, n)
+        std::vector<std::size_t> held_out;  ///< ascending, the complement of anchors
+    };
+
     namespace detail
     {
-        /// How words are turned into matching keys by intersect_vocabularies().
-        struct vocabulary_options
-        {
-            /// A prefix removed from words of the first / second vocabulary before matching
-            /// (e.g. "\xE2\x96\x81", the SentencePiece word-start mark U+2581).
-            std::string strip_prefix_a{};
-            std::string strip_prefix_b{};
-            /// Keep only words that carry their side's prefix (whole words of a SentencePiece vocabulary).
-            bool require_prefix = false;
-            /// Fold ASCII letters to lower case before matching.
-            bool lowercase = false;
-            /// Keep only keys made of ASCII lower-case letters after folding (no digits, punctuation).
-            bool letters_only = false;
-        };
-
-        /// Words shared by two vocabularies, with their row indices in each.
-        struct vocabulary_match
-        {
-            std::vector<std::string> words;      ///< matching keys, in the order of the first vocabulary
-            std::vector<std::size_t> index_a;    ///< row of words[i] in the first vocabulary
-            std::vector<std::size_t> index_b;    ///< row of words[i] in the second vocabulary
-            std::size_t size() const noexcept { return words.size(); }
-        };
-
-        /// A deterministic split of n items into anchors (fit) and held-out (evaluation) sets.
-        struct anchor_split
-        {
-            std::vector<std::size_t> anchors;   ///< ascending indices in [0, n)
-            std::vector<std::size_t> held_out;  ///< ascending, the complement of anchors
-        };
-
         inline bool make_key(const std::string& word, const std::string& prefix, const vocabulary_options& o,
                              std::string& key)
         {
@@ -168,11 +168,8 @@ namespace tessera::align
         }
     }  // namespace detail
 
-    using detail::anchor_split;
     using detail::center_and_normalize;
     using detail::gather_rows;
     using detail::intersect_vocabularies;
     using detail::split_anchors;
-    using detail::vocabulary_match;
-    using detail::vocabulary_options;
 }  // namespace tessera::align

@@ -19,18 +19,18 @@
 
 namespace tessera::model
 {
+    /// Per-position agreement between a reference and a candidate model.
+    struct next_token_divergence_result
+    {
+        double mean_kl = 0.0;          ///< mean over positions of KL(p_ref || p_cand), in nats
+        double max_kl = 0.0;           ///< largest per-position KL
+        double top1_agreement = 1.0;   ///< fraction of positions whose arg-max tokens agree
+        std::size_t positions = 0;     ///< positions compared (all sequences)
+        std::vector<double> kl;        ///< per-position KL, sequences concatenated
+    };
+
     namespace detail
     {
-        /// Per-position agreement between a reference and a candidate model.
-        struct next_token_divergence_result
-        {
-            double mean_kl = 0.0;          ///< mean over positions of KL(p_ref || p_cand), in nats
-            double max_kl = 0.0;           ///< largest per-position KL
-            double top1_agreement = 1.0;   ///< fraction of positions whose arg-max tokens agree
-            std::size_t positions = 0;     ///< positions compared (all sequences)
-            std::vector<double> kl;        ///< per-position KL, sequences concatenated
-        };
-
         /// Checks that a candidate model has the reference model's config.
         /// \throws tessera::invalid_argument `"model::next_token_divergence: candidate config must equal the
         ///         reference config"` unless every field of `a` and `b` is equal.
@@ -168,5 +168,4 @@ namespace tessera::model
     using detail::generate_sampled;
     using detail::log_softmax;
     using detail::next_token_divergence;
-    using detail::next_token_divergence_result;
 }  // namespace tessera::model
