@@ -62,7 +62,7 @@ namespace tessera_py
         py::object apply_py(const al::similarity_transform<T>& t, const py::object& X, bool inverse)
         {
             const auto a = as_array<T>(X);
-            const char* fn = inverse ? "similarity_transform::inverse_apply" : "similarity_transform::apply";
+            const char* fn = inverse ? "align::similarity_transform::inverse_apply" : "align::similarity_transform::apply";
             const auto x = view<T, 2>(a, fn, inverse ? "Y" : "X");
             return to_numpy(without_gil([&] { return inverse ? t.inverse_apply(x) : t.apply(x); }));
         }
@@ -136,7 +136,7 @@ namespace tessera_py
         m.def("procrustes", [](const py::object& A, const py::object& B, bool center, bool scale, bool allow_reflection,
                                const py::object& weights, double rank_tolerance) {
                   const auto o = make_options(center, scale, allow_reflection, weights, rank_tolerance);
-                  return dispatch2(A, B, "procrustes", [&](auto, const auto& a, const auto& b) {
+                  return dispatch2(A, B, "align::procrustes", [&](auto, const auto& a, const auto& b) {
                       return py_transform{without_gil([&] { return al::procrustes(a, b, o); })};
                   });
               },
@@ -151,7 +151,7 @@ namespace tessera_py
                   al::procrustes_options o;
                   o.center = false;
                   o.allow_reflection = true;
-                  return dispatch2(A, B, "orthogonal_procrustes", [&](auto tag, const auto& a, const auto& b) {
+                  return dispatch2(A, B, "align::orthogonal_procrustes", [&](auto tag, const auto& a, const auto& b) {
                       using T = decltype(tag);
                       auto t = without_gil([&] { return al::procrustes(a, b, o); });
                       double s = 0.0;
@@ -166,7 +166,7 @@ namespace tessera_py
               "procrustes(A, B, center=False, allow_reflection=True) gives the same R plus residual and status.");
 
         m.def("procrustes_disparity", [](const py::object& A, const py::object& B) {
-                  return dispatch2(A, B, "procrustes_disparity", [&](auto, const auto& a, const auto& b) {
+                  return dispatch2(A, B, "align::procrustes_disparity", [&](auto, const auto& a, const auto& b) {
                       return without_gil([&] { return al::procrustes_disparity(a, b); });
                   });
               },
@@ -198,7 +198,7 @@ namespace tessera_py
                   std::vector<std::size_t> idx;
                   if (!partners.is_none())
                       idx = partners.cast<std::vector<std::size_t>>();
-                  return dispatch2(queries, targets, "retrieval_precision", [&](auto, const auto& q, const auto& t) {
+                  return dispatch2(queries, targets, "align::retrieval_precision", [&](auto, const auto& q, const auto& t) {
                       return without_gil([&] {
                           return partners.is_none() ? al::retrieval_precision(q, t, o) : al::retrieval_precision(q, t, idx, o);
                       });
@@ -216,7 +216,7 @@ namespace tessera_py
                   o.procrustes.center = center;
                   o.procrustes.scale = scale;
                   o.procrustes.allow_reflection = allow_reflection;
-                  return dispatch2(A, B, "pca_bridge", [&](auto, const auto& a, const auto& b) {
+                  return dispatch2(A, B, "align::pca_bridge", [&](auto, const auto& a, const auto& b) {
                       auto r = without_gil([&] { return al::pca_bridge(a, b, o); });
                       py::dict d;
                       d["transform"] = py_transform{std::move(r.transform)};
@@ -252,8 +252,8 @@ namespace tessera_py
                       using T = value_of<decltype(x)>;
                       const auto a = as_array<T>(A_test);
                       const auto b = as_array<T>(B_test);
-                      const auto av = view<T, 2>(a, "alignment_report", "A_test");
-                      const auto bv = view<T, 2>(b, "alignment_report", "B_test");
+                      const auto av = view<T, 2>(a, "align::alignment_report", "A_test");
+                      const auto bv = view<T, 2>(b, "align::alignment_report", "B_test");
                       return metrics_dict(without_gil([&] { return al::alignment_report(x, av, bv, o); }));
                   });
               },

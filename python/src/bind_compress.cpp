@@ -99,7 +99,7 @@ namespace tessera_py
                                        const py::object& words,
                                        const py::object& benchmarks, bool fold_case)
         {
-            const char* fn = "compression_report";
+            const char* fn = "compress::compression_report";
             // The approximation as a dense array and its storage: a compressed object of this
             // package (TernaryMatrix, TTMatrix, ... : reconstruct() and storage_bytes) or an array
             // (its own nbytes, so float16 or int8 approximations count their real size).
@@ -208,7 +208,7 @@ namespace tessera_py
 
         void add_item(export_list& l, const std::string& name, const py::object& obj)
         {
-            const char* fn = "save_compressed";
+            const char* fn = "compress::save_compressed";
             l.keep.append(obj);
             if (py::isinstance<py_low_rank>(obj))
                 visit(obj.cast<const py_low_rank&>(), [&](const auto& x) { l.items.emplace_back(name, x); });
@@ -287,33 +287,33 @@ namespace tessera_py
 
         py::object load_low_rank_py(const py_compressed_file& h, const std::string& name)
         {
-            const auto f = h.get("compressed_file::load_low_rank");
+            const auto f = h.get("compress::compressed_file::load_low_rank");
             if (stored_f32(*f, name))
                 return py::cast(py_low_rank{without_gil([&] { return f->load_low_rank<float>(name); })});
             return py::cast(py_low_rank{without_gil([&] { return f->load_low_rank<double>(name); })});
         }
         py::object load_svd_py(const py_compressed_file& h, const std::string& name)
         {
-            const auto f = h.get("compressed_file::load_svd");
+            const auto f = h.get("compress::compressed_file::load_svd");
             if (stored_f32(*f, name))
                 return py::cast(svd_to_py(without_gil([&] { return f->load_svd<float>(name); })));
             return py::cast(svd_to_py(without_gil([&] { return f->load_svd<double>(name); })));
         }
         py::object load_tt_matrix_py(const py_compressed_file& h, const std::string& name)
         {
-            const auto f = h.get("compressed_file::load_tt_matrix");
+            const auto f = h.get("compress::compressed_file::load_tt_matrix");
             if (stored_f32(*f, name))
                 return py::cast(py_tt_matrix{without_gil([&] { return f->load_tt_matrix<float>(name); })});
             return py::cast(py_tt_matrix{without_gil([&] { return f->load_tt_matrix<double>(name); })});
         }
         py::object load_packed_py(const py_compressed_file& h, const std::string& name)
         {
-            const auto f = h.get("compressed_file::load_packed_ternary");
+            const auto f = h.get("compress::compressed_file::load_packed_ternary");
             return py::cast(without_gil([&] { return f->load_packed_ternary(name); }));
         }
         py::object load_py(const py_compressed_file& h, const std::string& name)
         {
-            const char* fn = "compressed_file::load";
+            const char* fn = "compress::compressed_file::load";
             const auto f = h.get(fn);
             const auto it = f->objects().find(name);
             if (it == f->objects().end())
@@ -340,7 +340,7 @@ namespace tessera_py
         tessera::io::gguf_value to_gguf_value(const py::handle& v, const std::string& key)
         {
             namespace tio = tessera::io;
-            const char* fn = "save_ternary_gguf";
+            const char* fn = "compress::save_ternary_gguf";
             if (py::isinstance<py::bool_>(v))
                 return tio::gguf_value(v.cast<bool>());
             if (py::isinstance<py::str>(v))
@@ -478,7 +478,7 @@ namespace tessera_py
                   return dispatch(embeddings, [&](auto tag) {
                       using T = decltype(tag);
                       const auto a = as_array<T>(embeddings);
-                      const auto e = view<T, 2>(a, "evaluate_word_similarity", "embeddings");
+                      const auto e = view<T, 2>(a, "compress::evaluate_word_similarity", "embeddings");
                       return ws_dict(without_gil([&] { return cp::evaluate_word_similarity(e, vocab, set, o); }));
                   });
               },
@@ -496,16 +496,16 @@ namespace tessera_py
                                    "kind 'low_rank' (2 factors instead of the SVD's 3).");
         lr.def(py::init([](const py_svd& s) {
                    if (is_f32(s.U))
-                       return py_low_rank{sp::low_rank<float>(svd_of<float>(s, "low_rank"))};
-                   return py_low_rank{sp::low_rank<double>(svd_of<double>(s, "low_rank"))};
+                       return py_low_rank{sp::low_rank<float>(svd_of<float>(s, "spectral::low_rank"))};
+                   return py_low_rank{sp::low_rank<double>(svd_of<double>(s, "spectral::low_rank"))};
                }),
                py::arg("svd"),
                "From a tessera.spectral.SVDResult: left = U * S (in the SVD's dtype), right = Vt.")
             .def(py::init([](const py::object& left, const py::object& right) {
                      return dispatch(left, [&](auto tag) {
                                 return py_low_rank{sp::low_rank<decltype(tag)>(
-                                    to_xtensor<decltype(tag), 2>(as_array<decltype(tag)>(left), "low_rank", "left"),
-                                    to_xtensor<decltype(tag), 2>(as_array<decltype(tag)>(right), "low_rank", "right"))};
+                                    to_xtensor<decltype(tag), 2>(as_array<decltype(tag)>(left), "spectral::low_rank", "left"),
+                                    to_xtensor<decltype(tag), 2>(as_array<decltype(tag)>(right), "spectral::low_rank", "right"))};
                             })
                          .cast<py_low_rank>();
                  }),
@@ -534,10 +534,10 @@ namespace tessera_py
                     const auto a = as_array<T>(X);
                     if (a.ndim() == 1)
                     {
-                        auto v = to_xtensor<T, 1>(a, "low_rank::apply", "x");
+                        auto v = to_xtensor<T, 1>(a, "spectral::low_rank::apply", "x");
                         return to_numpy(without_gil([&] { return x.apply(v); }));
                     }
-                    auto M = to_xtensor<T, 2>(a, "low_rank::apply", "x");
+                    auto M = to_xtensor<T, 2>(a, "spectral::low_rank::apply", "x");
                     return to_numpy(without_gil([&] { return x.apply(M); }));
                 });
             }, py::arg("x"), "left @ (right @ x) for x [n] or X [n, p] (converted to the factors' dtype), without forming A.")
@@ -552,7 +552,7 @@ namespace tessera_py
             "save_compressed",
             [](const std::string& path, const py::object& objects, const std::map<std::string, std::string>& metadata) {
                 export_list l;
-                for (const auto& [name, obj] : named(objects, "save_compressed: objects"))
+                for (const auto& [name, obj] : named(objects, "compress::save_compressed: objects"))
                     add_item(l, name, obj);
                 without_gil([&] { cp::save_compressed(path, l.items, metadata); });
             },
@@ -579,11 +579,11 @@ namespace tessera_py
                  "valid safetensors, not written by save_compressed, or whose tensors disagree with its metadata.\n"
                  "Releases the GIL.")
             .def_property_readonly("path", [](const py_compressed_file& h) { return h.path; }, "the file's path")
-            .def_property_readonly("version", [](const py_compressed_file& h) { return h.get("compressed_file::version")->version(); },
+            .def_property_readonly("version", [](const py_compressed_file& h) { return h.get("compress::compressed_file::version")->version(); },
                                    "the tessera version that wrote the file")
             .def("objects", [](const py_compressed_file& h) {
                 py::dict d;
-                for (const auto& [name, o] : h.get("compressed_file::objects")->objects())
+                for (const auto& [name, o] : h.get("compress::compressed_file::objects")->objects())
                     d[py::str(name)] = object_dict(o);
                 return d;
             }, "{name: description} in name order; a description is a dict: kind ('low_rank', 'svd', 'tt_matrix',\n"
@@ -591,7 +591,7 @@ namespace tessera_py
                "(low_rank, svd); row_modes, col_modes, ranks (tt_matrix); layout ('two_bit' or 'base3', as in the\n"
                "file), row_stride, group_size, n_groups, scale_storage ('f32', 'f16', 'none') (packed_ternary);\n"
                "tensors (the names of its tensors in the file).")
-            .def("metadata", [](const py_compressed_file& h) { return h.get("compressed_file::metadata")->metadata(); },
+            .def("metadata", [](const py_compressed_file& h) { return h.get("compress::compressed_file::metadata")->metadata(); },
                  "The caller's metadata {str: str} (without tessera's own 'tessera.*' keys).")
             .def("load", &load_py, py::arg("name"),
                  "Object `name` as the Python object of its kind: LowRank, tessera.spectral.SVDResult, tessera.tt.TTMatrix\n"
@@ -613,9 +613,9 @@ namespace tessera_py
             .def("__enter__", [](py::object self) { return self; })
             .def("__exit__", [](py_compressed_file& h, const py::args&) { h.f.reset(); })
             .def("__contains__", [](const py_compressed_file& h, const std::string& name) {
-                return h.get("compressed_file::contains")->objects().count(name) != 0;
+                return h.get("compress::compressed_file::contains")->objects().count(name) != 0;
             }, py::arg("name"))
-            .def("__len__", [](const py_compressed_file& h) { return h.get("compressed_file::size")->objects().size(); })
+            .def("__len__", [](const py_compressed_file& h) { return h.get("compress::compressed_file::size")->objects().size(); })
             .def("__repr__", [](const py_compressed_file& h) {
                 if (!h.f)
                     return "CompressedFile('" + h.path + "', closed)";
@@ -625,16 +625,16 @@ namespace tessera_py
         m.def(
             "save_ternary_gguf",
             [](const std::string& path, const py::object& matrices, const std::string& format, const py::object& metadata) {
-                const char* fn = "save_ternary_gguf";
+                const char* fn = "compress::save_ternary_gguf";
                 const auto f = choice<cp::tq_format>(format, {{"tq1_0", cp::tq_format::tq1_0}, {"tq2_0", cp::tq_format::tq2_0}},
                                                      fn, "format");
                 tessera::io::gguf_metadata meta;
                 if (!metadata.is_none())
-                    for (const auto& [key, value] : named(metadata, "save_ternary_gguf: metadata"))
+                    for (const auto& [key, value] : named(metadata, "compress::save_ternary_gguf: metadata"))
                         meta.set(key, to_gguf_value(value, key));
                 std::vector<cp::ternary_gguf_item> items;
                 py::list keep;
-                for (const auto& [name, obj] : named(matrices, "save_ternary_gguf: matrices"))
+                for (const auto& [name, obj] : named(matrices, "compress::save_ternary_gguf: matrices"))
                 {
                     if (!py::isinstance<py_ternary>(obj))
                         throw py::type_error(std::string(fn) + ": '" + name + "' is a " + type_name(obj) +

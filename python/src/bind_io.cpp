@@ -225,7 +225,7 @@ namespace tessera_py
             .def(
                 "read",
                 [](const tio::gguf_file& f, const std::string& name, const py::object& dtype) -> py::object {
-                    if (dtype.is_none() || is_float32(dtype, "gguf_file::read"))
+                    if (dtype.is_none() || is_float32(dtype, "io::gguf_file::read"))
                         return to_numpy(without_gil([&] { return f.read<float>(name); }));
                     return to_numpy(without_gil([&] { return f.read<double>(name); }));
                 },

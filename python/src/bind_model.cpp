@@ -64,7 +64,7 @@ namespace tessera_py
             case 3: return read_n<T, 3>(ck, name);
             default: break;
             }
-            tessera::require(ndim == 4, "checkpoint::read", "tensor '", name, "' has ", ndim,
+            tessera::require(ndim == 4, "model::checkpoint::read", "tensor '", name, "' has ", ndim,
                              " dimensions; 1 to 4 are supported");
             return read_n<T, 4>(ck, name);
         }
@@ -75,7 +75,7 @@ namespace tessera_py
             const auto& info = ck.info(name);
             if (dt.is(py::dtype::of<float>()))
                 return read_as<float>(ck, name, info.shape.size());
-            tessera::require(dt.is(py::dtype::of<double>()), "checkpoint::read", "dtype must be float32 or float64, got ",
+            tessera::require(dt.is(py::dtype::of<double>()), "model::checkpoint::read", "dtype must be float32 or float64, got ",
                              py::repr(dt).cast<std::string>());
             return read_as<double>(ck, name, info.shape.size());
         }

@@ -27,7 +27,7 @@ namespace tessera_py
                                                 {"orthonormal", pj::projection_kind::orthonormal},
                                                 {"achlioptas", pj::projection_kind::achlioptas},
                                                 {"very_sparse", pj::projection_kind::very_sparse}},
-                                               "random_projection", "kind");
+                                               "projection::random_projection", "kind");
         }
 
         template <class T>
@@ -60,7 +60,7 @@ namespace tessera_py
                      const py::dtype dt = py::dtype::from_args(dtype);
                      if (dt.kind() == 'f' && dt.itemsize() == 4)
                          return py_projection{pj::random_projection<float>(d, k, parse_kind(kind), seed)};
-                     tessera::require(dt.kind() == 'f' && dt.itemsize() == 8, "random_projection", "dtype=",
+                     tessera::require(dt.kind() == 'f' && dt.itemsize() == 8, "projection::random_projection", "dtype=",
                                       dt.attr("name").cast<std::string>(), " must be float32 or float64");
                      return py_projection{pj::random_projection<double>(d, k, parse_kind(kind), seed)};
                  }),
@@ -83,7 +83,7 @@ namespace tessera_py
             .def(
                 "project",
                 [](const py_projection& s, const py::object& W) {
-                    return with_input(s, W, "random_projection::project", "W", [](const auto& p, const auto& v) {
+                    return with_input(s, W, "projection::random_projection::project", "W", [](const auto& p, const auto& v) {
                         return to_numpy(without_gil([&] { return p.project(v); }));
                     });
                 },
@@ -91,7 +91,7 @@ namespace tessera_py
             .def(
                 "reconstruct",
                 [](const py_projection& s, const py::object& Y, bool exact) {
-                    return with_input(s, Y, "random_projection::reconstruct", "Y", [&](const auto& p, const auto& v) {
+                    return with_input(s, Y, "projection::random_projection::reconstruct", "Y", [&](const auto& p, const auto& v) {
                         return to_numpy(without_gil([&] { return p.reconstruct(v, pj::reconstruct_options{exact}); }));
                     });
                 },
@@ -101,7 +101,7 @@ namespace tessera_py
             .def(
                 "reconstruct_scaled",
                 [](const py_projection& s, const py::object& Y, bool exact) {
-                    return with_input(s, Y, "random_projection::reconstruct_scaled", "Y", [&](const auto& p, const auto& v) {
+                    return with_input(s, Y, "projection::random_projection::reconstruct_scaled", "Y", [&](const auto& p, const auto& v) {
                         return to_numpy(without_gil([&] { return p.reconstruct_scaled(v, pj::reconstruct_options{exact}); }));
                     });
                 },
@@ -150,7 +150,7 @@ namespace tessera_py
         m.def(
             "distortion_report",
             [](const py::object& W, const py_projection& proj, std::size_t pairs, double eps, std::uint64_t seed) {
-                return with_input(proj, W, "distortion_report", "W", [&](const auto& p, const auto& v) {
+                return with_input(proj, W, "projection::distortion_report", "W", [&](const auto& p, const auto& v) {
                     return without_gil([&] { return pj::distortion_report(v, p, pj::distortion_options{pairs, eps}, seed); });
                 });
             },

@@ -147,10 +147,10 @@ namespace tessera_py
                     p.fit);
             };
         };
-        pc.def("transform", apply([](const auto& r, const auto& x) { return r.transform(x); }, "pca_result::transform", "X"),
+        pc.def("transform", apply([](const auto& r, const auto& x) { return r.transform(x); }, "spectral::pca_result::transform", "X"),
                py::arg("X"), "Scores (X - mean_) components_^T [p, k] (divided by sqrt(explained_variance_) if whiten).")
             .def("inverse_transform",
-                 apply([](const auto& r, const auto& z) { return r.inverse_transform(z); }, "pca_result::inverse_transform", "Z"),
+                 apply([](const auto& r, const auto& z) { return r.inverse_transform(z); }, "spectral::pca_result::inverse_transform", "Z"),
                  py::arg("Z"), "Back to data space: Z components_ + mean_ [p, n].")
             .def("__repr__", [](const py_pca& p) {
                 return std::visit(

@@ -30,7 +30,7 @@ namespace tessera_py
         tn::scale_rule parse_rule(const std::string& s)
         {
             return choice<tn::scale_rule>(s, {{"absmean", tn::scale_rule::absmean}, {"mse_optimal", tn::scale_rule::mse_optimal}},
-                                          "quantize_absmean", "scale");
+                                          "ternary::quantize_absmean", "scale");
         }
         tn::scale_granularity parse_granularity(const std::string& s, const char* fn)
         {
@@ -95,7 +95,7 @@ namespace tessera_py
                            const auto row = xt::adapt(a.data(), n, xt::no_ownership(), std::array<std::size_t, 2>{1, n});
                            return without_gil([&] { return tn::quantize_activations_int8(row, o); });
                        }
-                       const auto m = view<T, 2>(a, "quantize_activations_int8", "X");
+                       const auto m = view<T, 2>(a, "ternary::quantize_activations_int8", "X");
                        return without_gil([&] { return tn::quantize_activations_int8(m, o); });
                    })
                 .cast<tn::int8_activations>();
@@ -124,10 +124,10 @@ namespace tessera_py
                                "W[i, k] ~ scales[i, k // group_size] * codes[i, k].")
             .def(py::init([](const py::object& codes, const py::object& scales, std::size_t group_size,
                              const std::string& granularity) {
-                     auto c = codes_of(codes, "ternary_matrix");
-                     auto s = to_xtensor<float, 2>(as_array<float>(scales), "ternary_matrix", "scales");
+                     auto c = codes_of(codes, "ternary::ternary_matrix");
+                     auto s = to_xtensor<float, 2>(as_array<float>(scales), "ternary::ternary_matrix", "scales");
                      return py_ternary{tn::ternary_matrix<float>(std::move(c), std::move(s), group_size,
-                                                                 parse_granularity(granularity, "ternary_matrix"))};
+                                                                 parse_granularity(granularity, "ternary::ternary_matrix"))};
                  }),
                  py::arg("codes"), py::arg("scales"), py::arg("group_size"), py::arg("granularity") = "per_group",
                  "Wraps codes (int8 [rows, cols]) and scales (float32 [rows, ceil(cols / group_size)]).")
@@ -155,7 +155,7 @@ namespace tessera_py
                 return visit(t, [&](const auto& x) {
                     using T = typename std::decay_t<decltype(x)>::value_type;
                     const auto a = as_array<T>(W);
-                    const auto w = view<T, 2>(a, "ternary_matrix::error_report", "W");
+                    const auto w = view<T, 2>(a, "ternary::ternary_matrix::error_report", "W");
                     return report_dict(x.error_report(w));
                 });
             }, py::arg("W"),
@@ -174,11 +174,11 @@ namespace tessera_py
                   o.group_size = group_size;
                   o.eps = eps;
                   o.scale = parse_rule(scale);
-                  o.granularity = parse_granularity(granularity, "quantize_absmean");
+                  o.granularity = parse_granularity(granularity, "ternary::quantize_absmean");
                   return dispatch(W, [&](auto tag) {
                       using T = decltype(tag);
                       const auto a = as_array<T>(W);
-                      const auto w = view<T, 2>(a, "quantize_absmean", "W");
+                      const auto w = view<T, 2>(a, "ternary::quantize_absmean", "W");
                       return py_ternary{without_gil([&] { return tn::quantize_absmean(w, o); })};
                   });
               },
@@ -238,12 +238,12 @@ namespace tessera_py
                   o.group_size = group_size;
                   o.eps = eps;
                   o.scale = parse_rule(scale);
-                  o.granularity = parse_granularity(granularity, "quantize_pack_2bit");
-                  const auto st = parse_storage(storage, "quantize_pack_2bit");
+                  o.granularity = parse_granularity(granularity, "ternary::quantize_pack_2bit");
+                  const auto st = parse_storage(storage, "ternary::quantize_pack_2bit");
                   return dispatch(W, [&](auto tag) {
                       using T = decltype(tag);
                       const auto a = as_array<T>(W);
-                      const auto w = view<T, 2>(a, "quantize_pack_2bit", "W");
+                      const auto w = view<T, 2>(a, "ternary::quantize_pack_2bit", "W");
                       return without_gil([&] { return tn::quantize_pack_2bit(w, o, st); });
                   });
               },
@@ -266,28 +266,28 @@ namespace tessera_py
               "scale max|x_block| / 127 per block of `block_size` (or per row with per_token=True). Returns Int8Activations.");
 
         m.def("gemv", [](const tn::packed_ternary& W, const tn::int8_activations& x, const std::string& kernel) {
-                  const auto o = kernel_options(kernel, "gemv");
+                  const auto o = kernel_options(kernel, "ternary::gemv");
                   return to_numpy(without_gil([&] { return tn::gemv(W, x, o); }));
               },
               py::arg("W"), py::arg("x"), py::arg("kernel") = "automatic",
               "y = W x for a PackedTernary W [N, K] (2-bit or base-3) and one int8 activation row x (Int8Activations, batch 1):\n"
               "exact int32 sums per 64 weights, float scales. Returns float32 [N]. Releases the GIL.");
         m.def("gemm", [](const tn::packed_ternary& W, const tn::int8_activations& X, const std::string& kernel) {
-                  const auto o = kernel_options(kernel, "gemm");
+                  const auto o = kernel_options(kernel, "ternary::gemm");
                   return to_numpy(without_gil([&] { return tn::gemm(W, X, o); }));
               },
               py::arg("W"), py::arg("X"), py::arg("kernel") = "automatic",
               "Y = X W^T for int8 activations X [B, K]: float32 [B, N], row b equal to gemv(W, X_b) bit for bit. Releases the GIL.");
         m.def("gemv_float", [](const tn::packed_ternary& W, const py::object& x, const std::string& kernel) {
-                  const auto o = kernel_options(kernel, "gemv_float");
+                  const auto o = kernel_options(kernel, "ternary::gemv_float");
                   const auto a = as_array<float>(x);
-                  const auto v = view<float, 1>(a, "gemv_float", "x");
+                  const auto v = view<float, 1>(a, "ternary::gemv_float", "x");
                   return to_numpy(without_gil([&] { return tn::gemv_float(W, v, o); }));
               },
               py::arg("W"), py::arg("x"), py::arg("kernel") = "automatic",
               "y = W x with float activations x [K] (converted to float32), W (2-bit layout) dequantized on the fly.\n"
               "Returns float32 [N]. Releases the GIL.");
-        m.def("kernel_available", [](const std::string& k) { return tn::kernel_available(parse_kernel(k, "kernel_available")); },
+        m.def("kernel_available", [](const std::string& k) { return tn::kernel_available(parse_kernel(k, "ternary::kernel_available")); },
               py::arg("kernel"), "True when this CPU runs the kernel ('automatic', 'scalar', 'avx2', 'avx512').");
 
         // ggml TQ2_0 / TQ1_0 and bitnet.cpp I2_S bytes.

@@ -80,10 +80,10 @@ namespace tessera_py
             return dispatch(tensor, [&](auto tag) -> py::object {
                 using T = decltype(tag);
                 const auto a = as_array<T>(tensor);
-                tessera::require(a.ndim() >= 2, "tt_svd", "tensor must have at least 2 dimensions, got shape ",
+                tessera::require(a.ndim() >= 2, "tt::tt_svd", "tensor must have at least 2 dimensions, got shape ",
                                  shape_string(a));
                 std::vector<std::size_t> shape(a.shape(), a.shape() + a.ndim());
-                const auto o = make_options(rank, eps, method, seed, shape.size(), "tt_svd");
+                const auto o = make_options(rank, eps, method, seed, shape.size(), "tt::tt_svd");
                 const auto flat = xt::adapt(a.data(), static_cast<std::size_t>(a.size()), xt::no_ownership(),
                                             std::array<std::size_t, 1>{static_cast<std::size_t>(a.size())});
                 auto t = without_gil([&] { return tt::tt_svd(flat, shape, o); });
@@ -98,8 +98,8 @@ namespace tessera_py
             return dispatch(W, [&](auto tag) -> py::object {
                 using T = decltype(tag);
                 const auto a = as_array<T>(W);
-                const auto w = view<T, 2>(a, "to_tt_matrix", "W");
-                const auto o = make_options(rank, eps, method, seed, row_modes.size(), "to_tt_matrix");
+                const auto w = view<T, 2>(a, "tt::to_tt_matrix", "W");
+                const auto o = make_options(rank, eps, method, seed, row_modes.size(), "tt::to_tt_matrix");
                 auto m = without_gil([&] { return tt::to_tt_matrix(w, row_modes, col_modes, o); });
                 return py::cast(py_tt_matrix{std::move(m)});
             });
@@ -112,7 +112,7 @@ namespace tessera_py
             return visit(M, [&](const auto& m) -> py::object {
                 using T = typename std::decay_t<decltype(m.train())>::value_type;
                 const auto a = as_array<T>(x);
-                const char* fn = Transpose ? "tt_matrix::rmatvec" : "tt_matrix::matvec";
+                const char* fn = Transpose ? "tt::tt_matrix::rmatvec" : "tt::tt_matrix::matvec";
                 if (a.ndim() == 1)
                 {
                     auto v = to_xtensor<T, 1>(a, fn, "x");
@@ -143,12 +143,12 @@ namespace tessera_py
                                    "A[i_1..i_d] = G_1[:, i_1, :] ... G_d[:, i_d, :] (C order, like numpy).");
         train
             .def(py::init([](const std::vector<py::object>& cores) {
-                     tessera::require(!cores.empty(), "tensor_train", "cores must not be empty");
+                     tessera::require(!cores.empty(), "tt::tensor_train", "cores must not be empty");
                      return dispatch(cores.front(), [&](auto tag) {
                          using T = decltype(tag);
                          std::vector<xt::xtensor<T, 3>> cs;
                          for (const auto& c : cores)
-                             cs.push_back(to_xtensor<T, 3>(as_array<T>(c), "tensor_train", "cores[k]"));
+                             cs.push_back(to_xtensor<T, 3>(as_array<T>(c), "tt::tensor_train", "cores[k]"));
                          return py_train{tt::tensor_train<T>(std::move(cs))};
                      }).cast<py_train>();
                  }),
@@ -193,13 +193,13 @@ namespace tessera_py
                 return visit(a, [&](const auto& x) {
                     using TT = std::decay_t<decltype(x)>;
                     const auto* y = std::get_if<TT>(&b.v);
-                    tessera::require(y != nullptr, "tensor_train::dot", "both trains must have the same dtype");
+                    tessera::require(y != nullptr, "tt::tensor_train::dot", "both trains must have the same dtype");
                     return x.dot(*y);
                 });
             }, py::arg("other"), "<A, B> without densifying (same shape and dtype).")
             .def("round", [](const py_train& t, const py::object& rank, double eps, const std::string& method, std::uint64_t seed) {
                 return visit(t, [&](const auto& x) {
-                    const auto o = make_options(rank, eps, method, seed, x.order(), "tensor_train::round");
+                    const auto o = make_options(rank, eps, method, seed, x.order(), "tt::tensor_train::round");
                     return py_train{without_gil([&] { return x.round(o); })};
                 });
             }, py::arg("rank") = py::none(), py::arg("eps") = 0.0, py::arg("method") = "automatic",
@@ -212,7 +212,7 @@ namespace tessera_py
                 return visit(a, [&](const auto& x) {
                     using TT = std::decay_t<decltype(x)>;
                     const auto* y = std::get_if<TT>(&b.v);
-                    tessera::require(y != nullptr, "tensor_train::operator+", "both trains must have the same dtype");
+                    tessera::require(y != nullptr, "tt::tensor_train::operator+", "both trains must have the same dtype");
                     return py_train{x + *y};
                 });
             }, "Exact sum (ranks add; call round() to recompress).")
@@ -220,7 +220,7 @@ namespace tessera_py
                 return visit(a, [&](const auto& x) {
                     using TT = std::decay_t<decltype(x)>;
                     const auto* y = std::get_if<TT>(&b.v);
-                    tessera::require(y != nullptr, "tensor_train::operator-", "both trains must have the same dtype");
+                    tessera::require(y != nullptr, "tt::tensor_train::operator-", "both trains must have the same dtype");
                     return py_train{x - *y};
                 });
             }, "Exact difference (ranks add).")
@@ -296,7 +296,7 @@ namespace tessera_py
                  "Same as to_dense() (every compressed form has reconstruct()).")
             .def("round", [](const py_tt_matrix& t, const py::object& rank, double eps, const std::string& method, std::uint64_t seed) {
                 return visit(t, [&](const auto& x) {
-                    const auto o = make_options(rank, eps, method, seed, x.row_modes().size(), "tt_matrix::round");
+                    const auto o = make_options(rank, eps, method, seed, x.row_modes().size(), "tt::tt_matrix::round");
                     return py_tt_matrix{without_gil([&] { return x.round(o); })};
                 });
             }, py::arg("rank") = py::none(), py::arg("eps") = 0.0, py::arg("method") = "automatic",

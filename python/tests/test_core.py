@@ -26,7 +26,7 @@ def test_status_object():
 
 
 def test_value_error_names_function_and_parameter():
-    with pytest.raises(ValueError, match=r"truncated_svd: rank=9 exceeds min\(rows, cols\)=3"):
+    with pytest.raises(ValueError, match=r"spectral::truncated_svd: rank=9 exceeds min\(rows, cols\)=3"):
         spectral.truncated_svd(np.ones((5, 3)), 9)
     with pytest.raises(ValueError, match=r"simplex::volume: points must have 2 dimension\(s\), got shape \(3,\)"):
         simplex.volume(np.ones(3))

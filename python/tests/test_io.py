@@ -107,7 +107,7 @@ def test_gguf_listing_and_read(tmp_path, rng):
     assert info["w"]["shape"] == (3, 5) and info["w"]["type"] == "F32" and info["b"]["bytes"] == 28
     assert g.metadata == {"general.architecture": "test", "n": 7}
     assert np.array_equal(g.read("w"), W) and g.read("b", dtype=np.float64).dtype == np.float64
-    with pytest.raises(ValueError, match="gguf_file::info: name='x' is not a tensor"):
+    with pytest.raises(ValueError, match="io::gguf_file::info: name='x' is not a tensor"):
         g.read("x")
     bad = tmp_path / "bad.gguf"
     bad.write_bytes(b"GGUF" + b"\xff" * 20)

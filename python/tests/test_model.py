@@ -91,7 +91,7 @@ def test_model_errors():
 
 def test_model_read_errors(stories):
     ck = md.Checkpoint(str(stories))
-    with pytest.raises(ValueError, match="checkpoint"):
+    with pytest.raises(ValueError, match=r"^model::checkpoint: "):
         ck.read("nope")
     with pytest.raises(ValueError, match="checkpoint::read"):
         ck.read("token_embedding", dtype=np.int32)

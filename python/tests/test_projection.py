@@ -60,10 +60,10 @@ def test_operator_report_orthonormal_is_projector():
 
 
 def test_errors():
-    with pytest.raises(ValueError, match="random_projection"):
+    with pytest.raises(ValueError, match=r"^projection::random_projection: "):
         projection.RandomProjection(10, 20, kind="orthonormal")
     with pytest.raises(ValueError, match="kind='fast' must be one of"):
         projection.RandomProjection(10, 5, kind="fast")
     P = projection.RandomProjection(10, 4)
-    with pytest.raises(ValueError, match=r"random_projection::reconstruct: Y must have 4 columns"):
+    with pytest.raises(ValueError, match=r"projection::random_projection::reconstruct: Y must have 4 columns"):
         P.reconstruct(np.ones((3, 5)))

@@ -123,11 +123,11 @@ TEST_CASE("alignment_report rejects mismatched shapes")
     const auto t = procrustes(A, A);
     const auto B = tessera::random_normal<double>(19, 4, 2);
     CHECK_THROWS_WITH_AS(alignment_report(t, A, B),
-                         "alignment_report: B_test must have shape [20, 4] (rows of A_test, output dimension of the "
+                         "align::alignment_report: B_test must have shape [20, 4] (rows of A_test, output dimension of the "
                          "transform), got [19, 4]",
                          tessera::invalid_argument);
     const xt::xtensor<double, 2> one = xt::view(A, xt::range(0, 1), xt::all());
-    CHECK_THROWS_WITH_AS(alignment_report(t, one, one), "alignment_report: A_test must have at least 2 rows, got 1",
+    CHECK_THROWS_WITH_AS(alignment_report(t, one, one), "align::alignment_report: A_test must have at least 2 rows, got 1",
                          tessera::invalid_argument);
     const xt::xtensor<double, 2> four = xt::view(A, xt::range(0, 4), xt::all());
     const auto r = alignment_report(t, four, four);

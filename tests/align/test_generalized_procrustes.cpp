@@ -91,11 +91,11 @@ TEST_CASE_TEMPLATE("generalized Procrustes with noise and scale: residual decrea
 TEST_CASE("generalized Procrustes rejects bad input")
 {
     std::vector<xt::xtensor<double, 2>> one{tessera::random_normal<double>(5, 2, 1)};
-    CHECK_THROWS_WITH_AS(generalized_procrustes(one), "generalized_procrustes: spaces must hold at least 2 matrices, got 1",
+    CHECK_THROWS_WITH_AS(generalized_procrustes(one), "align::generalized_procrustes: spaces must hold at least 2 matrices, got 1",
                          tessera::invalid_argument);
     one.push_back(tessera::random_normal<double>(5, 3, 2));
     CHECK_THROWS_WITH_AS(generalized_procrustes(one),
-                         "generalized_procrustes: spaces[1] must have the shape of spaces[0] [5, 2], got [5, 3]",
+                         "align::generalized_procrustes: spaces[1] must have the shape of spaces[0] [5, 2], got [5, 3]",
                          tessera::invalid_argument);
     one[1] = tessera::random_normal<double>(5, 2, 2);
     one[1](0, 0) = std::nan("");

@@ -90,7 +90,7 @@ TEST_CASE_TEMPLATE("pca_bridge: wide target reduced; inverse direction and compo
     CHECK(max_abs_diff(matmul(P, P), P) < (std::is_same_v<T, float> ? 1e-5 : 1e-12));
 
     o.components = 9;
-    CHECK_THROWS_WITH_AS(pca_bridge(d.A, d.B, o), "pca_bridge: options.components=9 must be in [1, min(p, q)=8]",
+    CHECK_THROWS_WITH_AS(pca_bridge(d.A, d.B, o), "align::pca_bridge: options.components=9 must be in [1, min(p, q)=8]",
                          tessera::invalid_argument);
     o.components = 0;
     o.pca.whiten = true;

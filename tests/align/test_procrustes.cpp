@@ -247,7 +247,7 @@ TEST_CASE_TEMPLATE("zero or constant input: degenerate status with R = I", T, fl
     xt::xtensor<T, 2> C = xt::ones<T>({20, 4}) * T(3);  // constant rows: zero after centring
     CHECK(procrustes(B, C).status.code == tessera::status_code::degenerate);
     CHECK_THROWS_WITH_AS(tessera::align::procrustes_disparity(B, C),
-                         "procrustes_disparity: A and B must not be constant (zero after centring)",
+                         "align::procrustes_disparity: A and B must not be constant (zero after centring)",
                          tessera::invalid_argument);
 }
 
@@ -256,37 +256,37 @@ TEST_CASE("bad input throws tessera::invalid_argument naming function, parameter
     const auto A = tessera::random_normal<double>(10, 3, 1);
     const auto B9 = tessera::random_normal<double>(9, 3, 2);
     CHECK_THROWS_WITH_AS(procrustes(A, B9),
-                         "procrustes: A and B must have the same number of rows, got A [10, 3] and B [9, 3]",
+                         "align::procrustes: A and B must have the same number of rows, got A [10, 3] and B [9, 3]",
                          tessera::invalid_argument);
     auto Bnan = tessera::random_normal<double>(10, 3, 3);
     Bnan(2, 1) = std::numeric_limits<double>::quiet_NaN();
-    CHECK_THROWS_WITH_AS(procrustes(A, Bnan), "procrustes: B must be finite, got nan at [2, 1]",
+    CHECK_THROWS_WITH_AS(procrustes(A, Bnan), "align::procrustes: B must be finite, got nan at [2, 1]",
                          tessera::invalid_argument);
     auto Ainf = A;
     Ainf(7, 0) = std::numeric_limits<double>::infinity();
-    CHECK_THROWS_WITH_AS(procrustes(Ainf, A), "procrustes: A must be finite, got inf at [7, 0]",
+    CHECK_THROWS_WITH_AS(procrustes(Ainf, A), "align::procrustes: A must be finite, got inf at [7, 0]",
                          tessera::invalid_argument);
     procrustes_options o;
     o.weights.assign(9, 1.0);
-    CHECK_THROWS_WITH_AS(procrustes(A, A, o), "procrustes: options.weights must have one entry per row (10), got 9",
+    CHECK_THROWS_WITH_AS(procrustes(A, A, o), "align::procrustes: options.weights must have one entry per row (10), got 9",
                          tessera::invalid_argument);
     o.weights.assign(10, 1.0);
     o.weights[4] = -0.5;
-    CHECK_THROWS_WITH_AS(procrustes(A, A, o), "procrustes: options.weights[4] must be finite and >= 0, got -0.5",
+    CHECK_THROWS_WITH_AS(procrustes(A, A, o), "align::procrustes: options.weights[4] must be finite and >= 0, got -0.5",
                          tessera::invalid_argument);
     o.weights.assign(10, 0.0);
-    CHECK_THROWS_WITH_AS(procrustes(A, A, o), "procrustes: options.weights must have a positive sum, got 0",
+    CHECK_THROWS_WITH_AS(procrustes(A, A, o), "align::procrustes: options.weights must have a positive sum, got 0",
                          tessera::invalid_argument);
     const xt::xtensor<double, 2> E = xt::zeros<double>({0, 3});
-    CHECK_THROWS_WITH_AS(procrustes(E, E), "procrustes: A and B must be non-empty, got A [0, 3] and B [0, 3]",
+    CHECK_THROWS_WITH_AS(procrustes(E, E), "align::procrustes: A and B must be non-empty, got A [0, 3] and B [0, 3]",
                          tessera::invalid_argument);
     const xt::xtensor<double, 1> v = xt::zeros<double>({10});
-    CHECK_THROWS_WITH_AS(procrustes(v, A), "procrustes: A must have 2 dimensions (a matrix), got shape [10]",
+    CHECK_THROWS_WITH_AS(procrustes(v, A), "align::procrustes: A must have 2 dimensions (a matrix), got shape [10]",
                          tessera::invalid_argument);
     const auto t = procrustes(A, A);
     CHECK_THROWS_WITH_AS(t.apply(B9.shape(0) == 9 ? xt::xtensor<double, 2>(xt::zeros<double>({2, 4}))
                                                   : xt::xtensor<double, 2>()),
-                         "similarity_transform::apply: X must have 3 columns, got shape [2, 4]",
+                         "align::similarity_transform::apply: X must have 3 columns, got shape [2, 4]",
                          tessera::invalid_argument);
 }
 

@@ -73,7 +73,7 @@ TEST_CASE_TEMPLATE("retrieval ranks equal a brute-force sort; P@k and MRR follow
     for (auto x : ref)
         mrr += 1.0 / double(x + 1);
     CHECK(r.mean_reciprocal_rank == doctest::Approx(mrr / double(m)));
-    CHECK_THROWS_WITH_AS(r.at(3), "retrieval_result::at: k=3 was not among the requested ks",
+    CHECK_THROWS_WITH_AS(r.at(3), "align::retrieval_result::at: k=3 was not among the requested ks",
                          tessera::invalid_argument);
 }
 
@@ -84,15 +84,15 @@ TEST_CASE("retrieval: identical spaces give P@1 = 1, a random map ~ chance; bad 
     const auto Y = tessera::random_normal<double>(200, 8, 2);
     CHECK(retrieval_precision(Y, X).at(10) < 0.15);  // chance is 10/200
     CHECK_THROWS_WITH_AS(retrieval_precision(X, xt::xtensor<double, 2>(xt::zeros<double>({100, 8}))),
-                         "retrieval_precision: targets must have at least as many rows as queries (200), got 100",
+                         "align::retrieval_precision: targets must have at least as many rows as queries (200), got 100",
                          tessera::invalid_argument);
     CHECK_THROWS_WITH_AS(retrieval_precision(X, xt::xtensor<double, 2>(xt::zeros<double>({200, 7}))),
-                         "retrieval_precision: queries and targets must have the same number of columns, got [200, 8] "
+                         "align::retrieval_precision: queries and targets must have the same number of columns, got [200, 8] "
                          "and [200, 7]",
                          tessera::invalid_argument);
     retrieval_options o;
     o.ks = {0};
-    CHECK_THROWS_WITH_AS(retrieval_precision(X, X, o), "retrieval_precision: options.ks must be >= 1, got 0",
+    CHECK_THROWS_WITH_AS(retrieval_precision(X, X, o), "align::retrieval_precision: options.ks must be >= 1, got 0",
                          tessera::invalid_argument);
 }
 
@@ -116,7 +116,7 @@ TEST_CASE_TEMPLATE("retrieval with explicit partners equals the permuted problem
     CHECK(r.rank == ref.rank);
     CHECK(r.at(10) == ref.at(10));
     CHECK_THROWS_WITH_AS(retrieval_precision(Q, Tg, std::vector<std::size_t>(m, t)),
-                         "retrieval_precision: partners[0]=150 is out of range for targets [150, 10]",
+                         "align::retrieval_precision: partners[0]=150 is out of range for targets [150, 10]",
                          tessera::invalid_argument);
 }
 

@@ -56,7 +56,7 @@ TEST_CASE("split_anchors is a deterministic partition with floor(f n) anchors")
     CHECK(std::abs(double(half) - 1724.0) < 100.0);
     CHECK(split_anchors(10, 0.0, 1).anchors.empty());
     CHECK(split_anchors(10, 1.0, 1).held_out.empty());
-    CHECK_THROWS_WITH_AS(split_anchors(10, 1.5), "split_anchors: anchor_fraction must be in [0, 1], got 1.5",
+    CHECK_THROWS_WITH_AS(split_anchors(10, 1.5), "align::split_anchors: anchor_fraction must be in [0, 1], got 1.5",
                          tessera::invalid_argument);
 }
 
@@ -71,7 +71,7 @@ TEST_CASE_TEMPLATE("gather_rows and center_and_normalize", T, float, double)
         CHECK(G(1, j) == X(0, j));
         CHECK(G(2, j) == X(4, j));
     }
-    CHECK_THROWS_WITH_AS(gather_rows(X, {1, 50}), "gather_rows: indices[1]=50 is out of range for X [50, 4]",
+    CHECK_THROWS_WITH_AS(gather_rows(X, {1, 50}), "align::gather_rows: indices[1]=50 is out of range for X [50, 4]",
                          tessera::invalid_argument);
 
     xt::xtensor<T, 2> Y = X + T(5);

@@ -146,7 +146,7 @@ TEST_CASE_TEMPLATE("int4 per-group baseline (Q4_0 rule): numpy codes, fp16 scale
     tc::int4_options zero;
     zero.group_size = 0;
     CHECK_THROWS_WITH_AS(tc::quantize_int4_per_group(G, zero),
-                         "quantize_int4_per_group: options.group_size=0 must be >= 1", tessera::invalid_argument);
+                         "compress::quantize_int4_per_group: options.group_size=0 must be >= 1", tessera::invalid_argument);
 }
 
 TEST_CASE_TEMPLATE("baselines in the quality report: error ordered fp16 < int8 < int4, bytes as stored", T, float, double)
@@ -195,6 +195,6 @@ TEST_CASE_TEMPLATE("noise form: closed forms of W + s std(W) N", T, float, doubl
     CHECK(tc::add_gaussian_noise(W, 0.0, 3).matrix == W);
     CHECK(tc::add_gaussian_noise(W, 0.1, 3).matrix == tc::add_gaussian_noise(W, 0.1, 3).matrix);
     CHECK(tc::add_gaussian_noise(W, 0.1, 3).matrix != tc::add_gaussian_noise(W, 0.1, 4).matrix);
-    CHECK_THROWS_WITH_AS(tc::add_gaussian_noise(W, -0.1), "add_gaussian_noise: s=-0.1 must be finite and >= 0",
+    CHECK_THROWS_WITH_AS(tc::add_gaussian_noise(W, -0.1), "compress::add_gaussian_noise: s=-0.1 must be finite and >= 0",
                          tessera::invalid_argument);
 }

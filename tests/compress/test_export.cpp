@@ -156,10 +156,10 @@ TEST_CASE("save_compressed: bad arguments")
     fixture<float> fx;
     const std::string path = io_test::temp_path("bad_args");
     io_test::check_invalid_argument([&] { cp::save_compressed(path, {{"a", fx.lr}, {"a", fx.p2}}); },
-                  "save_compressed: items: object names must be non-empty and unique, got 'a'");
+                  "compress::save_compressed: items: object names must be non-empty and unique, got 'a'");
     io_test::check_invalid_argument([&] { cp::save_compressed(path, {{"", fx.lr}}); }, "got ''");
     io_test::check_invalid_argument([&] { cp::save_compressed(path, {{"a", fx.lr}}, {{"tessera.version", "x"}}); },
-                  "save_compressed: metadata: key 'tessera.version' is reserved");
+                  "compress::save_compressed: metadata: key 'tessera.version' is reserved");
     tessera::spectral::svd_result<float> broken = fx.svd;
     broken.S = xt::zeros<float>({3});
     io_test::check_invalid_argument([&] { cp::save_compressed(path, {{"s", broken}}); }, "object 's': svd_result factors disagree");
@@ -170,7 +170,7 @@ TEST_CASE("compressed_file: wrong requests name the object, its kind and dtype")
     fixture<float> fx;
     const cp::compressed_file f(fx.save("requests"));
     io_test::check_invalid_argument([&] { (void)f.load_low_rank<float>("nope"); },
-                  "compressed_file::load_low_rank: name='nope' is not an object of ");
+                  "compress::compressed_file::load_low_rank: name='nope' is not an object of ");
     io_test::check_invalid_argument([&] { (void)f.load_low_rank<float>("nope"); }, "'ffn' (tt_matrix)");
     io_test::check_invalid_argument([&] { (void)f.load_low_rank<float>("ffn"); }, "object 'ffn' is a tt_matrix, not a low_rank");
     io_test::check_invalid_argument([&] { (void)f.load_tt_matrix<double>("ffn"); }, "object 'ffn' is stored as F32 (float); T=double");
@@ -259,7 +259,7 @@ TEST_CASE("compressed_file::load_packed_ternary refuses non-canonical code bytes
     io_test::write_temp("canonical", bad);
     io_test::check_io_error([&] { (void)cp::compressed_file(path).load_packed_ternary("w2"); }, path,
                             "byte " + std::to_string(codes),
-                            "compressed_file::load_packed_ternary: object 'w2': byte for weight (1, 12) holds invalid code 3");
+                            "compress::compressed_file::load_packed_ternary: object 'w2': byte for weight (1, 12) holds invalid code 3");
     bad = good;
     bad[codes + stride + 80] = 0x00;  // row 1, byte 80 = weights 320..323: padding beyond 301 columns
     io_test::write_temp("canonical", bad);

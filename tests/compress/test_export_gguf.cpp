@@ -100,12 +100,12 @@ TEST_CASE("save_ternary_gguf / load_ternary_gguf: errors name the function, the 
     const std::string path = io_test::temp_path("tq_bad.gguf");
     const auto W = tessera::random_normal<float>(2, 512, 23);
     io_test::check_invalid_argument([&] { cp::save_ternary_gguf(path, {{"w", tn::quantize_absmean(W, {/*group_size=*/128})}}); },
-                  "to_tq2_0: group_size=128 must be a multiple of 256: a TQ2_0 block has one scale");
+                  "ternary::to_tq2_0: group_size=128 must be a multiple of 256: a TQ2_0 block has one scale");
     const auto odd = tessera::random_normal<float>(2, 300, 23);
     io_test::check_invalid_argument([&] { cp::save_ternary_gguf(path, {{"w", tn::quantize_absmean(odd, {/*group_size=*/300})}}, cp::tq_format::tq1_0); },
-                  "to_tq1_0: cols=300 must be a positive multiple of 256 (TQ1_0 blocks)");
+                  "ternary::to_tq1_0: cols=300 must be a positive multiple of 256 (TQ1_0 blocks)");
     const auto m = tn::quantize_absmean(W, {/*group_size=*/256});
-    io_test::check_invalid_argument([&] { cp::save_ternary_gguf(path, {{"w", m}, {"w", m}}); }, "write_gguf: tensor names must be non-empty and unique, got 'w'");
+    io_test::check_invalid_argument([&] { cp::save_ternary_gguf(path, {{"w", m}, {"w", m}}); }, "io::write_gguf: tensor names must be non-empty and unique, got 'w'");
 
     // a file holding a TQ2_0 tensor and an F32 one
     tessera::io::gguf_tensor<float> f32{"dense", xt::xarray<float>(W), tessera::io::detail::ggml_type::f32};
@@ -115,13 +115,13 @@ TEST_CASE("save_ternary_gguf / load_ternary_gguf: errors name the function, the 
     tq.raw.assign(bytes.begin(), bytes.end());
     tessera::io::write_gguf<float>(path, {}, {f32, tq});
     CHECK(cp::load_ternary_gguf(path, "tq").codes() == m.codes());
-    io_test::check_invalid_argument([&] { (void)cp::load_ternary_gguf(path, "dense"); }, "load_ternary_gguf: tensor 'dense' is F32, expected TQ1_0 or TQ2_0");
-    io_test::check_invalid_argument([&] { (void)cp::load_ternary_gguf(path, "nope"); }, "load_ternary_gguf: name='nope' is not a tensor of " + path);
+    io_test::check_invalid_argument([&] { (void)cp::load_ternary_gguf(path, "dense"); }, "compress::load_ternary_gguf: tensor 'dense' is F32, expected TQ1_0 or TQ2_0");
+    io_test::check_invalid_argument([&] { (void)cp::load_ternary_gguf(path, "nope"); }, "compress::load_ternary_gguf: name='nope' is not a tensor of " + path);
 
     // write_gguf's raw blocks: the byte count must match the shape
     tq.raw.pop_back();
     io_test::check_invalid_argument([&] { tessera::io::write_gguf<float>(path, {}, {tq}); },
-                  "write_gguf: tensor 'tq': raw holds 263 bytes, shape [2, 512] of TQ2_0 needs 264");
+                  "io::write_gguf: tensor 'tq': raw holds 263 bytes, shape [2, 512] of TQ2_0 needs 264");
     tq.raw.push_back(0);
     tq.shape = {2, 500};
     io_test::check_invalid_argument([&] { tessera::io::write_gguf<float>(path, {}, {tq}); }, "row length 500 must be a multiple of the TQ2_0 block of 256");
@@ -133,5 +133,5 @@ TEST_CASE("save_ternary_gguf / load_ternary_gguf: errors name the function, the 
     tessera::io::write_gguf<float>(path, {}, {tq});
     const std::size_t off = tessera::io::gguf_file(path).info("tq").offset;
     io_test::check_io_error([&] { (void)cp::load_ternary_gguf(path, "tq"); }, path, "byte " + std::to_string(off),
-                            "load_ternary_gguf: block (0, 0) holds invalid code 3 at 5");
+                            "compress::load_ternary_gguf: block (0, 0) holds invalid code 3 at 5");
 }

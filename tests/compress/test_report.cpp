@@ -119,18 +119,18 @@ TEST_CASE("compression_report: zero rows and bad arguments")
     CHECK(r.row_cosine.mean == doctest::Approx(2.0 / 3));
     xt::xtensor<double, 2> wrong = xt::zeros<double>({3, 3});
     CHECK_THROWS_WITH_AS(tc::compression_report(A, wrong, o),
-                         "compression_report: the approximation must have the original's shape [3, 2], got [3, 3]",
+                         "compress::compression_report: the approximation must have the original's shape [3, 2], got [3, 3]",
                          tessera::invalid_argument);
     o.knn_k = 3;
     CHECK_THROWS_WITH_AS(tc::compression_report(A, B, o),
-                         "compression_report: options.knn_k=3 must be in [1, rows - 1 = 2]", tessera::invalid_argument);
+                         "compress::compression_report: options.knn_k=3 must be in [1, rows - 1 = 2]", tessera::invalid_argument);
     o.knn_k = 1;
     tessera::io::vocabulary v;
     v.add("a");
     v.add("b");
     o.words = &v;
     CHECK_THROWS_WITH_AS(tc::compression_report(A, B, o),
-                         "compression_report: options.words has 2 words but the matrix has 3 rows",
+                         "compress::compression_report: options.words has 2 words but the matrix has 3 rows",
                          tessera::invalid_argument);
     CHECK_THROWS_AS(tc::compression_report(A, B, std::uint64_t(0)), tessera::invalid_argument);
 }
@@ -203,6 +203,6 @@ TEST_CASE_TEMPLATE("compression_report over seeds: mean and Student-t interval o
     // Unsampled parts do not change.
     CHECK(r.relative_frobenius_error == single.relative_frobenius_error);
     o.seeds = 0;
-    CHECK_THROWS_WITH_AS(tc::compression_report(A, B, o), "compression_report: options.seeds must be in [1, 1000], got 0",
+    CHECK_THROWS_WITH_AS(tc::compression_report(A, B, o), "compress::compression_report: options.seeds must be in [1, 1000], got 0",
                          tessera::invalid_argument);
 }

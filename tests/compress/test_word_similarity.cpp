@@ -104,7 +104,7 @@ TEST_CASE_TEMPLATE("evaluate_word_similarity matches scipy on a small benchmark"
     exact.fold_case = false;
     CHECK(tc::evaluate_word_similarity(E, make_vocab(words), set, exact).covered == r.covered - 1);
     CHECK_THROWS_WITH_AS(tc::evaluate_word_similarity(E, make_vocab({"a", "b"}), set),
-                         "evaluate_word_similarity: embeddings has 8 rows (shape [8, 4]) but the vocabulary has 2 words",
+                         "compress::evaluate_word_similarity: embeddings has 8 rows (shape [8, 4]) but the vocabulary has 2 words",
                          tessera::invalid_argument);
 }
 
@@ -167,7 +167,7 @@ TEST_CASE("find_word with subword markers: the marked whole-word piece first, th
     CHECK(tc::detect_word_markers(v) == std::vector<std::string>{sp, g});  // 2/6 and 1/6 >= 10 %
     CHECK(tc::detect_word_markers(v, 0.3) == std::vector<std::string>{sp});
     CHECK(tc::detect_word_markers(make_vocab({"the", "cat"})).empty());
-    CHECK_THROWS_WITH_AS(tc::detect_word_markers(v, 0.0), "detect_word_markers: min_fraction=0 must be in (0, 1]",
+    CHECK_THROWS_WITH_AS(tc::detect_word_markers(v, 0.0), "compress::detect_word_markers: min_fraction=0 must be in (0, 1]",
                          tessera::invalid_argument);
     // The evaluator uses the markers: a SentencePiece vocabulary covers the pairs only with them.
     xt::xtensor<double, 2> E = {{1, 0}, {0, 1}, {1, 1}, {1, 0.2}, {0, 1}, {1, 1}};

@@ -9,12 +9,12 @@ TEST_CASE("require builds 'function: message' and throws tessera::invalid_argume
 {
     try
     {
-        tessera::require(600 <= 512, "truncated_svd", "rank=", 600, " exceeds min(rows, cols)=", 512);
+        tessera::require(600 <= 512, "spectral::truncated_svd", "rank=", 600, " exceeds min(rows, cols)=", 512);
         FAIL("no throw");
     }
     catch (const tessera::invalid_argument& e)
     {
-        CHECK(std::string(e.what()) == "truncated_svd: rank=600 exceeds min(rows, cols)=512");
+        CHECK(std::string(e.what()) == "spectral::truncated_svd: rank=600 exceeds min(rows, cols)=512");
     }
     CHECK_NOTHROW(tessera::require(true, "f", "never built"));
     // tessera::invalid_argument is a std::invalid_argument

@@ -125,7 +125,7 @@ TEST_CASE("gguf: metadata of every value type with typed getters")
     CHECK(md.find("t.nested")->array().type == io::gguf_value_type::array);
     CHECK(md.find("t.u32")->type() == io::gguf_value_type::uint32);
     CHECK_FALSE(md.get<std::string>("absent").has_value());
-    CHECK_THROWS_WITH_AS(md.at<std::string>("absent"), doctest::Contains("gguf_metadata::at: key 'absent' is absent"),
+    CHECK_THROWS_WITH_AS(md.at<std::string>("absent"), doctest::Contains("io::gguf_metadata::at: key 'absent' is absent"),
                          tessera::invalid_argument);
     CHECK_THROWS_WITH_AS(md.get<std::string>("t.u32"), doctest::Contains("t.u32 holds uint32, not string"),
                          tessera::invalid_argument);

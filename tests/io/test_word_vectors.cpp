@@ -19,7 +19,7 @@ namespace
         CHECK(wv.vocab.row("queen") == 2);
         CHECK(wv.vocab.find("naïve").value() == 3);
         CHECK_FALSE(wv.vocab.find("prince").has_value());
-        CHECK_THROWS_WITH_AS(wv.vocab.row("prince"), "vocabulary::row: word='prince' is not in the vocabulary of 4 words",
+        CHECK_THROWS_WITH_AS(wv.vocab.row("prince"), "io::vocabulary::row: word='prince' is not in the vocabulary of 4 words",
                              tessera::invalid_argument);
         const auto e = io_test::read_expected(expected);
         REQUIRE(wv.vectors.shape()[0] == 4);

@@ -148,8 +148,8 @@ TEST_CASE("a llama2.c .bin opens as a checkpoint named as parse_llama2_header na
     CHECK(ck.role("layers.3.w2").role == tensor_role::ffn_down);
     CHECK(ck.info("token_embedding").bytes == 512 * 64 * 4);
     CHECK_THROWS_WITH_AS((ck.read<float, 2>("rms_final")),
-                         "checkpoint::read: tensor 'rms_final' has shape [64], not 2 dimensions", tessera::invalid_argument);
-    CHECK_THROWS_WITH_AS(ck.read<float>("wq"), doctest::Contains("checkpoint: name='wq' is not a tensor of"),
+                         "model::checkpoint::read: tensor 'rms_final' has shape [64], not 2 dimensions", tessera::invalid_argument);
+    CHECK_THROWS_WITH_AS(ck.read<float>("wq"), doctest::Contains("model::checkpoint: name='wq' is not a tensor of"),
                          tessera::invalid_argument);
 }
 

@@ -83,7 +83,7 @@ TEST_CASE_TEMPLATE("a perturbed copy has positive KL that grows with the perturb
     auto other = w;
     other.config.rms_norm_eps = 1e-6;  // a forward-pass parameter: the configs differ
     CHECK_THROWS_WITH_AS(mdl::next_token_divergence(mdl::llama2_view(w), mdl::llama2_view(other), seqs),
-                         "next_token_divergence: candidate config must equal the reference config",
+                         "model::next_token_divergence: candidate config must equal the reference config",
                          tessera::invalid_argument);
     const auto m = mdl::llama2_view(w);
     CHECK_THROWS_AS(mdl::next_token_divergence(m, m, {{}}), tessera::invalid_argument);

@@ -322,15 +322,15 @@ TEST_CASE("load_llama and llama_model::validate reject what they cannot run")
     mdl::llama_model<float> broken = m;
     broken.layers[2].w2 = mdl::linear_operator<float>(xt::xtensor<float, 2>::from_shape({64, 64}));
     CHECK_THROWS_WITH_AS(mdl::llama_runner<float>{broken},
-                         "llama_model::validate: layers.2.w2 must have shape [64, 172], got [64, 64]",
+                         "model::llama_model::validate: layers.2.w2 must have shape [64, 172], got [64, 64]",
                          tessera::invalid_argument);
     mdl::llama_runner<float> run(m);
-    CHECK_THROWS_WITH_AS(run.forward(512, 0), "llama_runner::forward: token=512 must be in [0, 512)",
+    CHECK_THROWS_WITH_AS(run.forward(512, 0), "model::llama_runner::forward: token=512 must be in [0, 512)",
                          tessera::invalid_argument);
     broken = m;
     broken.config.rms_norm_eps = -1e-5;
     CHECK_THROWS_WITH_AS(mdl::llama_runner<float>{broken},
-                         "llama_model::validate: config.rms_norm_eps=-1e-05 must be finite and >= 0",
+                         "model::llama_model::validate: config.rms_norm_eps=-1e-05 must be finite and >= 0",
                          tessera::invalid_argument);
 }
 
@@ -406,11 +406,11 @@ TEST_CASE_TEMPLATE("forward: identical logits at any thread count, rewinding, an
     mdl::llama_runner<T> fresh(m);
     fresh.forward(0, 0);
     CHECK(fresh.forward(6, 1) == rewound);
-    CHECK_THROWS_WITH_AS(run.forward(10, 2), "llama_runner::forward: token=10 must be in [0, 10)",
+    CHECK_THROWS_WITH_AS(run.forward(10, 2), "model::llama_runner::forward: token=10 must be in [0, 10)",
                          tessera::invalid_argument);
-    CHECK_THROWS_WITH_AS(run.forward(1, 3), "llama_runner::forward: pos=3 skips ahead: positions [0, 2) are cached",
+    CHECK_THROWS_WITH_AS(run.forward(1, 3), "model::llama_runner::forward: pos=3 skips ahead: positions [0, 2) are cached",
                          tessera::invalid_argument);
-    CHECK_THROWS_WITH_AS(run.forward(1, 6), "llama_runner::forward: pos=6 must be < seq_len=6",
+    CHECK_THROWS_WITH_AS(run.forward(1, 6), "model::llama_runner::forward: pos=6 must be < seq_len=6",
                          tessera::invalid_argument);
     // Greedy generation stops at seq_len and never exceeds steps + 1 tokens.
     CHECK(mdl::generate_greedy(m, 100).size() <= 7);

@@ -70,9 +70,9 @@ TEST_CASE_TEMPLATE("dense operator: owned and borrowed apply W x, bytes rows*col
     CHECK(empty.rows() == 0);
     CHECK(empty.storage_bytes() == 0);
     CHECK_THROWS_WITH_AS(own.apply(xt::xtensor<T, 1>::from_shape({5})),
-                         "linear_operator::apply: x must have length cols()=257, got 5", tessera::invalid_argument);
+                         "model::linear_operator::apply: x must have length cols()=257, got 5", tessera::invalid_argument);
     CHECK_THROWS_WITH_AS(own.apply(xt::xtensor<T, 2>::from_shape({2, 5})),
-                         "linear_operator::apply: X must have shape [batch, cols()=257], got [2, 5]",
+                         "model::linear_operator::apply: X must have shape [batch, cols()=257], got [2, 5]",
                          tessera::invalid_argument);
 }
 
@@ -132,9 +132,9 @@ TEST_CASE_TEMPLATE("ternary operator: int8 input is ternary::gemv, exact float i
     CHECK(xt::amax(xt::abs(D - W))() < 0.6 * xt::amax(xt::abs(W))());
     check_batch(i8, 2);
     CHECK_THROWS_WITH_AS(mdl::linear_operator<T>(tn::pack_base3(tn::unpack_2bit(P)), mdl::ternary_input::exact_float),
-                         doctest::Contains("linear_operator: the packed ternary matrix must carry scales"),
+                         doctest::Contains("model::linear_operator: the packed ternary matrix must carry scales"),
                          tessera::invalid_argument);
     CHECK_THROWS_WITH_AS(mdl::linear_operator<T>(tn::pack_base3(tn::quantize_absmean(W, q)), mdl::ternary_input::exact_float),
-                         "linear_operator: input=exact_float needs the 2-bit layout (gemv_float), got base-3",
+                         "model::linear_operator: input=exact_float needs the 2-bit layout (gemv_float), got base-3",
                          tessera::invalid_argument);
 }

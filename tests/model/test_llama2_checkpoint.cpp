@@ -84,7 +84,7 @@ TEST_CASE("llama2_weights names its matrices and checks replaced shapes")
         CHECK_THROWS_WITH_AS(w.matrix(bad), doctest::Contains("is not one of matrix_names()"),
                              tessera::invalid_argument);
     w.layers[0].w1 = xt::zeros<float>({12, 7});
-    CHECK_THROWS_WITH_AS(w.validate(), "llama2_weights::validate: layers.0.w1 must have shape [12, 8], got [12, 7]",
+    CHECK_THROWS_WITH_AS(w.validate(), "model::llama2_weights::validate: layers.0.w1 must have shape [12, 8], got [12, 7]",
                          tessera::invalid_argument);
 }
 

@@ -48,7 +48,7 @@ TEST_CASE("decode follows llama2.c: BOS strips a leading space, <0xAB> is a raw 
     CHECK(tok.decode(5, 4) == "A");
     CHECK(tok.decode(5, 8) == "<0xZZ>");  // not hex: printed as is
     CHECK(tok.decode({1, 5, 6, 3, 1, 6, 7}) == "Once upon\nupona");
-    CHECK_THROWS_WITH_AS(tok.piece(9), "llama2_tokenizer::piece: token=9 must be in [0, 9)", tessera::invalid_argument);
+    CHECK_THROWS_WITH_AS(tok.piece(9), "model::llama2_tokenizer::piece: token=9 must be in [0, 9)", tessera::invalid_argument);
     CHECK_THROWS_AS(tok.decode(1, -1), tessera::invalid_argument);
 }
 
@@ -71,7 +71,7 @@ TEST_CASE("malformed tokenizer files throw io_error")
     std::memcpy(negative.data() + 8, &minus, 4);
     CHECK_THROWS_WITH_AS(read_llama2_tokenizer(llama2_test::write("tokneg.bin", negative), 3),
                          doctest::Contains("byte 8: token 0: length=-5"), tessera::io_error);
-    CHECK_THROWS_WITH_AS(read_llama2_tokenizer("tok.bin", 0), "read_llama2_tokenizer: vocab_size=0 must be >= 1",
+    CHECK_THROWS_WITH_AS(read_llama2_tokenizer("tok.bin", 0), "model::read_llama2_tokenizer: vocab_size=0 must be >= 1",
                          tessera::invalid_argument);
 }
 

@@ -44,13 +44,13 @@ TEST_CASE("compressed_projection bad input")
     using tessera::invalid_argument;
     xt::xtensor<float, 2> codes = xt::zeros<float>({4, 0});
     CHECK_THROWS_WITH_AS(compressed_projection<float>(codes, 8, projection_kind::gaussian, 0),
-                         "compressed_projection: codes must have at least one column, got shape [4, 0]",
+                         "projection::compressed_projection: codes must have at least one column, got shape [4, 0]",
                          invalid_argument);
     xt::xtensor<float, 2> wide = xt::zeros<float>({4, 9});
     CHECK_THROWS_WITH_AS(compressed_projection<float>(wide, 8, projection_kind::orthonormal, 0),
-                         "compressed_projection: k=9 must not exceed d=8 for kind=orthonormal", invalid_argument);
+                         "projection::compressed_projection: k=9 must not exceed d=8 for kind=orthonormal", invalid_argument);
     xt::xtensor<float, 2> W = xt::zeros<float>({4, 8});
-    CHECK_THROWS_WITH_AS(compress(W, 0), "random_projection: k=0 must be positive", invalid_argument);
+    CHECK_THROWS_WITH_AS(compress(W, 0), "projection::random_projection: k=0 must be positive", invalid_argument);
 }
 
 TEST_CASE_TEMPLATE("compress, project and reconstruct reject NaN / Inf input", T, float, double)
@@ -59,9 +59,9 @@ TEST_CASE_TEMPLATE("compress, project and reconstruct reject NaN / Inf input", T
     W(3, 15) = std::numeric_limits<T>::quiet_NaN();
     CHECK_THROWS_WITH_AS(compress(W, 4), "projection::compress: W must be finite, got nan at [3, 15]", tessera::invalid_argument);
     const random_projection<T> P(16, 4, projection_kind::very_sparse, 1);
-    CHECK_THROWS_WITH_AS(P.project(W), "random_projection::project: W must be finite, got nan at [3, 15]", tessera::invalid_argument);
+    CHECK_THROWS_WITH_AS(P.project(W), "projection::random_projection::project: W must be finite, got nan at [3, 15]", tessera::invalid_argument);
     xt::xtensor<T, 2> Y = xt::zeros<T>({2, 4});
     Y(1, 3) = std::numeric_limits<T>::infinity();
-    CHECK_THROWS_WITH_AS(P.reconstruct(Y), "random_projection::reconstruct: Y must be finite, got inf at [1, 3]",
+    CHECK_THROWS_WITH_AS(P.reconstruct(Y), "projection::random_projection::reconstruct: Y must be finite, got inf at [1, 3]",
                          tessera::invalid_argument);
 }

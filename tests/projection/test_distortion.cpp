@@ -90,19 +90,19 @@ TEST_CASE("distortion_report bad input")
     using tessera::invalid_argument;
     auto W = tessera::random_normal<double>(10, 8, 1);
     random_projection<double> proj(9, 4);
-    CHECK_THROWS_WITH_AS(distortion_report(W, proj), "distortion_report: W must have 9 columns (d), got shape [10, 8]",
+    CHECK_THROWS_WITH_AS(distortion_report(W, proj), "projection::distortion_report: W must have 9 columns (d), got shape [10, 8]",
                          invalid_argument);
     random_projection<double> ok(8, 4);
     distortion_options opt;
     opt.eps = 1.5;
-    CHECK_THROWS_WITH_AS(distortion_report(W, ok, opt), "distortion_report: eps=1.5 must be in (0, 1)",
+    CHECK_THROWS_WITH_AS(distortion_report(W, ok, opt), "projection::distortion_report: eps=1.5 must be in (0, 1)",
                          invalid_argument);
     opt.eps = 0.1;
     opt.pairs = 0;
-    CHECK_THROWS_WITH_AS(distortion_report(W, ok, opt), "distortion_report: pairs=0 must be at least 1",
+    CHECK_THROWS_WITH_AS(distortion_report(W, ok, opt), "projection::distortion_report: pairs=0 must be at least 1",
                          invalid_argument);
     auto one = tessera::random_normal<double>(1, 8, 1);
-    CHECK_THROWS_WITH_AS(distortion_report(one, ok), "distortion_report: W must have at least 2 rows, got shape [1, 8]",
+    CHECK_THROWS_WITH_AS(distortion_report(one, ok), "projection::distortion_report: W must have at least 2 rows, got shape [1, 8]",
                          invalid_argument);
 }
 
@@ -111,5 +111,5 @@ TEST_CASE_TEMPLATE("distortion_report rejects NaN / Inf input", T, float, double
     auto W = tessera::random_normal<T>(20, 16, 2);
     W(0, 0) = std::numeric_limits<T>::quiet_NaN();
     const random_projection<T> P(16, 4, projection_kind::gaussian, 1);
-    CHECK_THROWS_WITH_AS(distortion_report(W, P), "distortion_report: W must be finite, got nan at [0, 0]", tessera::invalid_argument);
+    CHECK_THROWS_WITH_AS(distortion_report(W, P), "projection::distortion_report: W must be finite, got nan at [0, 0]", tessera::invalid_argument);
 }

@@ -86,15 +86,15 @@ TEST_CASE("johnson_lindenstrauss bad input names the function, parameter and val
 {
     using tessera::invalid_argument;
     CHECK_THROWS_WITH_AS(johnson_lindenstrauss_min_dim(100, 0.0),
-                         "johnson_lindenstrauss_min_dim: eps=0 must be in (0, 1)", invalid_argument);
+                         "projection::johnson_lindenstrauss_min_dim: eps=0 must be in (0, 1)", invalid_argument);
     CHECK_THROWS_WITH_AS(johnson_lindenstrauss_min_dim(100, 1.0),
-                         "johnson_lindenstrauss_min_dim: eps=1 must be in (0, 1)", invalid_argument);
+                         "projection::johnson_lindenstrauss_min_dim: eps=1 must be in (0, 1)", invalid_argument);
     CHECK_THROWS_AS(johnson_lindenstrauss_min_dim(100, std::nan("")), invalid_argument);
-    CHECK_THROWS_WITH_AS(johnson_lindenstrauss_min_dim(0, 0.1), "johnson_lindenstrauss_min_dim: n=0 must be at least 1",
+    CHECK_THROWS_WITH_AS(johnson_lindenstrauss_min_dim(0, 0.1), "projection::johnson_lindenstrauss_min_dim: n=0 must be at least 1",
                          invalid_argument);
-    CHECK_THROWS_WITH_AS(johnson_lindenstrauss_eps(100, 0), "johnson_lindenstrauss_eps: k=0 must be at least 1",
+    CHECK_THROWS_WITH_AS(johnson_lindenstrauss_eps(100, 0), "projection::johnson_lindenstrauss_eps: k=0 must be at least 1",
                          invalid_argument);
     CHECK_THROWS_WITH_AS(johnson_lindenstrauss_eps(1000, 128),
-                         doctest::Contains("johnson_lindenstrauss_eps: k=128 must exceed 24 ln(n)=165.7"),
+                         doctest::Contains("projection::johnson_lindenstrauss_eps: k=128 must exceed 24 ln(n)=165.7"),
                          invalid_argument);
 }

@@ -264,19 +264,19 @@ TEST_CASE_TEMPLATE("same seed gives the same matrix (bitwise) and results on 1 a
 TEST_CASE_TEMPLATE("bad input throws tessera::invalid_argument naming the function and values", T, float, double)
 {
     using tessera::invalid_argument;
-    CHECK_THROWS_WITH_AS(random_projection<T>(10, 0), "random_projection: k=0 must be positive", invalid_argument);
-    CHECK_THROWS_WITH_AS(random_projection<T>(0, 4), "random_projection: d=0 must be positive", invalid_argument);
+    CHECK_THROWS_WITH_AS(random_projection<T>(10, 0), "projection::random_projection: k=0 must be positive", invalid_argument);
+    CHECK_THROWS_WITH_AS(random_projection<T>(0, 4), "projection::random_projection: d=0 must be positive", invalid_argument);
     CHECK_THROWS_WITH_AS(
         random_projection<T>(10, 11, projection_kind::orthonormal),
-        "random_projection: k=11 must not exceed d=10 for kind=orthonormal (at most d orthonormal columns)",
+        "projection::random_projection: k=11 must not exceed d=10 for kind=orthonormal (at most d orthonormal columns)",
         invalid_argument);
     random_projection<T> proj(10, 4, projection_kind::very_sparse);
     xt::xtensor<T, 2> W = xt::zeros<T>({3, 9});
-    CHECK_THROWS_WITH_AS(proj.project(W), "random_projection::project: W must have 10 columns (d), got shape [3, 9]",
+    CHECK_THROWS_WITH_AS(proj.project(W), "projection::random_projection::project: W must have 10 columns (d), got shape [3, 9]",
                          invalid_argument);
     xt::xtensor<T, 2> Y = xt::zeros<T>({3, 5});
     CHECK_THROWS_WITH_AS(proj.reconstruct(Y),
-                         "random_projection::reconstruct: Y must have 4 columns (k), got shape [3, 5]",
+                         "projection::random_projection::reconstruct: Y must have 4 columns (k), got shape [3, 5]",
                          invalid_argument);
     CHECK_THROWS_AS(proj.reconstruct_scaled(Y), invalid_argument);
     xt::xtensor<T, 1> v = xt::zeros<T>({10});

@@ -81,7 +81,7 @@ TEST_CASE_TEMPLATE("adaptive_svd finds an exact low rank and reports a capped ba
 TEST_CASE_TEMPLATE("adaptive_svd bad input", T, float, double)
 {
     auto A = tessera::random_normal<T>(10, 6, 1);
-    SPECTRAL_CHECK_THROWS_WITH_SUBSTR(sp::adaptive_svd(A, 0.0), "adaptive_svd: rel_tol=0 must be in (0, 1)");
+    SPECTRAL_CHECK_THROWS_WITH_SUBSTR(sp::adaptive_svd(A, 0.0), "spectral::adaptive_svd: rel_tol=0 must be in (0, 1)");
     SPECTRAL_CHECK_THROWS_WITH_SUBSTR(sp::adaptive_svd(A, 1.0), "rel_tol=1 must be in (0, 1)");
     sp::adaptive_svd_options o;
     o.block_size = 0;

@@ -59,10 +59,10 @@ TEST_CASE_TEMPLATE("low_rank from factors and its errors", T, float, double)
     CHECK(c.reconstruct() == dense);
     CHECK(c.storage_bytes() == 14 * sizeof(T));
     CHECK(c.compression_ratio() == doctest::Approx(12.0 / 14.0));
-    SPECTRAL_CHECK_THROWS_WITH_SUBSTR(sp::low_rank<T>(L, L), "low_rank: left factor [3, 2] and right factor [3, 2]");
+    SPECTRAL_CHECK_THROWS_WITH_SUBSTR(sp::low_rank<T>(L, L), "spectral::low_rank: left factor [3, 2] and right factor [3, 2]");
     xt::xtensor<T, 1> bad = xt::zeros<T>({3});
-    SPECTRAL_CHECK_THROWS_WITH_SUBSTR(c.apply(bad), "low_rank::apply: x must have length cols()=4, got 3");
-    SPECTRAL_CHECK_THROWS_WITH_SUBSTR(c.row(3), "low_rank::row: i=3 must be below rows()=3");
+    SPECTRAL_CHECK_THROWS_WITH_SUBSTR(c.apply(bad), "spectral::low_rank::apply: x must have length cols()=4, got 3");
+    SPECTRAL_CHECK_THROWS_WITH_SUBSTR(c.row(3), "spectral::low_rank::row: i=3 must be below rows()=3");
     sp::low_rank<T> empty;
     CHECK(empty.rows() == 0);
     CHECK(empty.storage_bytes() == 0);

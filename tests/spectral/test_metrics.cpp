@@ -72,20 +72,20 @@ TEST_CASE_TEMPLATE("metrics closed forms: flat and single-spike spectra", T, flo
 TEST_CASE_TEMPLATE("metrics bad input", T, float, double)
 {
     xt::xtensor<T, 1> s = {T(3), T(2), T(1)};
-    SPECTRAL_CHECK_THROWS_WITH_SUBSTR(sp::energy_rank(s, 0.0), "energy_rank: tau=0 must be in (0, 1]");
-    SPECTRAL_CHECK_THROWS_WITH_SUBSTR(sp::energy_rank(s, 1.5), "energy_rank: tau=1.5 must be in (0, 1]");
+    SPECTRAL_CHECK_THROWS_WITH_SUBSTR(sp::energy_rank(s, 0.0), "spectral::energy_rank: tau=0 must be in (0, 1]");
+    SPECTRAL_CHECK_THROWS_WITH_SUBSTR(sp::energy_rank(s, 1.5), "spectral::energy_rank: tau=1.5 must be in (0, 1]");
     SPECTRAL_CHECK_THROWS_WITH_SUBSTR(sp::energy_rank(s, -0.1), "tau=-0.1");
     SPECTRAL_CHECK_THROWS_WITH_SUBSTR(sp::energy_rank(s, std::nan("")), "tau=nan");
     SPECTRAL_CHECK_THROWS_WITH_SUBSTR(sp::energy_rank(s, 0.5, 0.0), "total_energy=0 must be finite and > 0");
     xt::xtensor<T, 1> unsorted = {T(1), T(2)};
     SPECTRAL_CHECK_THROWS_WITH_SUBSTR(sp::energy_rank(unsorted, 0.5), "S must be sorted in descending order");
     xt::xtensor<T, 1> empty = xt::xtensor<T, 1>::from_shape({0});
-    SPECTRAL_CHECK_THROWS_WITH_SUBSTR(sp::stable_rank(empty), "stable_rank: S must be non-empty");
+    SPECTRAL_CHECK_THROWS_WITH_SUBSTR(sp::stable_rank(empty), "spectral::stable_rank: S must be non-empty");
     xt::xtensor<T, 1> neg = {T(1), T(-1)};
     SPECTRAL_CHECK_THROWS_WITH_SUBSTR(sp::condition_number(neg), "finite non-negative values, got -1 at index 1");
     xt::xtensor<T, 1> nan = {T(1), std::numeric_limits<T>::quiet_NaN()};
     SPECTRAL_CHECK_THROWS_WITH_SUBSTR(sp::spectral_entropy(nan), "got nan at index 1");
-    SPECTRAL_CHECK_THROWS_WITH_SUBSTR(sp::active_fraction(s, 1.0), "active_fraction: threshold=1 must be in [0, 1)");
+    SPECTRAL_CHECK_THROWS_WITH_SUBSTR(sp::active_fraction(s, 1.0), "spectral::active_fraction: threshold=1 must be in [0, 1)");
     xt::xtensor<T, 2> mat = xt::ones<T>({2, 2});
-    SPECTRAL_CHECK_THROWS_WITH_SUBSTR(sp::stable_rank(mat), "stable_rank: S must have 1 dimension");
+    SPECTRAL_CHECK_THROWS_WITH_SUBSTR(sp::stable_rank(mat), "spectral::stable_rank: S must have 1 dimension");
 }

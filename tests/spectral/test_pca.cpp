@@ -80,14 +80,14 @@ TEST_CASE_TEMPLATE("pca whitening matches sklearn and inverts", T, float, double
 TEST_CASE_TEMPLATE("pca bad input", T, float, double)
 {
     auto X = tessera::random_normal<T>(6, 3, 2);
-    SPECTRAL_CHECK_THROWS_WITH_SUBSTR(sp::pca(X, 0), "pca: k=0 must be at least 1");
-    SPECTRAL_CHECK_THROWS_WITH_SUBSTR(sp::pca(X, 4), "pca: k=4 exceeds min(rows, cols)=3");
+    SPECTRAL_CHECK_THROWS_WITH_SUBSTR(sp::pca(X, 0), "spectral::pca: k=0 must be at least 1");
+    SPECTRAL_CHECK_THROWS_WITH_SUBSTR(sp::pca(X, 4), "spectral::pca: k=4 exceeds min(rows, cols)=3");
     xt::xtensor<T, 2> one = xt::ones<T>({1, 3});
-    SPECTRAL_CHECK_THROWS_WITH_SUBSTR(sp::pca(one, 1), "pca: A must have at least 2 rows");
+    SPECTRAL_CHECK_THROWS_WITH_SUBSTR(sp::pca(one, 1), "spectral::pca: A must have at least 2 rows");
     auto p = sp::pca(X, 2);
     xt::xtensor<T, 2> wrong = xt::zeros<T>({2, 4});
-    SPECTRAL_CHECK_THROWS_WITH_SUBSTR(p.transform(wrong), "pca_result::transform: X must have 3 columns, got shape [2, 4]");
-    SPECTRAL_CHECK_THROWS_WITH_SUBSTR(p.inverse_transform(wrong), "pca_result::inverse_transform: Z must have 2 columns");
+    SPECTRAL_CHECK_THROWS_WITH_SUBSTR(p.transform(wrong), "spectral::pca_result::transform: X must have 3 columns, got shape [2, 4]");
+    SPECTRAL_CHECK_THROWS_WITH_SUBSTR(p.inverse_transform(wrong), "spectral::pca_result::inverse_transform: Z must have 2 columns");
     X(0, 0) = std::numeric_limits<T>::quiet_NaN();
-    SPECTRAL_CHECK_THROWS_WITH_SUBSTR(sp::pca(X, 1), "pca: A must be finite, got nan at (0, 0)");
+    SPECTRAL_CHECK_THROWS_WITH_SUBSTR(sp::pca(X, 1), "spectral::pca: A must be finite, got nan at (0, 0)");
 }

@@ -98,7 +98,7 @@ TEST_CASE_TEMPLATE("spectrum_report bad input", T, float, double)
     auto A = tessera::random_normal<T>(5, 3, 1);
     sp::spectrum_report_options o;
     o.energy_tau = 0;
-    SPECTRAL_CHECK_THROWS_WITH_SUBSTR(sp::spectrum_report(A, o), "spectrum_report: options.energy_tau=0 must be in (0, 1]");
+    SPECTRAL_CHECK_THROWS_WITH_SUBSTR(sp::spectrum_report(A, o), "spectral::spectrum_report: options.energy_tau=0 must be in (0, 1]");
     o.energy_tau = 0.9;
     o.active_threshold = 2;
     SPECTRAL_CHECK_THROWS_WITH_SUBSTR(sp::spectrum_report(A, o), "options.active_threshold=2");

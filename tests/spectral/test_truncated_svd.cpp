@@ -316,8 +316,8 @@ TEST_CASE_TEMPLATE("signs follow svd_flip and automatic picks by shape", T, floa
 TEST_CASE_TEMPLATE("bad input throws with the parameter and the values", T, float, double)
 {
     auto A = tessera::random_normal<T>(10, 4, 1);
-    SPECTRAL_CHECK_THROWS_WITH_SUBSTR(sp::truncated_svd(A, 0), "truncated_svd: rank=0 must be at least 1");
-    SPECTRAL_CHECK_THROWS_WITH_SUBSTR(sp::truncated_svd(A, 5), "truncated_svd: rank=5 exceeds min(rows, cols)=4");
+    SPECTRAL_CHECK_THROWS_WITH_SUBSTR(sp::truncated_svd(A, 0), "spectral::truncated_svd: rank=0 must be at least 1");
+    SPECTRAL_CHECK_THROWS_WITH_SUBSTR(sp::truncated_svd(A, 5), "spectral::truncated_svd: rank=5 exceeds min(rows, cols)=4");
     xt::xtensor<T, 2> empty = xt::xtensor<T, 2>::from_shape({0, 4});
     SPECTRAL_CHECK_THROWS_WITH_SUBSTR(sp::truncated_svd(empty, 1), "must be a non-empty matrix, got shape [0, 4]");
     A(3, 2) = std::numeric_limits<T>::quiet_NaN();

@@ -176,19 +176,19 @@ TEST_CASE("I2_S layout: weight j of a 128-block at bits 6-2*(j/32) of byte j%32,
 TEST_CASE("converters reject bad input with a clear message")
 {
     xt::xtensor<float, 2> W = xt::ones<float>({2, 300});
-    CHECK_THROWS_WITH_AS(encode_tq2_0(W), "encode_tq2_0: row length=300 must be a positive multiple of 256 (TQ2_0 blocks)",
+    CHECK_THROWS_WITH_AS(encode_tq2_0(W), "ternary::encode_tq2_0: row length=300 must be a positive multiple of 256 (TQ2_0 blocks)",
                          tessera::invalid_argument);
     CHECK_THROWS_AS(encode_tq1_0(W), tessera::invalid_argument);
     const auto q = quantize_absmean(W);  // group 128: not one scale per 256-block, and 300 % 256 != 0
-    CHECK_THROWS_WITH_AS(to_tq2_0(q), "to_tq2_0: cols=300 must be a positive multiple of 256 (TQ2_0 blocks)",
+    CHECK_THROWS_WITH_AS(to_tq2_0(q), "ternary::to_tq2_0: cols=300 must be a positive multiple of 256 (TQ2_0 blocks)",
                          tessera::invalid_argument);
     xt::xtensor<float, 2> W2 = xt::ones<float>({2, 512});
     CHECK_THROWS_WITH_AS(to_tq2_0(quantize_absmean(W2)),
-                         "to_tq2_0: group_size=128 must be a multiple of 256: a TQ2_0 block has one scale",
+                         "ternary::to_tq2_0: group_size=128 must be a multiple of 256: a TQ2_0 block has one scale",
                          tessera::invalid_argument);
     std::vector<std::uint8_t> bytes(131);
     CHECK_THROWS_WITH_AS(from_tq2_0(bytes, 1, 512),
-                         "from_tq2_0: buffer of 131 bytes does not match shape [1, 512]: expected 132 bytes",
+                         "ternary::from_tq2_0: buffer of 131 bytes does not match shape [1, 512]: expected 132 bytes",
                          tessera::invalid_argument);
     CHECK_THROWS_AS(from_tq1_0(bytes, 1, 300), tessera::invalid_argument);
     std::vector<std::uint8_t> tq2(66, 0xff);  // code 3 everywhere
@@ -203,10 +203,10 @@ TEST_CASE("TQ converters refuse non-finite weights, scales that float16 cannot h
     // encode: NaN / inf weights are named by position (they used to encode silently)
     xt::xtensor<float, 2> W = xt::ones<float>({2, 512});
     W(1, 300) = std::nanf("");
-    CHECK_THROWS_WITH_AS(encode_tq2_0(W), "encode_tq2_0: W must be finite, got nan at [1, 300]",
+    CHECK_THROWS_WITH_AS(encode_tq2_0(W), "ternary::encode_tq2_0: W must be finite, got nan at [1, 300]",
                          tessera::invalid_argument);
     W(1, 300) = -INFINITY;
-    CHECK_THROWS_WITH_AS(encode_tq1_0(W), "encode_tq1_0: W must be finite, got -inf at [1, 300]",
+    CHECK_THROWS_WITH_AS(encode_tq1_0(W), "ternary::encode_tq1_0: W must be finite, got -inf at [1, 300]",
                          tessera::invalid_argument);
     // encode: d = fp16(max|x|) is inf from 65520 on (65519.996 still rounds to 65504)
     W(1, 300) = 65519.996f;
@@ -214,7 +214,7 @@ TEST_CASE("TQ converters refuse non-finite weights, scales that float16 cannot h
                                                                 (encode_tq2_0(W)[66 * 3 + 65] << 8))) == 65504.0f);
     W(1, 300) = -65520.0f;
     CHECK_THROWS_WITH_AS(encode_tq2_0(W),
-                         "encode_tq2_0: max|W|=65520 of row 1, block 1 would be stored as float16 d=inf: the magnitude "
+                         "ternary::encode_tq2_0: max|W|=65520 of row 1, block 1 would be stored as float16 d=inf: the magnitude "
                          "must be below 65520",
                          tessera::invalid_argument);
     CHECK_THROWS_AS(encode_tq1_0(W), tessera::invalid_argument);
@@ -228,13 +228,13 @@ TEST_CASE("TQ converters refuse non-finite weights, scales that float16 cannot h
     sc(1, 1) = 1e5f;
     const ternary_matrix<float> big(codes, sc, 256, scale_granularity::per_group);
     CHECK_THROWS_WITH_AS(to_tq2_0(big),
-                         "to_tq2_0: scale=100000 of row 1, block 1 would be stored as float16 d=inf: the magnitude "
+                         "ternary::to_tq2_0: scale=100000 of row 1, block 1 would be stored as float16 d=inf: the magnitude "
                          "must be below 65520",
                          tessera::invalid_argument);
     sc(1, 1) = 2e-8f;
     const ternary_matrix<float> tiny(codes, sc, 256, scale_granularity::per_group);
     CHECK_THROWS_WITH_AS(to_tq1_0(tiny),
-                         "to_tq1_0: scale=2e-08 of row 1, block 1 would be stored as float16 d=0 (its weights lost): a "
+                         "ternary::to_tq1_0: scale=2e-08 of row 1, block 1 would be stored as float16 d=0 (its weights lost): a "
                          "nonzero scale must exceed 2^-25 = 2.98e-08",
                          tessera::invalid_argument);
     sc(1, 1) = 3e-8f;  // just above 2^-25: the smallest float16 subnormal, 2^-24
@@ -253,12 +253,12 @@ TEST_CASE("TQ converters refuse non-finite weights, scales that float16 cannot h
     tq2[66 * 1 + 64] = 0x00;
     tq2[66 * 1 + 65] = 0x7c;  // row 0, block 1: +inf
     CHECK_THROWS_WITH_AS(from_tq2_0(tq2, 2, 512),
-                         "from_tq2_0: block (0, 1) has a non-finite d=inf (float16 at byte offset 130)",
+                         "ternary::from_tq2_0: block (0, 1) has a non-finite d=inf (float16 at byte offset 130)",
                          tessera::invalid_argument);
     auto tq1 = to_tq1_0(ok);
     tq1[54 * 2 + 52] = 0x00;
     tq1[54 * 2 + 53] = 0x7e;  // row 1, block 0: NaN
     CHECK_THROWS_WITH_AS(from_tq1_0(tq1, 2, 512),
-                         "from_tq1_0: block (1, 0) has a non-finite d=nan (float16 at byte offset 160)",
+                         "ternary::from_tq1_0: block (1, 0) has a non-finite d=nan (float16 at byte offset 160)",
                          tessera::invalid_argument);
 }

@@ -193,17 +193,17 @@ TEST_CASE("packed products reject bad input with a clear message")
     const auto P = pack_2bit(q);
     const auto a = quantize_activations_int8(noise<float>(1, 300, 2));
     const auto a_short = quantize_activations_int8(noise<float>(1, 299, 2));
-    CHECK_THROWS_WITH_AS(gemv(P, a_short), "gemv: activations must have 300 columns, got shape [1, 299]",
+    CHECK_THROWS_WITH_AS(gemv(P, a_short), "ternary::gemv: activations must have 300 columns, got shape [1, 299]",
                          tessera::invalid_argument);
     quantize_options o;
     o.group_size = 100;
     CHECK_THROWS_WITH_AS(gemv(pack_2bit(quantize_absmean(W, o)), a),
-                         "gemv: group_size=100 must be a multiple of 64 or >= cols=300 for the packed kernels",
+                         "ternary::gemv: group_size=100 must be a multiple of 64 or >= cols=300 for the packed kernels",
                          tessera::invalid_argument);
     activation_options ao;
     ao.block_size = 32;
     CHECK_THROWS_WITH_AS(gemv(P, quantize_activations_int8(noise<float>(1, 300, 2), ao)),
-                         "gemv: activation block_size=32 must be a multiple of 64 or >= cols=300 (per token)",
+                         "ternary::gemv: activation block_size=32 must be a multiple of 64 or >= cols=300 (per token)",
                          tessera::invalid_argument);
     CHECK_THROWS_AS(gemv(pack_2bit(q.codes()), a), tessera::invalid_argument);  // bare codes: no scales
     auto bad = P;
@@ -214,7 +214,7 @@ TEST_CASE("packed products reject bad input with a clear message")
     xt::xtensor<float, 1> x = xt::zeros<float>({299});
     if (kernel_available(kernel::avx2))
         CHECK_THROWS_WITH_AS(gemv_float(P, xt::xtensor<float, 1>(xt::zeros<float>({300})), {kernel::avx2}),
-                             "gemv_float: kernel avx2 supports only int8 products, not gemv_float",
+                             "ternary::gemv_float: kernel avx2 supports only int8 products, not gemv_float",
                              tessera::invalid_argument);
     CHECK_THROWS_AS(gemv_float(P, x), tessera::invalid_argument);
 }
@@ -280,10 +280,10 @@ TEST_CASE("f16 scale storage rejects scales outside float16's normal range")
     xt::view(W, 1, xt::range(128, 256)) *= 1e-5f;  // row 1, group 1: absmean ~ 3e-6, subnormal in binary16
     const auto q = quantize_absmean(W);
     CHECK_THROWS_WITH_AS(pack_2bit(q, scale_storage::f16),
-                         doctest::Contains("pack_2bit: scale_storage::f16: scale"), tessera::invalid_argument);
+                         doctest::Contains("ternary::pack_2bit: scale_storage::f16: scale"), tessera::invalid_argument);
     CHECK_THROWS_WITH_AS(pack_base3(q, scale_storage::f16), doctest::Contains("of row 1, group 1 is outside float16's normal range"),
                          tessera::invalid_argument);
-    CHECK_THROWS_WITH_AS(quantize_pack_2bit(W, {}, scale_storage::f16), doctest::Contains("quantize_pack_2bit: scale_storage::f16"),
+    CHECK_THROWS_WITH_AS(quantize_pack_2bit(W, {}, scale_storage::f16), doctest::Contains("ternary::quantize_pack_2bit: scale_storage::f16"),
                          tessera::invalid_argument);
     xt::xtensor<float, 2> big = noise<float>(2, 128, 5) * 1e6f;
     CHECK_THROWS_AS(pack_2bit(quantize_absmean(big), scale_storage::f16), tessera::invalid_argument);

@@ -173,11 +173,11 @@ TEST_CASE("pack/unpack identity on random matrices of odd shapes, both layouts")
 TEST_CASE("packing rejects bad input with a clear message")
 {
     xt::xtensor<std::int8_t, 2> codes = {{0, 1, -1, 2}};
-    CHECK_THROWS_WITH_AS(pack_2bit(codes), "pack_2bit: codes(0, 3)=2 must be -1, 0 or 1", tessera::invalid_argument);
+    CHECK_THROWS_WITH_AS(pack_2bit(codes), "ternary::pack_2bit: codes(0, 3)=2 must be -1, 0 or 1", tessera::invalid_argument);
     codes(0, 3) = 1;
     auto P = pack_2bit(codes);
     P.bytes.data()[0] = 0xff;  // code 3 is not a ternary value
-    CHECK_THROWS_WITH_AS(unpack_2bit(P), "unpack_2bit: byte for weight (0, 0) holds invalid code 3",
+    CHECK_THROWS_WITH_AS(unpack_2bit(P), "ternary::unpack_2bit: byte for weight (0, 0) holds invalid code 3",
                          tessera::invalid_argument);
     auto Q = pack_2bit(codes);
     Q.row_stride = 32;  // buffer does not match the shape
@@ -185,7 +185,7 @@ TEST_CASE("packing rejects bad input with a clear message")
     Q.row_stride = 64;
     Q.cols = 300;  // 300 weights need 128 bytes per row
     CHECK_THROWS_WITH_AS(unpack_2bit(Q),
-                         "unpack_2bit: buffer of 64 bytes with row_stride=64 does not match shape [1, 300] (expected "
+                         "ternary::unpack_2bit: buffer of 64 bytes with row_stride=64 does not match shape [1, 300] (expected "
                          "row_stride=128, 128 bytes)",
                          tessera::invalid_argument);
     CHECK_THROWS_AS(unpack_base3(pack_2bit(codes)), tessera::invalid_argument);
@@ -212,6 +212,6 @@ TEST_CASE_TEMPLATE("quantize_pack_2bit equals pack_2bit(quantize_absmean) byte f
         CHECK(a.group_size == b.group_size);
     }
     W(10, 332) = std::numeric_limits<T>::quiet_NaN();
-    CHECK_THROWS_WITH_AS(quantize_pack_2bit(W), "quantize_pack_2bit: W(10, 332)=nan is not finite; ternary quantization needs finite weights",
+    CHECK_THROWS_WITH_AS(quantize_pack_2bit(W), "ternary::quantize_pack_2bit: W(10, 332)=nan is not finite; ternary quantization needs finite weights",
                          tessera::invalid_argument);
 }

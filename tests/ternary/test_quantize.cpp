@@ -193,13 +193,13 @@ TEST_CASE("quantize_absmean rejects bad input with a clear message")
     xt::xtensor<float, 2> W = {{1.f, 2.f}, {3.f, 4.f}};
     quantize_options o;
     o.group_size = 0;
-    CHECK_THROWS_WITH_AS(quantize_absmean(W, o), "quantize_absmean: group_size=0 must be >= 1", tessera::invalid_argument);
+    CHECK_THROWS_WITH_AS(quantize_absmean(W, o), "ternary::quantize_absmean: group_size=0 must be >= 1", tessera::invalid_argument);
     xt::xtensor<float, 2> E = xt::xtensor<float, 2>::from_shape({0, 4});
-    CHECK_THROWS_WITH_AS(quantize_absmean(E), "quantize_absmean: W must be non-empty, got shape [0, 4]",
+    CHECK_THROWS_WITH_AS(quantize_absmean(E), "ternary::quantize_absmean: W must be non-empty, got shape [0, 4]",
                          tessera::invalid_argument);
     W(1, 0) = std::numeric_limits<float>::quiet_NaN();
     CHECK_THROWS_WITH_AS(quantize_absmean(W),
-                         "quantize_absmean: W(1, 0)=nan is not finite; ternary quantization needs finite weights",
+                         "ternary::quantize_absmean: W(1, 0)=nan is not finite; ternary quantization needs finite weights",
                          tessera::invalid_argument);
     W(1, 0) = 1;
     quantize_options e;

@@ -74,9 +74,9 @@ TEST_CASE("next_smooth: matches a brute-force scan on both paths, and throws ins
     const std::size_t top = std::numeric_limits<std::size_t>::max();
     for (std::size_t p : {7, 17})
         CHECK_THROWS_WITH_AS(next_smooth(top, p),
-                             doctest::Contains("next_smooth: no number >= n=18446744073709551615 with prime factors <= "),
+                             doctest::Contains("tt::next_smooth: no number >= n=18446744073709551615 with prime factors <= "),
                              tessera::invalid_argument);
-    CHECK_THROWS_WITH_AS(next_smooth(10, 1), "next_smooth: max_prime=1 must be >= 2", tessera::invalid_argument);
+    CHECK_THROWS_WITH_AS(next_smooth(10, 1), "tt::next_smooth: max_prime=1 must be >= 2", tessera::invalid_argument);
     CHECK_THROWS_AS(next_smooth(10, 0), tessera::invalid_argument);
 }
 

@@ -151,7 +151,7 @@ TEST_CASE("tt_svd: the method is spectral's svd_method; gram is refused")
     tessera::tt::tt_options o{};
     o.method = tessera::spectral::svd_method::gram;
     CHECK_THROWS_WITH_AS(tt_svd(A, {4, 6}, o),
-                         "tt_svd: options.method=gram is not supported by tt; expected exact, randomized or automatic",
+                         "tt::tt_svd: options.method=gram is not supported by tt; expected exact, randomized or automatic",
                          tessera::invalid_argument);
 }
 

@@ -30,41 +30,41 @@
 
 namespace tessera::align
 {
+    /// Options of alignment_report().
+    struct alignment_report_options
+    {
+        std::size_t worst_rows = 10;            ///< report this many lowest-cosine rows
+        std::vector<std::size_t> ks{1, 5, 10};  ///< retrieval P@k
+        bool retrieval = true;                  ///< compute retrieval (2 m^2 q flops)
+        std::size_t pairs = 20000;              ///< row pairs for the relational correlation
+        std::size_t pentachora = 2000;          ///< 5-row simplices for the volume correlation (0 = skip)
+        std::uint64_t seed = 0;                 ///< seeds the pair and simplex samples
+    };
+
+    /// The metrics of alignment_report(). Cosines and residuals compare mapped row i with target row i.
+    struct alignment_metrics
+    {
+        std::size_t rows = 0;                       ///< m held-out rows
+        tessera::stats::distribution_summary cosine;  ///< per-row cosine(mapped_i, b_i): mean, min, percentiles
+        double cosine_median = 0.0;                 ///< 50th percentile of the per-row cosines
+        std::vector<std::size_t> worst_rows;        ///< rows with the lowest cosines, worst first
+        std::vector<double> worst_cosines;          ///< their cosines
+        tessera::stats::distribution_summary residual;  ///< per-row ||mapped_i - b_i||
+        double relative_residual = 0.0;             ///< ||mapped - B||_F / ||B - mean(B)||_F
+        double relational_pearson = 0.0;            ///< Pearson of cos(mapped_i, mapped_j) vs cos(b_i, b_j)
+        double relational_spearman = 0.0;           ///< Spearman of the same pairs
+        double disparity = 0.0;                     ///< scipy.spatial.procrustes(B, mapped) disparity (refits a similarity)
+        double mapped_disparity = 0.0;              ///< ||std(B) - std(mapped)||_F^2, no refit (std: centred, unit Frobenius)
+        double angular_distance = 0.0;              ///< mean_i arccos(cos_i) / pi, in [0, 1]
+        retrieval_result retrieval;                 ///< P@k of each mapped row among all target rows
+        double volume_pearson = std::numeric_limits<double>::quiet_NaN();   ///< Pearson of pentachoron volumes
+        double volume_spearman = std::numeric_limits<double>::quiet_NaN();  ///< Spearman of the same
+        std::size_t pentachora = 0;                 ///< simplices used (0 when skipped)
+        tessera::status status;                     ///< degenerate when a metric is undefined (see message)
+    };
+
     namespace detail
     {
-        /// Options of alignment_report().
-        struct alignment_report_options
-        {
-            std::size_t worst_rows = 10;            ///< report this many lowest-cosine rows
-            std::vector<std::size_t> ks{1, 5, 10};  ///< retrieval P@k
-            bool retrieval = true;                  ///< compute retrieval (2 m^2 q flops)
-            std::size_t pairs = 20000;              ///< row pairs for the relational correlation
-            std::size_t pentachora = 2000;          ///< 5-row simplices for the volume correlation (0 = skip)
-            std::uint64_t seed = 0;                 ///< seeds the pair and simplex samples
-        };
-
-        /// The metrics of alignment_report(). Cosines and residuals compare mapped row i with target row i.
-        struct alignment_metrics
-        {
-            std::size_t rows = 0;                       ///< m held-out rows
-            tessera::stats::distribution_summary cosine;  ///< per-row cosine(mapped_i, b_i): mean, min, percentiles
-            double cosine_median = 0.0;                 ///< 50th percentile of the per-row cosines
-            std::vector<std::size_t> worst_rows;        ///< rows with the lowest cosines, worst first
-            std::vector<double> worst_cosines;          ///< their cosines
-            tessera::stats::distribution_summary residual;  ///< per-row ||mapped_i - b_i||
-            double relative_residual = 0.0;             ///< ||mapped - B||_F / ||B - mean(B)||_F
-            double relational_pearson = 0.0;            ///< Pearson of cos(mapped_i, mapped_j) vs cos(b_i, b_j)
-            double relational_spearman = 0.0;           ///< Spearman of the same pairs
-            double disparity = 0.0;                     ///< scipy.spatial.procrustes(B, mapped) disparity (refits a similarity)
-            double mapped_disparity = 0.0;              ///< ||std(B) - std(mapped)||_F^2, no refit (std: centred, unit Frobenius)
-            double angular_distance = 0.0;              ///< mean_i arccos(cos_i) / pi, in [0, 1]
-            retrieval_result retrieval;                 ///< P@k of each mapped row among all target rows
-            double volume_pearson = std::numeric_limits<double>::quiet_NaN();   ///< Pearson of pentachoron volumes
-            double volume_spearman = std::numeric_limits<double>::quiet_NaN();  ///< Spearman of the same
-            std::size_t pentachora = 0;                 ///< simplices used (0 when skipped)
-            tessera::status status;                     ///< degenerate when a metric is undefined (see message)
-        };
-
         inline double row_cosine(const double* a, const double* b, std::size_t d, double& residual)
         {
             double dot = 0.0, na = 0.0, nb = 0.0, r = 0.0;
@@ -111,7 +111,7 @@ namespace tessera::align
                                            const xt::xexpression<EB>& B_test,
                                            const alignment_report_options& opts = {})
         {
-            const char* fn = "alignment_report";
+            const char* fn = "align::alignment_report";
             auto eb = tessera::detail::evaluate<T, 2>(B_test, fn, "B_test");
             const auto& b = eb.get();
             const xt::xtensor<T, 2> mapped = transform.apply(A_test);
@@ -197,7 +197,5 @@ namespace tessera::align
         }
     }  // namespace detail
 
-    using detail::alignment_metrics;
     using detail::alignment_report;
-    using detail::alignment_report_options;
 }  // namespace tessera::align

@@ -20,33 +20,33 @@
 
 namespace tessera::align
 {
+    /// Options of generalized_procrustes().
+    struct generalized_procrustes_options
+    {
+        bool center = true;             ///< centre each space on its column mean first
+        bool scale = false;             ///< fit one scale per space (consensus norm held fixed)
+        bool allow_reflection = false;  ///< allow det(R_i) = -1
+        std::size_t max_iterations = 100;  ///< at most this many consensus updates
+        /// Stop when the residual sum of squares changes by <= tolerance * (total sum of
+        /// squares of the centred inputs) between two iterations.
+        double tolerance = 1e-10;
+    };
+
+    /// Result of generalized_procrustes().
+    template <class T>
+    struct generalized_procrustes_result
+    {
+        /// transforms[i] maps space i into the consensus frame (mean_b = 0):
+        /// transforms[i].apply(spaces[i]) is the aligned copy of space i.
+        std::vector<similarity_transform<T>> transforms;
+        xt::xtensor<T, 2> consensus = xt::xtensor<T, 2>::from_shape({0, 0});  ///< [n, d] mean of the aligned spaces
+        std::size_t iterations = 0;  ///< consensus updates performed
+        double residual = 0.0;       ///< sum_i ||aligned_i - consensus||_F^2 at exit
+        tessera::status status;      ///< not_converged at max_iterations; any fit status is forwarded
+    };
+
     namespace detail
     {
-        /// Options of generalized_procrustes().
-        struct generalized_procrustes_options
-        {
-            bool center = true;             ///< centre each space on its column mean first
-            bool scale = false;             ///< fit one scale per space (consensus norm held fixed)
-            bool allow_reflection = false;  ///< allow det(R_i) = -1
-            std::size_t max_iterations = 100;  ///< at most this many consensus updates
-            /// Stop when the residual sum of squares changes by <= tolerance * (total sum of
-            /// squares of the centred inputs) between two iterations.
-            double tolerance = 1e-10;
-        };
-
-        /// Result of generalized_procrustes().
-        template <class T>
-        struct generalized_procrustes_result
-        {
-            /// transforms[i] maps space i into the consensus frame (mean_b = 0):
-            /// transforms[i].apply(spaces[i]) is the aligned copy of space i.
-            std::vector<similarity_transform<T>> transforms;
-            xt::xtensor<T, 2> consensus = xt::xtensor<T, 2>::from_shape({0, 0});  ///< [n, d] mean of the aligned spaces
-            std::size_t iterations = 0;  ///< consensus updates performed
-            double residual = 0.0;       ///< sum_i ||aligned_i - consensus||_F^2 at exit
-            tessera::status status;      ///< not_converged at max_iterations; any fit status is forwarded
-        };
-
         template <class T>
         double sum_squares(const xt::xtensor<T, 2>& X)
         {
@@ -72,7 +72,7 @@ namespace tessera::align
                                                                 const generalized_procrustes_options& opts = {})
         {
             static_assert(is_real_v<T>, "tessera::align::generalized_procrustes: T must be float or double");
-            const char* fn = "generalized_procrustes";
+            const char* fn = "align::generalized_procrustes";
             require(spaces.size() >= 2, fn, "spaces must hold at least 2 matrices, got ", spaces.size());
             require(opts.max_iterations > 0, fn, "options.max_iterations must be positive, got 0");
             const auto shape = spaces[0].shape();
@@ -151,6 +151,4 @@ namespace tessera::align
     }  // namespace detail
 
     using detail::generalized_procrustes;
-    using detail::generalized_procrustes_options;
-    using detail::generalized_procrustes_result;
 }  // namespace tessera::align

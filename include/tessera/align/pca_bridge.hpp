@@ -21,43 +21,43 @@
 
 namespace tessera::align
 {
+    /// Options of pca_bridge().
+    struct pca_bridge_options
+    {
+        /// Dimension of the shared space; 0 = min(p, q). Each side wider than k is reduced.
+        std::size_t components = 0;
+        /// The Procrustes fit between the reduced spaces (centring, scale, weights, rank tolerance).
+        /// allow_reflection acts only when neither side is reduced (p == q == k: the bridge is then
+        /// procrustes itself). With a reduced side the composed map is not square and has no
+        /// determinant (as procrustes with p != q), and a det(R_k) = +1 constraint in PCA coordinates,
+        /// whose signs are arbitrary, would only pick a worse map at random: the k x k fit then always
+        /// allows reflections.
+        procrustes_options procrustes{};
+        /// How the PCA is computed (tessera::spectral::pca_options; exact by default path choice).
+        tessera::spectral::pca_options pca{};
+    };
+
+    /// Result of pca_bridge().
+    template <class T>
+    struct pca_bridge_result
+    {
+        /// The composed map from A's space [p] to B's space [q]: R = C_a^T R_k C_b with C the PCA
+        /// components of a reduced side (identity otherwise). R has orthonormal columns (p > q
+        /// = k) or rows (p = k < q); when k < min(p, q) it is a partial isometry of rank k.
+        similarity_transform<T> transform;
+        /// The fit between the k-dimensional spaces (reduced A -> reduced B).
+        similarity_transform<T> reduced;
+        bool reduced_a = false;          ///< A was reduced by PCA
+        bool reduced_b = false;          ///< B was reduced by PCA
+        std::size_t components = 0;      ///< k
+        double retained_variance_a = 1.0;  ///< fraction of A's variance kept (1 when not reduced)
+        double retained_variance_b = 1.0;  ///< fraction of B's variance kept (1 when not reduced)
+        tessera::spectral::pca_result<T> pca_a;  ///< PCA of A when reduced_a (else empty)
+        tessera::spectral::pca_result<T> pca_b;  ///< PCA of B when reduced_b (else empty)
+    };
+
     namespace detail
     {
-        /// Options of pca_bridge().
-        struct pca_bridge_options
-        {
-            /// Dimension of the shared space; 0 = min(p, q). Each side wider than k is reduced.
-            std::size_t components = 0;
-            /// The Procrustes fit between the reduced spaces (centring, scale, weights, rank tolerance).
-            /// allow_reflection acts only when neither side is reduced (p == q == k: the bridge is then
-            /// procrustes itself). With a reduced side the composed map is not square and has no
-            /// determinant (as procrustes with p != q), and a det(R_k) = +1 constraint in PCA coordinates,
-            /// whose signs are arbitrary, would only pick a worse map at random: the k x k fit then always
-            /// allows reflections.
-            procrustes_options procrustes{};
-            /// How the PCA is computed (tessera::spectral::pca_options; exact by default path choice).
-            tessera::spectral::pca_options pca{};
-        };
-
-        /// Result of pca_bridge().
-        template <class T>
-        struct pca_bridge_result
-        {
-            /// The composed map from A's space [p] to B's space [q]: R = C_a^T R_k C_b with C the PCA
-            /// components of a reduced side (identity otherwise). R has orthonormal columns (p > q
-            /// = k) or rows (p = k < q); when k < min(p, q) it is a partial isometry of rank k.
-            similarity_transform<T> transform;
-            /// The fit between the k-dimensional spaces (reduced A -> reduced B).
-            similarity_transform<T> reduced;
-            bool reduced_a = false;          ///< A was reduced by PCA
-            bool reduced_b = false;          ///< B was reduced by PCA
-            std::size_t components = 0;      ///< k
-            double retained_variance_a = 1.0;  ///< fraction of A's variance kept (1 when not reduced)
-            double retained_variance_b = 1.0;  ///< fraction of B's variance kept (1 when not reduced)
-            tessera::spectral::pca_result<T> pca_a;  ///< PCA of A when reduced_a (else empty)
-            tessera::spectral::pca_result<T> pca_b;  ///< PCA of B when reduced_b (else empty)
-        };
-
         template <class T>
         double retained(const tessera::spectral::pca_result<T>& r)
         {
@@ -86,7 +86,7 @@ namespace tessera::align
         auto pca_bridge(const xt::xexpression<EA>& A, const xt::xexpression<EB>& B, const pca_bridge_options& opts = {})
         {
             using T = std::common_type_t<value_type_t<EA>, value_type_t<EB>>;
-            const char* fn = "pca_bridge";
+            const char* fn = "align::pca_bridge";
             auto ea = tessera::detail::evaluate<T, 2>(A, fn, "A");
             auto eb = tessera::detail::evaluate<T, 2>(B, fn, "B");
             const auto& a = ea.get();
@@ -145,6 +145,4 @@ namespace tessera::align
     }  // namespace detail
 
     using detail::pca_bridge;
-    using detail::pca_bridge_options;
-    using detail::pca_bridge_result;
 }  // namespace tessera::align

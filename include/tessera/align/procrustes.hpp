@@ -30,28 +30,28 @@
 
 namespace tessera::align
 {
+    /// Options of procrustes(). Aggregate: set only what you need.
+    struct procrustes_options
+    {
+        /// Subtract the (weighted) column means of A and B before fitting; the means are stored
+        /// in the transform. Off = scipy.linalg.orthogonal_procrustes' convention.
+        bool center = true;
+        /// Fit the scale s too (similarity transform); off leaves s = 1.
+        bool scale = false;
+        /// Allow det(R) = -1 (p == q only). Off: the Kabsch correction flips the direction of the
+        /// smallest singular value so det(R) = +1. For p != q every semi-orthogonal R is reachable
+        /// continuously from every other, so this option has no effect.
+        bool allow_reflection = false;
+        /// Non-negative row weights w_i (one per row; empty = all 1). A row of weight 0 has no
+        /// influence at all, as if it were removed.
+        std::vector<double> weights{};
+        /// Singular values below rank_tolerance * sigma_max count as zero when deciding rank
+        /// deficiency (R is then not unique). Negative = max(p, q) * machine epsilon of T.
+        double rank_tolerance = -1.0;
+    };
+
     namespace detail
     {
-        /// Options of procrustes(). Aggregate: set only what you need.
-        struct procrustes_options
-        {
-            /// Subtract the (weighted) column means of A and B before fitting; the means are stored
-            /// in the transform. Off = scipy.linalg.orthogonal_procrustes' convention.
-            bool center = true;
-            /// Fit the scale s too (similarity transform); off leaves s = 1.
-            bool scale = false;
-            /// Allow det(R) = -1 (p == q only). Off: the Kabsch correction flips the direction of the
-            /// smallest singular value so det(R) = +1. For p != q every semi-orthogonal R is reachable
-            /// continuously from every other, so this option has no effect.
-            bool allow_reflection = false;
-            /// Non-negative row weights w_i (one per row; empty = all 1). A row of weight 0 has no
-            /// influence at all, as if it were removed.
-            std::vector<double> weights{};
-            /// Singular values below rank_tolerance * sigma_max count as zero when deciding rank
-            /// deficiency (R is then not unique). Negative = max(p, q) * machine epsilon of T.
-            double rank_tolerance = -1.0;
-        };
-
         template <class T>
         xt::xtensor<T, 1> to_tensor(const std::vector<double>& v, std::size_t n)
         {
@@ -123,8 +123,8 @@ namespace tessera::align
         {
             const std::size_t n = A.shape(0), p = A.shape(1), q = B.shape(1), k = std::min(p, q);
             const std::vector<double>& w = opts.weights;
-            const column_moments mom_a = moments(A, w, wsum, "procrustes", "A");
-            const column_moments mom_b = moments(B, w, wsum, "procrustes", "B");
+            const column_moments mom_a = moments(A, w, wsum, "align::procrustes", "A");
+            const column_moments mom_b = moments(B, w, wsum, "align::procrustes", "B");
             const std::vector<double> mean_a = opts.center ? mom_a.means() : std::vector<double>{};
             const std::vector<double> mean_b = opts.center ? mom_b.means() : std::vector<double>{};
             cross_product<T> cp = centred_cross(A, B, mom_a, mom_b, opts.center, w);
@@ -220,7 +220,7 @@ namespace tessera::align
                         const procrustes_options& opts = {})
         {
             using T = std::common_type_t<value_type_t<EA>, value_type_t<EB>>;
-            const char* fn = "procrustes";
+            const char* fn = "align::procrustes";
             auto ea = tessera::detail::evaluate<T, 2>(A, fn, "A");
             auto eb = tessera::detail::evaluate<T, 2>(B, fn, "B");
             const auto& a = ea.get();
@@ -249,14 +249,14 @@ namespace tessera::align
             procrustes_options o;
             o.scale = true;
             o.allow_reflection = true;
-            auto ea = tessera::detail::evaluate<T, 2>(A, "procrustes_disparity", "A");
+            auto ea = tessera::detail::evaluate<T, 2>(A, "align::procrustes_disparity", "A");
             const auto& a = ea.get();
             const auto t = procrustes(B, a, o);  // maps B onto A, like scipy
             const auto mean = column_mean(a, {}, static_cast<double>(a.shape(0)));
             const auto one = [](std::size_t) { return 1.0; };
             std::vector<T> buf(a.size());
             const double ss_a = centred_block(a, mean, 0, a.shape(0), buf.data(), one, one);
-            require(ss_a > 0.0 && t.status.code != status_code::degenerate, "procrustes_disparity",
+            require(ss_a > 0.0 && t.status.code != status_code::degenerate, "align::procrustes_disparity",
                     "A and B must not be constant (zero after centring)");
             return std::min(1.0, t.residual * t.residual / ss_a);
         }
@@ -264,5 +264,4 @@ namespace tessera::align
 
     using detail::procrustes;
     using detail::procrustes_disparity;
-    using detail::procrustes_options;
 }  // namespace tessera::align

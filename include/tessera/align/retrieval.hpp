@@ -22,45 +22,45 @@
 
 namespace tessera::align
 {
+    /// Options of retrieval_precision().
+    struct retrieval_options
+    {
+        std::vector<std::size_t> ks{1, 5, 10};  ///< report P@k for each k (each >= 1)
+        bool cosine = true;  ///< rank by cosine (rows unit-normalised first); false: by raw dot product
+        /// Scores held at once: a block of queries x all targets of at most this many values.
+        std::size_t max_block_values = std::size_t(1) << 24;
+    };
+
+    /// Retrieval quality of queries against targets where query i's partner is target i.
+    struct retrieval_result
+    {
+        std::vector<std::size_t> ks;    ///< as requested
+        std::vector<double> precision;  ///< precision[j] = fraction of queries whose partner ranks < ks[j]
+        /// [m] 0-based rank of each partner (0 = retrieved first); t (the number of targets) for a
+        /// miss: the query or its partner is a zero row.
+        std::vector<std::size_t> rank;
+        double mean_reciprocal_rank = 0.0;  ///< mean of 1 / (rank + 1) over the queries, 0 for a miss
+        std::size_t zero_rows = 0;          ///< queries that are misses because they or their partner are zero
+        tessera::status status;             ///< degenerate when zero_rows > 0 (the message counts them)
+
+        /// P@k for one of the requested k. \throws tessera::invalid_argument if k was not requested.
+        double at(std::size_t k) const
+        {
+            for (std::size_t j = 0; j < ks.size(); ++j)
+                if (ks[j] == k)
+                    return precision[j];
+            require(false, "align::retrieval_result::at", "k=", k, " was not among the requested ks");
+            return 0.0;
+        }
+    };
+
     namespace detail
     {
-        /// Options of retrieval_precision().
-        struct retrieval_options
-        {
-            std::vector<std::size_t> ks{1, 5, 10};  ///< report P@k for each k (each >= 1)
-            bool cosine = true;  ///< rank by cosine (rows unit-normalised first); false: by raw dot product
-            /// Scores held at once: a block of queries x all targets of at most this many values.
-            std::size_t max_block_values = std::size_t(1) << 24;
-        };
-
-        /// Retrieval quality of queries against targets where query i's partner is target i.
-        struct retrieval_result
-        {
-            std::vector<std::size_t> ks;    ///< as requested
-            std::vector<double> precision;  ///< precision[j] = fraction of queries whose partner ranks < ks[j]
-            /// [m] 0-based rank of each partner (0 = retrieved first); t (the number of targets) for a
-            /// miss: the query or its partner is a zero row.
-            std::vector<std::size_t> rank;
-            double mean_reciprocal_rank = 0.0;  ///< mean of 1 / (rank + 1) over the queries, 0 for a miss
-            std::size_t zero_rows = 0;          ///< queries that are misses because they or their partner are zero
-            tessera::status status;             ///< degenerate when zero_rows > 0 (the message counts them)
-
-            /// P@k for one of the requested k. \throws tessera::invalid_argument if k was not requested.
-            double at(std::size_t k) const
-            {
-                for (std::size_t j = 0; j < ks.size(); ++j)
-                    if (ks[j] == k)
-                        return precision[j];
-                require(false, "retrieval_result::at", "k=", k, " was not among the requested ks");
-                return 0.0;
-            }
-        };
-
         template <class T>
         retrieval_result rank_partners(const xt::xtensor<T, 2>& queries, const xt::xtensor<T, 2>& targets,
                                        const std::vector<std::size_t>* partners, const retrieval_options& opts)
         {
-            const char* fn = "retrieval_precision";
+            const char* fn = "align::retrieval_precision";
             const std::size_t m = queries.shape(0), d = queries.shape(1), t = targets.shape(0);
             require(targets.shape(1) == d, fn, "queries and targets must have the same number of columns, got ",
                     shape_to_string(queries.shape()), " and ", shape_to_string(targets.shape()));
@@ -127,8 +127,8 @@ namespace tessera::align
                                              const retrieval_options& opts = {})
         {
             using T = std::common_type_t<value_type_t<EQ>, value_type_t<ET>>;
-            auto eq = tessera::detail::evaluate<T, 2>(queries, "retrieval_precision", "queries");
-            auto et = tessera::detail::evaluate<T, 2>(targets, "retrieval_precision", "targets");
+            auto eq = tessera::detail::evaluate<T, 2>(queries, "align::retrieval_precision", "queries");
+            auto et = tessera::detail::evaluate<T, 2>(targets, "align::retrieval_precision", "targets");
             return rank_partners(eq.get(), et.get(), nullptr, opts);
         }
 
@@ -141,13 +141,11 @@ namespace tessera::align
                                              const retrieval_options& opts = {})
         {
             using T = std::common_type_t<value_type_t<EQ>, value_type_t<ET>>;
-            auto eq = tessera::detail::evaluate<T, 2>(queries, "retrieval_precision", "queries");
-            auto et = tessera::detail::evaluate<T, 2>(targets, "retrieval_precision", "targets");
+            auto eq = tessera::detail::evaluate<T, 2>(queries, "align::retrieval_precision", "queries");
+            auto et = tessera::detail::evaluate<T, 2>(targets, "align::retrieval_precision", "targets");
             return rank_partners(eq.get(), et.get(), &partners, opts);
         }
     }  // namespace detail
 
-    using detail::retrieval_options;
     using detail::retrieval_precision;
-    using detail::retrieval_result;
 }  // namespace tessera::align

@@ -53,8 +53,8 @@ namespace tessera::align
             template <class E, requires_t<is_real_expression_v<E>> = true>
             xt::xtensor<T, 2> apply(const xt::xexpression<E>& X) const
             {
-                auto Xc = tessera::detail::evaluate_matrix<T>(X, "similarity_transform::apply", "X");
-                require(Xc.shape(1) == input_dim(), "similarity_transform::apply", "X must have ", input_dim(),
+                auto Xc = tessera::detail::evaluate_matrix<T>(X, "align::similarity_transform::apply", "X");
+                require(Xc.shape(1) == input_dim(), "align::similarity_transform::apply", "X must have ", input_dim(),
                         " columns, got shape ", shape_to_string(Xc.shape()));
                 shift_rows(Xc, mean_a, T(-1));
                 xt::xtensor<T, 2> Y = xt::xtensor<T, 2>::from_shape({Xc.shape(0), output_dim()});
@@ -70,10 +70,10 @@ namespace tessera::align
             template <class E, requires_t<is_real_expression_v<E>> = true>
             xt::xtensor<T, 2> inverse_apply(const xt::xexpression<E>& Y) const
             {
-                auto Yc = tessera::detail::evaluate_matrix<T>(Y, "similarity_transform::inverse_apply", "Y");
-                require(Yc.shape(1) == output_dim(), "similarity_transform::inverse_apply", "Y must have ",
+                auto Yc = tessera::detail::evaluate_matrix<T>(Y, "align::similarity_transform::inverse_apply", "Y");
+                require(Yc.shape(1) == output_dim(), "align::similarity_transform::inverse_apply", "Y must have ",
                         output_dim(), " columns, got shape ", shape_to_string(Yc.shape()));
-                require(s != T(0), "similarity_transform::inverse_apply", "scale s must be non-zero, got ", s);
+                require(s != T(0), "align::similarity_transform::inverse_apply", "scale s must be non-zero, got ", s);
                 shift_rows(Yc, mean_b, T(-1));
                 xt::xtensor<T, 2> X = xt::xtensor<T, 2>::from_shape({Yc.shape(0), input_dim()});
                 tessera::blas::gemm(tessera::blas::op::none, tessera::blas::op::transpose, T(1) / s, Yc, R, T(0), X);

@@ -22,39 +22,39 @@
 
 namespace tessera::align
 {
+    /// How words are turned into matching keys by intersect_vocabularies().
+    struct vocabulary_options
+    {
+        /// A prefix removed from words of the first / second vocabulary before matching
+        /// (e.g. "\xE2\x96\x81", the SentencePiece word-start mark U+2581).
+        std::string strip_prefix_a{};
+        std::string strip_prefix_b{};
+        /// Keep only words that carry their side's prefix (whole words of a SentencePiece vocabulary).
+        bool require_prefix = false;
+        /// Fold ASCII letters to lower case before matching.
+        bool lowercase = false;
+        /// Keep only keys made of ASCII lower-case letters after folding (no digits, punctuation).
+        bool letters_only = false;
+    };
+
+    /// Words shared by two vocabularies, with their row indices in each.
+    struct vocabulary_match
+    {
+        std::vector<std::string> words;      ///< matching keys, in the order of the first vocabulary
+        std::vector<std::size_t> index_a;    ///< row of words[i] in the first vocabulary
+        std::vector<std::size_t> index_b;    ///< row of words[i] in the second vocabulary
+        std::size_t size() const noexcept { return words.size(); }
+    };
+
+    /// A deterministic split of n items into anchors (fit) and held-out (evaluation) sets.
+    struct anchor_split
+    {
+        std::vector<std::size_t> anchors;   ///< ascending indices in [0, n)
+        std::vector<std::size_t> held_out;  ///< ascending, the complement of anchors
+    };
+
     namespace detail
     {
-        /// How words are turned into matching keys by intersect_vocabularies().
-        struct vocabulary_options
-        {
-            /// A prefix removed from words of the first / second vocabulary before matching
-            /// (e.g. "\xE2\x96\x81", the SentencePiece word-start mark U+2581).
-            std::string strip_prefix_a{};
-            std::string strip_prefix_b{};
-            /// Keep only words that carry their side's prefix (whole words of a SentencePiece vocabulary).
-            bool require_prefix = false;
-            /// Fold ASCII letters to lower case before matching.
-            bool lowercase = false;
-            /// Keep only keys made of ASCII lower-case letters after folding (no digits, punctuation).
-            bool letters_only = false;
-        };
-
-        /// Words shared by two vocabularies, with their row indices in each.
-        struct vocabulary_match
-        {
-            std::vector<std::string> words;      ///< matching keys, in the order of the first vocabulary
-            std::vector<std::size_t> index_a;    ///< row of words[i] in the first vocabulary
-            std::vector<std::size_t> index_b;    ///< row of words[i] in the second vocabulary
-            std::size_t size() const noexcept { return words.size(); }
-        };
-
-        /// A deterministic split of n items into anchors (fit) and held-out (evaluation) sets.
-        struct anchor_split
-        {
-            std::vector<std::size_t> anchors;   ///< ascending indices in [0, n)
-            std::vector<std::size_t> held_out;  ///< ascending, the complement of anchors
-        };
-
         inline bool make_key(const std::string& word, const std::string& prefix, const vocabulary_options& o,
                              std::string& key)
         {
@@ -108,7 +108,7 @@ namespace tessera::align
         /// \throws tessera::invalid_argument if anchor_fraction is not in [0, 1].
         inline anchor_split split_anchors(std::size_t n, double anchor_fraction, std::uint64_t seed = 0)
         {
-            require(anchor_fraction >= 0.0 && anchor_fraction <= 1.0, "split_anchors",
+            require(anchor_fraction >= 0.0 && anchor_fraction <= 1.0, "align::split_anchors",
                     "anchor_fraction must be in [0, 1], got ", anchor_fraction);
             const auto k = static_cast<std::size_t>(std::floor(anchor_fraction * static_cast<double>(n)));
             const auto picked = tessera::sample_without_replacement(n, std::min(k, n), seed);
@@ -129,11 +129,11 @@ namespace tessera::align
         auto gather_rows(const xt::xexpression<E>& X, const std::vector<std::size_t>& indices)
         {
             using T = value_type_t<E>;
-            auto ex = tessera::detail::evaluate<T, 2>(X, "gather_rows", "X");
+            auto ex = tessera::detail::evaluate<T, 2>(X, "align::gather_rows", "X");
             const auto& x = ex.get();
             const std::size_t n = x.shape(0), d = x.shape(1);
             for (std::size_t i = 0; i < indices.size(); ++i)
-                require(indices[i] < n, "gather_rows", "indices[", i, "]=", indices[i], " is out of range for X ",
+                require(indices[i] < n, "align::gather_rows", "indices[", i, "]=", indices[i], " is out of range for X ",
                         shape_to_string(x.shape()));
             xt::xtensor<T, 2> out = xt::xtensor<T, 2>::from_shape({indices.size(), d});
             for (std::size_t i = 0; i < indices.size(); ++i)
@@ -148,7 +148,7 @@ namespace tessera::align
         auto center_and_normalize(const xt::xexpression<E>& X, bool center = true, bool unit = true)
         {
             using T = value_type_t<E>;
-            auto x = tessera::detail::evaluate_matrix<T>(X, "center_and_normalize", "X");
+            auto x = tessera::detail::evaluate_matrix<T>(X, "align::center_and_normalize", "X");
             const std::size_t n = x.shape(0), d = x.shape(1);
             const std::vector<double> mean =
                 center && n > 0 ? column_mean(x, {}, static_cast<double>(n)) : std::vector<double>(d, 0.0);
@@ -168,11 +168,8 @@ namespace tessera::align
         }
     }  // namespace detail
 
-    using detail::anchor_split;
     using detail::center_and_normalize;
     using detail::gather_rows;
     using detail::intersect_vocabularies;
     using detail::split_anchors;
-    using detail::vocabulary_match;
-    using detail::vocabulary_options;
 }  // namespace tessera::align

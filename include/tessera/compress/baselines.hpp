@@ -53,108 +53,111 @@ namespace tessera::compress
         {
             return rows * cols == 0 ? 0.0 : 8.0 * static_cast<double>(bytes) / static_cast<double>(rows * cols);
         }
+    }  // namespace detail
 
-        /// A [rows, cols] matrix stored as binary16 (round to nearest even), 2 bytes per weight.
-        template <class T>
-        struct fp16_matrix
+    /// A [rows, cols] matrix stored as binary16 (round to nearest even), 2 bytes per weight.
+    template <class T>
+    struct fp16_matrix
+    {
+        static_assert(std::is_floating_point_v<T>, "tessera::fp16_matrix<T>: T must be float or double");
+        std::size_t rows = 0, cols = 0;    ///< shape of the original
+        std::vector<std::uint16_t> bits;   ///< row-major binary16 bit patterns
+        tessera::status status;            ///< accuracy_limited when values beyond +-65504 were saturated
+        /// The widened matrix [rows, cols].
+        xt::xtensor<T, 2> reconstruct() const
         {
-            static_assert(std::is_floating_point_v<T>, "tessera::fp16_matrix<T>: T must be float or double");
-            std::size_t rows = 0, cols = 0;    ///< shape of the original
-            std::vector<std::uint16_t> bits;   ///< row-major binary16 bit patterns
-            tessera::status status;            ///< accuracy_limited when values beyond +-65504 were saturated
-            /// The widened matrix [rows, cols].
-            xt::xtensor<T, 2> reconstruct() const
-            {
-                xt::xtensor<T, 2> out = tessera::detail::fresh_tensor<T, 2>({rows, cols});
-                tessera::detail::half_to(bits.data(), out.data(), bits.size());
-                return out;
-            }
-            /// 2 * rows * cols.
-            std::size_t storage_bytes() const noexcept { return 2 * bits.size(); }
-            /// 16.
-            double bits_per_weight() const noexcept { return bits_per(storage_bytes(), rows, cols); }
-        };
+            xt::xtensor<T, 2> out = tessera::detail::fresh_tensor<T, 2>({rows, cols});
+            tessera::detail::half_to(bits.data(), out.data(), bits.size());
+            return out;
+        }
+        /// 2 * rows * cols.
+        std::size_t storage_bytes() const noexcept { return 2 * bits.size(); }
+        /// 16.
+        double bits_per_weight() const noexcept { return detail::bits_per(storage_bytes(), rows, cols); }
+    };
 
-        /// int8 codes with one float32 scale per row, \f$\hat a_{ij} = s_i q_{ij}\f$: the per-token
-        /// case of ternary::quantize_activations_int8 (the one int8 absmax rule of the library).
-        template <class T>
-        struct int8_row_matrix
+    /// int8 codes with one float32 scale per row, \f$\hat a_{ij} = s_i q_{ij}\f$: the per-token
+    /// case of ternary::quantize_activations_int8 (the one int8 absmax rule of the library).
+    template <class T>
+    struct int8_row_matrix
+    {
+        static_assert(std::is_floating_point_v<T>, "tessera::int8_row_matrix<T>: T must be float or double");
+        std::size_t rows = 0, cols = 0;     ///< shape of the original
+        ternary::int8_activations codes;    ///< values [rows, cols] in [-127, 127], scales [rows, 1] = max_j |a_ij| / 127
+        tessera::status status;             ///< always ok (float32 scales cover every finite input)
+        /// \f$s_i q_{ij}\f$ as [rows, cols], products in double.
+        xt::xtensor<T, 2> reconstruct() const
         {
-            static_assert(std::is_floating_point_v<T>, "tessera::int8_row_matrix<T>: T must be float or double");
-            std::size_t rows = 0, cols = 0;     ///< shape of the original
-            ternary::int8_activations codes;    ///< values [rows, cols] in [-127, 127], scales [rows, 1] = max_j |a_ij| / 127
-            tessera::status status;             ///< always ok (float32 scales cover every finite input)
-            /// \f$s_i q_{ij}\f$ as [rows, cols], products in double.
-            xt::xtensor<T, 2> reconstruct() const
-            {
-                xt::xtensor<T, 2> out = tessera::detail::fresh_tensor<T, 2>({rows, cols});
-                for (std::size_t i = 0; i < rows; ++i)
-                    for (std::size_t j = 0; j < cols; ++j)
-                        out(i, j) = static_cast<T>(static_cast<double>(codes.values(i, j)) *
-                                                   static_cast<double>(codes.scales(i, 0)));
-                return out;
-            }
-            /// rows * cols (codes) + 4 * rows (scales).
-            std::size_t storage_bytes() const noexcept { return codes.values.size() + 4 * codes.scales.size(); }
-            /// 8 + 32 / cols.
-            double bits_per_weight() const noexcept { return bits_per(storage_bytes(), rows, cols); }
-        };
+            xt::xtensor<T, 2> out = tessera::detail::fresh_tensor<T, 2>({rows, cols});
+            for (std::size_t i = 0; i < rows; ++i)
+                for (std::size_t j = 0; j < cols; ++j)
+                    out(i, j) = static_cast<T>(static_cast<double>(codes.values(i, j)) *
+                                               static_cast<double>(codes.scales(i, 0)));
+            return out;
+        }
+        /// rows * cols (codes) + 4 * rows (scales).
+        std::size_t storage_bytes() const noexcept { return codes.values.size() + 4 * codes.scales.size(); }
+        /// 8 + 32 / cols.
+        double bits_per_weight() const noexcept { return detail::bits_per(storage_bytes(), rows, cols); }
+    };
 
-        /// 4-bit codes, two per byte, with one binary16 scale per group of a row (ggml Q4_0):
-        /// \f$\hat a = d\,(q - 8)\f$, q in [0, 15]. A group of L weights takes ceil(L/2) bytes in
-        /// ggml's order: weight t < ceil(L/2) in the low nibble of byte t, weight t >= ceil(L/2) in the
-        /// high nibble of byte t - ceil(L/2); at L = 32 a group's scale and bytes are a Q4_0 block.
-        template <class T>
-        struct int4_group_matrix
+    /// 4-bit codes, two per byte, with one binary16 scale per group of a row (ggml Q4_0):
+    /// \f$\hat a = d\,(q - 8)\f$, q in [0, 15]. A group of L weights takes ceil(L/2) bytes in
+    /// ggml's order: weight t < ceil(L/2) in the low nibble of byte t, weight t >= ceil(L/2) in the
+    /// high nibble of byte t - ceil(L/2); at L = 32 a group's scale and bytes are a Q4_0 block.
+    template <class T>
+    struct int4_group_matrix
+    {
+        static_assert(std::is_floating_point_v<T>, "tessera::int4_group_matrix<T>: T must be float or double");
+        std::size_t rows = 0, cols = 0;  ///< shape of the original
+        std::size_t group_size = 32;     ///< weights per scale along a row
+        std::vector<std::uint8_t> packed;  ///< per row bytes_per_row(): each group's ceil(L/2) bytes, ggml's nibble order
+        std::vector<std::uint16_t> scales;  ///< per row ceil(cols/group_size) binary16 d
+        tessera::status status;  ///< accuracy_limited when a scale beyond +-65504 was saturated
+        /// Groups per row.
+        std::size_t groups_per_row() const noexcept { return (cols + group_size - 1) / group_size; }
+        /// Packed bytes of a row: ceil(L/2) per group of L weights.
+        std::size_t bytes_per_row() const noexcept
         {
-            static_assert(std::is_floating_point_v<T>, "tessera::int4_group_matrix<T>: T must be float or double");
-            std::size_t rows = 0, cols = 0;  ///< shape of the original
-            std::size_t group_size = 32;     ///< weights per scale along a row
-            std::vector<std::uint8_t> packed;  ///< per row bytes_per_row(): each group's ceil(L/2) bytes, ggml's nibble order
-            std::vector<std::uint16_t> scales;  ///< per row ceil(cols/group_size) binary16 d
-            tessera::status status;  ///< accuracy_limited when a scale beyond +-65504 was saturated
-            /// Groups per row.
-            std::size_t groups_per_row() const noexcept { return (cols + group_size - 1) / group_size; }
-            /// Packed bytes of a row: ceil(L/2) per group of L weights.
-            std::size_t bytes_per_row() const noexcept
-            {
-                const std::size_t full = cols / group_size, last = cols % group_size;
-                return full * ((group_size + 1) / 2) + (last + 1) / 2;
-            }
-            /// Byte index within a row and nibble (0 low, 1 high) of column j.
-            std::pair<std::size_t, unsigned> locate(std::size_t j) const noexcept
-            {
-                const std::size_t b = j / group_size, t = j - b * group_size;
-                const std::size_t half = (std::min(group_size, cols - b * group_size) + 1) / 2;
-                const std::size_t base = b * ((group_size + 1) / 2);
-                return t < half ? std::pair<std::size_t, unsigned>{base + t, 0u}
-                                : std::pair<std::size_t, unsigned>{base + t - half, 1u};
-            }
-            /// Code q in [0, 15] of weight (i, j).
-            unsigned code(std::size_t i, std::size_t j) const noexcept
-            {
-                const auto [byte, high] = locate(j);
-                const std::uint8_t b = packed[i * bytes_per_row() + byte];
-                return high ? static_cast<unsigned>(b >> 4u) : static_cast<unsigned>(b & 0x0fu);
-            }
-            /// \f$d_g (q - 8)\f$ as [rows, cols].
-            xt::xtensor<T, 2> reconstruct() const
-            {
-                xt::xtensor<T, 2> out = tessera::detail::fresh_tensor<T, 2>({rows, cols});
-                const std::size_t gpr = groups_per_row();
-                for (std::size_t i = 0; i < rows; ++i)
-                    for (std::size_t j = 0; j < cols; ++j)
-                        out.data()[i * cols + j] = static_cast<T>(
-                            (static_cast<double>(code(i, j)) - 8.0) *
-                            static_cast<double>(tessera::detail::half_to_float(scales[i * gpr + j / group_size])));
-                return out;
-            }
-            /// rows * (bytes_per_row() + 2 * groups_per_row()); Q4_0 at cols % 32 == 0: 4.5 bits per weight.
-            std::size_t storage_bytes() const noexcept { return packed.size() + 2 * scales.size(); }
-            /// 8 * storage_bytes() / (rows * cols).
-            double bits_per_weight() const noexcept { return bits_per(storage_bytes(), rows, cols); }
-        };
+            const std::size_t full = cols / group_size, last = cols % group_size;
+            return full * ((group_size + 1) / 2) + (last + 1) / 2;
+        }
+        /// Byte index within a row and nibble (0 low, 1 high) of column j.
+        std::pair<std::size_t, unsigned> locate(std::size_t j) const noexcept
+        {
+            const std::size_t b = j / group_size, t = j - b * group_size;
+            const std::size_t half = (std::min(group_size, cols - b * group_size) + 1) / 2;
+            const std::size_t base = b * ((group_size + 1) / 2);
+            return t < half ? std::pair<std::size_t, unsigned>{base + t, 0u}
+                            : std::pair<std::size_t, unsigned>{base + t - half, 1u};
+        }
+        /// Code q in [0, 15] of weight (i, j).
+        unsigned code(std::size_t i, std::size_t j) const noexcept
+        {
+            const auto [byte, high] = locate(j);
+            const std::uint8_t b = packed[i * bytes_per_row() + byte];
+            return high ? static_cast<unsigned>(b >> 4u) : static_cast<unsigned>(b & 0x0fu);
+        }
+        /// \f$d_g (q - 8)\f$ as [rows, cols].
+        xt::xtensor<T, 2> reconstruct() const
+        {
+            xt::xtensor<T, 2> out = tessera::detail::fresh_tensor<T, 2>({rows, cols});
+            const std::size_t gpr = groups_per_row();
+            for (std::size_t i = 0; i < rows; ++i)
+                for (std::size_t j = 0; j < cols; ++j)
+                    out.data()[i * cols + j] = static_cast<T>(
+                        (static_cast<double>(code(i, j)) - 8.0) *
+                        static_cast<double>(tessera::detail::half_to_float(scales[i * gpr + j / group_size])));
+            return out;
+        }
+        /// rows * (bytes_per_row() + 2 * groups_per_row()); Q4_0 at cols % 32 == 0: 4.5 bits per weight.
+        std::size_t storage_bytes() const noexcept { return packed.size() + 2 * scales.size(); }
+        /// 8 * storage_bytes() / (rows * cols).
+        double bits_per_weight() const noexcept { return detail::bits_per(storage_bytes(), rows, cols); }
+    };
 
+    namespace detail
+    {
         /// Rounds A [n, d] to binary16 (nearest, ties to even, as numpy's astype(float16)).
         /// \return fp16_matrix<T>; 2 bytes per weight. Values beyond +-65504 saturate and set
         ///         status accuracy_limited (a plain cast would give infinity).
@@ -163,9 +166,9 @@ namespace tessera::compress
         fp16_matrix<value_type_t<E>> to_fp16(const xt::xexpression<E>& A)
         {
             using T = value_type_t<E>;
-            const auto ev = tessera::detail::evaluate<T, 2>(A, "to_fp16", "A");
+            const auto ev = tessera::detail::evaluate<T, 2>(A, "compress::to_fp16", "A");
             const auto& M = ev.get();
-            require_finite(M, "to_fp16", "A");
+            require_finite(M, "compress::to_fp16", "A");
             fp16_matrix<T> f;
             f.rows = M.shape(0);
             f.cols = M.shape(1);
@@ -188,9 +191,9 @@ namespace tessera::compress
         int8_row_matrix<value_type_t<E>> quantize_int8_per_row(const xt::xexpression<E>& A)
         {
             using T = value_type_t<E>;
-            const auto ev = tessera::detail::evaluate<T, 2>(A, "quantize_int8_per_row", "A");
+            const auto ev = tessera::detail::evaluate<T, 2>(A, "compress::quantize_int8_per_row", "A");
             const auto& M = ev.get();
-            require_finite(M, "quantize_int8_per_row", "A");
+            require_finite(M, "compress::quantize_int8_per_row", "A");
             int8_row_matrix<T> q;
             q.rows = M.shape(0);
             q.cols = M.shape(1);
@@ -212,7 +215,7 @@ namespace tessera::compress
                                                                    const int4_options& options = {})
         {
             using T = value_type_t<E>;
-            const char* fn = "quantize_int4_per_group";
+            const char* fn = "compress::quantize_int4_per_group";
             require(options.group_size >= 1, fn, "options.group_size=", options.group_size, " must be >= 1");
             const auto ev = tessera::detail::evaluate<T, 2>(A, fn, "A");
             const auto& M = ev.get();
@@ -256,9 +259,6 @@ namespace tessera::compress
         }
     }  // namespace detail
 
-    using detail::fp16_matrix;
-    using detail::int4_group_matrix;
-    using detail::int8_row_matrix;
     using detail::quantize_int4_per_group;
     using detail::quantize_int8_per_row;
     using detail::to_fp16;

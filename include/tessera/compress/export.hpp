@@ -86,7 +86,7 @@ namespace tessera::compress
                      std::vector<std::vector<unsigned char>>&) const
             {
                 const std::size_t m = x.U.shape(0), r = x.S.size(), n = x.Vt.shape(1);
-                require(x.U.shape(1) == r && x.Vt.shape(0) == r, "save_compressed", "object '", m_name,
+                require(x.U.shape(1) == r && x.Vt.shape(0) == r, "compress::save_compressed", "object '", m_name,
                         "': svd_result factors disagree: U ", shape_to_string(x.U.shape()), ", S [", r, "], Vt ",
                         shape_to_string(x.Vt.shape()));
                 o = {{"kind", "svd"}, {"dtype", dname<T>()}, {"shape", {m, n}}, {"rank", r}};
@@ -146,7 +146,7 @@ namespace tessera::compress
         inline void save_compressed(const std::string& path, const std::vector<export_item>& items,
                                     const std::map<std::string, std::string>& metadata = {})
         {
-            const char* fn = "save_compressed";
+            const char* fn = "compress::save_compressed";
             nlohmann::json objects = nlohmann::json::object();
             std::vector<io::raw_tensor> tensors;
             std::vector<std::vector<unsigned char>> scratch;
@@ -210,7 +210,7 @@ namespace tessera::compress
             template <class T>
             spectral::low_rank<T> load_low_rank(const std::string& name) const
             {
-                get<T>(name, export_kind::low_rank, "compressed_file::load_low_rank");
+                get<T>(name, export_kind::low_rank, "compress::compressed_file::load_low_rank");
                 return spectral::low_rank<T>(matrix<T>(name + ".US"), matrix<T>(name + ".Vt"));
             }
             /// Object `name` (kind svd): U, S, Vt bit for bit (status ok, method as default).
@@ -218,7 +218,7 @@ namespace tessera::compress
             template <class T>
             spectral::svd_result<T> load_svd(const std::string& name) const
             {
-                get<T>(name, export_kind::svd, "compressed_file::load_svd");
+                get<T>(name, export_kind::svd, "compress::compressed_file::load_svd");
                 spectral::svd_result<T> r;
                 r.U = matrix<T>(name + ".U");
                 r.S = xt::xtensor<T, 1>::from_shape({m_file.info(name + ".S").shape[0]});
@@ -233,7 +233,7 @@ namespace tessera::compress
             template <class T>
             tt::tt_matrix<T> load_tt_matrix(const std::string& name) const
             {
-                const export_object& o = get<T>(name, export_kind::tt_matrix, "compressed_file::load_tt_matrix");
+                const export_object& o = get<T>(name, export_kind::tt_matrix, "compress::compressed_file::load_tt_matrix");
                 std::vector<xt::xtensor<T, 3>> cores;
                 for (std::size_t k = 0; k < o.row_modes.size(); ++k)
                 {
@@ -251,7 +251,7 @@ namespace tessera::compress
             ///         (file, byte of the row) for a non-canonical code byte.
             ternary::packed_ternary load_packed_ternary(const std::string& name) const
             {
-                const export_object& o = get_kind(name, export_kind::packed_ternary, "compressed_file::load_packed_ternary");
+                const export_object& o = get_kind(name, export_kind::packed_ternary, "compress::compressed_file::load_packed_ternary");
                 return read_packed(m_file, o, name);
             }
 

@@ -90,7 +90,7 @@ namespace tessera::compress
         ///         a code 3 or a non-finite d.
         inline ternary::ternary_matrix<float> load_ternary_gguf(const std::string& path, const std::string& name)
         {
-            const char* fn = "load_ternary_gguf";
+            const char* fn = "compress::load_ternary_gguf";
             const io::gguf_file g(path);
             require(g.contains(name), fn, "name='", name, "' is not a tensor of ", path);
             const io::gguf_tensor_info& t = g.info(name);

@@ -22,22 +22,25 @@ namespace tessera::compress
         /// Stream of the counter-based generator that draws the noise (independent of the other
         /// draws of the same seed).
         inline constexpr std::uint64_t noise_stream = 0x6e6f697365ull;  // "noise"
+    }  // namespace detail
 
-        /// A noisy copy of a matrix, held dense: storage is the dense matrix (rows * cols * sizeof(T)).
-        template <class T>
-        struct noisy_matrix
-        {
-            static_assert(std::is_floating_point_v<T>, "tessera::noisy_matrix<T>: T must be float or double");
-            xt::xtensor<T, 2> matrix;   ///< \f$W + s \sigma_W N\f$ [rows, cols]
-            double relative_scale = 0;  ///< s
-            double noise_std = 0;       ///< \f$s \sigma_W\f$, the standard deviation of every noise entry
-            std::uint64_t seed = 0;     ///< seed of N
-            /// The noisy matrix (a copy).
-            xt::xtensor<T, 2> reconstruct() const { return matrix; }
-            /// rows * cols * sizeof(T).
-            std::size_t storage_bytes() const noexcept { return matrix.size() * sizeof(T); }
-        };
+    /// A noisy copy of a matrix, held dense: storage is the dense matrix (rows * cols * sizeof(T)).
+    template <class T>
+    struct noisy_matrix
+    {
+        static_assert(std::is_floating_point_v<T>, "tessera::noisy_matrix<T>: T must be float or double");
+        xt::xtensor<T, 2> matrix;   ///< \f$W + s \sigma_W N\f$ [rows, cols]
+        double relative_scale = 0;  ///< s
+        double noise_std = 0;       ///< \f$s \sigma_W\f$, the standard deviation of every noise entry
+        std::uint64_t seed = 0;     ///< seed of N
+        /// The noisy matrix (a copy).
+        xt::xtensor<T, 2> reconstruct() const { return matrix; }
+        /// rows * cols * sizeof(T).
+        std::size_t storage_bytes() const noexcept { return matrix.size() * sizeof(T); }
+    };
 
+    namespace detail
+    {
         /// \f$W + s\,\sigma_W\,N\f$: \f$\sigma_W\f$ is the population standard deviation of all
         /// entries of W (in double), N(i, j) the standard normal at position i * cols + j of
         /// tessera::counter_rng(seed, noise_stream) (same seed => same bits at any thread count).
@@ -51,7 +54,7 @@ namespace tessera::compress
         noisy_matrix<value_type_t<E>> add_gaussian_noise(const xt::xexpression<E>& W, double s, std::uint64_t seed = 0)
         {
             using T = value_type_t<E>;
-            const char* fn = "add_gaussian_noise";
+            const char* fn = "compress::add_gaussian_noise";
             require(std::isfinite(s) && s >= 0.0, fn, "s=", s, " must be finite and >= 0");
             const auto ev = tessera::detail::evaluate<T, 2>(W, fn, "W");
             const auto& M = ev.get();
@@ -80,5 +83,4 @@ namespace tessera::compress
 
     using detail::add_gaussian_noise;
     using detail::noise_stream;
-    using detail::noisy_matrix;
 }  // namespace tessera::compress

@@ -120,7 +120,7 @@ namespace tessera::compress
         quality_report make_report(const xt::xtensor<TA, 2>& A, const xt::xtensor<TB, 2>& B, std::uint64_t storage,
                                    const report_options& o)
         {
-            const char* fn = "compression_report";
+            const char* fn = "compress::compression_report";
             require(A.shape(0) == B.shape(0) && A.shape(1) == B.shape(1), fn,
                     "the approximation must have the original's shape ", shape_to_string(A.shape()), ", got ",
                     shape_to_string(B.shape()));
@@ -215,12 +215,12 @@ namespace tessera::compress
         quality_report compression_report(const xt::xexpression<E>& original, const C& approximation,
                                           const report_options& options = {})
         {
-            const auto ea = tessera::detail::evaluate<value_type_t<E>, 2>(original, "compression_report", "original");
+            const auto ea = tessera::detail::evaluate<value_type_t<E>, 2>(original, "compress::compression_report", "original");
             if constexpr (is_compressed_form_v<C>)
             {
                 const auto rec = approximation.reconstruct();
                 using R = std::decay_t<decltype(rec)>;
-                const auto eb = tessera::detail::evaluate<typename R::value_type, 2>(rec, "compression_report",
+                const auto eb = tessera::detail::evaluate<typename R::value_type, 2>(rec, "compress::compression_report",
                                                                                    "approximation.reconstruct()");
                 return make_report(ea.get(), eb.get(), static_cast<std::uint64_t>(approximation.storage_bytes()),
                                    options);
@@ -231,7 +231,7 @@ namespace tessera::compress
                               "tessera::compression_report: approximation must be a real matrix expression or a "
                               "compressed form with reconstruct() and storage_bytes()");
                 using TB = value_type_t<C>;
-                const auto eb = tessera::detail::evaluate<TB, 2>(approximation, "compression_report", "approximation");
+                const auto eb = tessera::detail::evaluate<TB, 2>(approximation, "compress::compression_report", "approximation");
                 const auto& B = eb.get();
                 return make_report(ea.get(), B, static_cast<std::uint64_t>(B.size() * sizeof(TB)), options);
             }
@@ -244,9 +244,9 @@ namespace tessera::compress
         quality_report compression_report(const xt::xexpression<E1>& original, const xt::xexpression<E2>& approximation,
                                           std::uint64_t storage_bytes, const report_options& options = {})
         {
-            const auto ea = tessera::detail::evaluate<value_type_t<E1>, 2>(original, "compression_report", "original");
+            const auto ea = tessera::detail::evaluate<value_type_t<E1>, 2>(original, "compress::compression_report", "original");
             const auto eb =
-                tessera::detail::evaluate<value_type_t<E2>, 2>(approximation, "compression_report", "approximation");
+                tessera::detail::evaluate<value_type_t<E2>, 2>(approximation, "compress::compression_report", "approximation");
             return make_report(ea.get(), eb.get(), storage_bytes, options);
         }
     }  // namespace detail

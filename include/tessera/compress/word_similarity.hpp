@@ -112,7 +112,7 @@ namespace tessera::compress
         /// \throws tessera::invalid_argument unless 0 < min_fraction <= 1.
         inline std::vector<std::string> detect_word_markers(const io::vocabulary& vocab, double min_fraction = 0.1)
         {
-            require(min_fraction > 0.0 && min_fraction <= 1.0, "detect_word_markers", "min_fraction=", min_fraction,
+            require(min_fraction > 0.0 && min_fraction <= 1.0, "compress::detect_word_markers", "min_fraction=", min_fraction,
                     " must be in (0, 1]");
             std::vector<std::string> found;
             for (const std::string* m : {&sentencepiece_marker, &gpt2_marker})
@@ -204,7 +204,7 @@ namespace tessera::compress
                                                         const io::vocabulary& vocab, const word_similarity_set& set,
                                                         const word_similarity_options& options = {})
         {
-            const char* fn = "evaluate_word_similarity";
+            const char* fn = "compress::evaluate_word_similarity";
             const auto ev = tessera::detail::evaluate<value_type_t<E>, 2>(embeddings, fn, "embeddings");
             const auto& M = ev.get();
             require(M.shape(0) == vocab.size(), fn, "embeddings has ", M.shape(0), " rows (shape ",

@@ -120,7 +120,7 @@ namespace tessera::compress
         inline wordnet_probe_sample sample_wordnet_probe(const io::wordnet& wn, const io::vocabulary& vocab,
                                                          const wordnet_probe_options& options = {})
         {
-            require(wn.pos() == io::wordnet_pos::noun, "sample_wordnet_probe", "wn must be a noun database");
+            require(wn.pos() == io::wordnet_pos::noun, "compress::sample_wordnet_probe", "wn must be a noun database");
             const auto first = first_senses(wn, vocab);
             std::vector<std::size_t> cand;
             std::vector<std::vector<std::size_t>> by_file(io::detail::wordnet_lex_names.size() + 1);

@@ -24,7 +24,7 @@ namespace tessera
     };
 
     /// A function received an argument that violates its documented preconditions.
-    /// Message form: `"truncated_svd: rank=600 exceeds min(rows, cols)=512"`.
+    /// Message form: `"spectral::truncated_svd: rank=600 exceeds min(rows, cols)=512"`.
     class invalid_argument : public std::invalid_argument
     {
     public:
@@ -137,7 +137,7 @@ namespace tessera
     using detail::shape_to_string;
     /// Concatenates streamable values into one string.
     using detail::concat;
-    /// `require(cond, "fn", "rank=", r, " exceeds ...")`: throws tessera::invalid_argument
-    /// with message `"fn: rank=... exceeds ..."` when `cond` is false.
+    /// `require(cond, "module::fn", "rank=", r, " exceeds ...")`: throws tessera::invalid_argument
+    /// with message `"module::fn: rank=... exceeds ..."` when `cond` is false.
     using detail::require;
 }  // namespace tessera

@@ -159,7 +159,7 @@ namespace tessera
     template <class T>
     void fill_normal(T* out, std::size_t count, const counter_rng& rng, T scale = T(1), std::uint64_t offset = 0)
     {
-        require(offset % 2 == 0, "fill_normal", "offset must be even, got ", offset);
+        require(offset % 2 == 0, "tessera::fill_normal", "offset must be even, got ", offset);
         const auto chunks = static_cast<std::ptrdiff_t>((count + detail::rng_chunk - 1) / detail::rng_chunk);
         parallel_for(0, chunks, [&](std::ptrdiff_t c) {
             const std::size_t begin = static_cast<std::size_t>(c) * detail::rng_chunk;
@@ -216,7 +216,7 @@ namespace tessera
     inline void sample_without_replacement(std::uint64_t n, std::size_t k, const counter_rng& rng,
                                            std::uint64_t first_index, std::uint64_t* out)
     {
-        require(k <= n, "sample_without_replacement", "k=", k, " exceeds n=", n);
+        require(k <= n, "tessera::sample_without_replacement", "k=", k, " exceeds n=", n);
         const std::uint64_t start = n - k;
         if (k <= 64)
         {

@@ -35,7 +35,7 @@ namespace tessera
         /// The p-th percentile, p in 1..99. \throws tessera::invalid_argument otherwise.
         double percentile(int p) const
         {
-            require(p >= 1 && p <= 99, "distribution_summary::percentile", "p must be in 1..99, got ", p);
+            require(p >= 1 && p <= 99, "tessera::distribution_summary::percentile", "p must be in 1..99, got ", p);
             return percentiles(static_cast<std::size_t>(p - 1));
         }
         /// The median (the 50th percentile).

@@ -70,7 +70,7 @@ namespace tessera::io
             const gguf_tensor_info& info(const std::string& name) const
             {
                 const auto it = m_index.find(name);
-                require(it != m_index.end(), "gguf_file::info", "name='", name, "' is not a tensor of ", path());
+                require(it != m_index.end(), "io::gguf_file::info", "name='", name, "' is not a tensor of ", path());
                 return m_header.tensors[it->second];
             }
             /// The stored bytes of tensor `name` (any type), without copying.
@@ -99,7 +99,7 @@ namespace tessera::io
             {
                 static_assert(is_real_v<T>, "tessera::io::gguf_file::read<T, N>: T must be float or double");
                 const gguf_tensor_info& t = info(name);
-                require(t.shape.size() == N, "gguf_file::read", "tensor '", name, "' has shape ", shape_to_string(t.shape),
+                require(t.shape.size() == N, "io::gguf_file::read", "tensor '", name, "' has shape ", shape_to_string(t.shape),
                         ", not ", N, " dimensions");
                 std::array<std::size_t, N> shape{};
                 for (std::size_t d = 0; d < N; ++d)

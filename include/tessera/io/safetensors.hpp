@@ -225,7 +225,7 @@ namespace tessera::io
             const tensor_info& info(const std::string& name) const
             {
                 const tensor_info* t = find(name);
-                require(t != nullptr, "safetensors_file::info", "name='", name, "' is not a tensor of ", m_file.path());
+                require(t != nullptr, "io::safetensors_file::info", "name='", name, "' is not a tensor of ", m_file.path());
                 return *t;
             }
             /// Reads tensor `name` converted to T, any rank. O(count).
@@ -243,7 +243,7 @@ namespace tessera::io
             xt::xtensor<T, 2> read_matrix(const std::string& name) const
             {
                 const tensor_info& t = info(name);
-                require(t.shape.size() == 2, "safetensors_file::read_matrix", "tensor '", name,
+                require(t.shape.size() == 2, "io::safetensors_file::read_matrix", "tensor '", name,
                         "' must be 2-D, has shape ", shape_to_string(t.shape));
                 check_readable(t, m_header, m_file.path());
                 xt::xtensor<T, 2> out = xt::xtensor<T, 2>::from_shape({t.shape[0], t.shape[1]});
@@ -288,15 +288,15 @@ namespace tessera::io
             std::vector<std::size_t> sizes;
             for (const auto& t : tensors)
             {
-                require(!t.name.empty() && t.name != "__metadata__" && !j.contains(t.name), "write_safetensors",
+                require(!t.name.empty() && t.name != "__metadata__" && !j.contains(t.name), "io::write_safetensors",
                         "tensor names must be non-empty, unique and not '__metadata__', got '", t.name, "'");
                 const std::size_t isz = safetensors_itemsize(t.dtype_name);
-                require(isz != 0, "write_safetensors", "tensor '", t.name, "': dtype must be a safetensors dtype (F32, U8, ...), got '",
+                require(isz != 0, "io::write_safetensors", "tensor '", t.name, "': dtype must be a safetensors dtype (F32, U8, ...), got '",
                         t.dtype_name, "'");
                 std::size_t bytes = isz;
                 for (std::size_t d : t.shape)
                     bytes *= d;
-                require(bytes == 0 || t.data != nullptr, "write_safetensors", "tensor '", t.name, "': data is null for shape ",
+                require(bytes == 0 || t.data != nullptr, "io::write_safetensors", "tensor '", t.name, "': data is null for shape ",
                         shape_to_string(t.shape));
                 j[t.name] = {{"dtype", t.dtype_name}, {"shape", t.shape}, {"data_offsets", {off, off + bytes}}};
                 sizes.push_back(bytes);

@@ -44,7 +44,7 @@ namespace tessera::io
         std::size_t row(const std::string& w) const
         {
             const auto it = index.find(w);
-            require(it != index.end(), "vocabulary::row", "word='", w, "' is not in the vocabulary of ", words.size(),
+            require(it != index.end(), "io::vocabulary::row", "word='", w, "' is not in the vocabulary of ", words.size(),
                     " words");
             return it->second;
         }
@@ -327,7 +327,7 @@ namespace tessera::io
             std::string out;
             for (const auto& w : v.words)
             {
-                require(w.find('\n') == std::string::npos && !w.empty(), "write_words",
+                require(w.find('\n') == std::string::npos && !w.empty(), "io::write_words",
                         "words must be non-empty and free of newlines, got '", w, "'");
                 out += w;
                 out.push_back('\n');

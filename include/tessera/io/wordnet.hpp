@@ -114,7 +114,7 @@ namespace tessera::io
             /// Synset `id`. \throws tessera::invalid_argument when id >= size().
             const wordnet_synset& synset(std::size_t id) const
             {
-                require(id < m_synsets.size(), "wordnet::synset", "id=", id, " must be < size()=", m_synsets.size());
+                require(id < m_synsets.size(), "io::wordnet::synset", "id=", id, " must be < size()=", m_synsets.size());
                 return m_synsets[id];
             }
             /// Id of the synset at data-file offset `offset` (binary search), or std::nullopt.

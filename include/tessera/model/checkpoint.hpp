@@ -172,7 +172,7 @@ namespace tessera::model
                 static_assert(is_real_v<T>, "tessera::model::checkpoint::read<T, N>: T must be float or double");
                 const std::size_t i = index(name);
                 const checkpoint_tensor& t = tensors()[i];
-                require(t.shape.size() == N, "checkpoint::read", "tensor '", name, "' has shape ",
+                require(t.shape.size() == N, "model::checkpoint::read", "tensor '", name, "' has shape ",
                         shape_to_string(t.shape), ", not ", N, " dimensions");
                 if (!t.readable)
                     throw io_error(m_path, 0, concat("tensor '", name, "' has stored type ", t.dtype,
@@ -194,7 +194,7 @@ namespace tessera::model
             std::size_t index(const std::string& name) const
             {
                 const auto it = m_index.find(name);
-                require(it != m_index.end(), "checkpoint", "name='", name, "' is not a tensor of ", m_path);
+                require(it != m_index.end(), "model::checkpoint", "name='", name, "' is not a tensor of ", m_path);
                 return it->second;
             }
             void open_shards(const std::string& index, const std::string& dir)

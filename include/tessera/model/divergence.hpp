@@ -19,20 +19,20 @@
 
 namespace tessera::model
 {
+    /// Per-position agreement between a reference and a candidate model.
+    struct next_token_divergence_result
+    {
+        double mean_kl = 0.0;          ///< mean over positions of KL(p_ref || p_cand), in nats
+        double max_kl = 0.0;           ///< largest per-position KL
+        double top1_agreement = 1.0;   ///< fraction of positions whose arg-max tokens agree
+        std::size_t positions = 0;     ///< positions compared (all sequences)
+        std::vector<double> kl;        ///< per-position KL, sequences concatenated
+    };
+
     namespace detail
     {
-        /// Per-position agreement between a reference and a candidate model.
-        struct next_token_divergence_result
-        {
-            double mean_kl = 0.0;          ///< mean over positions of KL(p_ref || p_cand), in nats
-            double max_kl = 0.0;           ///< largest per-position KL
-            double top1_agreement = 1.0;   ///< fraction of positions whose arg-max tokens agree
-            std::size_t positions = 0;     ///< positions compared (all sequences)
-            std::vector<double> kl;        ///< per-position KL, sequences concatenated
-        };
-
         /// Checks that a candidate model has the reference model's config.
-        /// \throws tessera::invalid_argument `"next_token_divergence: candidate config must equal the
+        /// \throws tessera::invalid_argument `"model::next_token_divergence: candidate config must equal the
         ///         reference config"` unless every field of `a` and `b` is equal.
         inline void require_same_config(const llama2_config& a, const llama2_config& b)
         {
@@ -40,7 +40,7 @@ namespace tessera::model
                         a.n_heads == b.n_heads && a.n_kv_heads == b.n_kv_heads && a.vocab_size == b.vocab_size &&
                         a.seq_len == b.seq_len && a.shared_classifier == b.shared_classifier &&
                         a.rope_theta == b.rope_theta && a.rms_norm_eps == b.rms_norm_eps,
-                    "next_token_divergence", "candidate config must equal the reference config");
+                    "model::next_token_divergence", "candidate config must equal the reference config");
         }
 
         /// log-softmax of `logits` in double: z_i - max - log(sum_j exp(z_j - max)).
@@ -84,7 +84,7 @@ namespace tessera::model
             for (std::size_t s = 0; s < sequences.size(); ++s)
             {
                 const auto& seq = sequences[s];
-                require(!seq.empty(), "next_token_divergence", "sequences[", s, "] is empty");
+                require(!seq.empty(), "model::next_token_divergence", "sequences[", s, "] is empty");
                 llama_runner<T> ra(reference), rb(candidate);
                 const std::size_t n = std::min(seq.size(), a.seq_len);
                 for (std::size_t pos = 0; pos < n; ++pos)
@@ -127,8 +127,8 @@ namespace tessera::model
         std::vector<int> generate_sampled(const llama_model<T>& m, std::size_t steps, double temperature,
                                           std::uint64_t seed = 0)
         {
-            require_finite_value(temperature, "generate_sampled", "temperature");
-            require(temperature >= 0.0, "generate_sampled", "temperature=", temperature, " must be >= 0");
+            require_finite_value(temperature, "model::generate_sampled", "temperature");
+            require(temperature >= 0.0, "model::generate_sampled", "temperature=", temperature, " must be >= 0");
             if (temperature == 0.0)
                 return generate_greedy(m, steps);
             const counter_rng rng(seed);
@@ -168,5 +168,4 @@ namespace tessera::model
     using detail::generate_sampled;
     using detail::log_softmax;
     using detail::next_token_divergence;
-    using detail::next_token_divergence_result;
 }  // namespace tessera::model

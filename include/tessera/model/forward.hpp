@@ -75,7 +75,7 @@ namespace tessera::model
             {
                 const auto& c = config;
                 const std::size_t D = c.dim, H = c.hidden_dim, K = c.kv_dim(), half = c.head_size() / 2;
-                const char* fn = "llama_model::validate";
+                const char* fn = "model::llama_model::validate";
                 require(c.n_heads > 0 && c.n_kv_heads > 0 && D % c.n_heads == 0 && c.n_heads % c.n_kv_heads == 0 &&
                             c.head_size() % 2 == 0,
                         fn, "config dim=", D, ", n_heads=", c.n_heads, ", n_kv_heads=", c.n_kv_heads,
@@ -111,7 +111,7 @@ namespace tessera::model
         private:
             static void shape(std::size_t r, std::size_t k, std::size_t er, std::size_t ek, const std::string& what)
             {
-                require(r == er && k == ek, "llama_model::validate", what, " must have shape [", er, ", ", ek, "], got [",
+                require(r == er && k == ek, "model::llama_model::validate", what, " must have shape [", er, ", ", ek, "], got [",
                         r, ", ", k, "]");
             }
         };
@@ -189,7 +189,7 @@ namespace tessera::model
             {
                 const llama_model<T>& w = m_m;
                 const auto& c = w.config;
-                const char* fn = "llama_runner::forward";
+                const char* fn = "model::llama_runner::forward";
                 require(token >= 0 && static_cast<std::size_t>(token) < c.vocab_size, fn, "token=", token,
                         " must be in [0, ", c.vocab_size, ")");
                 require(pos < c.seq_len, fn, "pos=", pos, " must be < seq_len=", c.seq_len);
@@ -294,7 +294,7 @@ namespace tessera::model
         template <class T>
         std::vector<int> generate_greedy(const llama_model<T>& m, std::size_t steps, std::vector<int> prompt = {1})
         {
-            require(!prompt.empty(), "generate_greedy", "prompt must hold at least one token (e.g. BOS=1)");
+            require(!prompt.empty(), "model::generate_greedy", "prompt must hold at least one token (e.g. BOS=1)");
             llama_runner<T> run(m);
             const std::size_t limit = std::min(steps, m.config.seq_len);
             std::vector<int> tokens = std::move(prompt);

@@ -203,7 +203,7 @@ namespace tessera::model
             /// \throws tessera::invalid_argument if W is null.
             explicit linear_operator(std::shared_ptr<const xt::xtensor<T, 2>> W)
             {
-                require(W != nullptr, "linear_operator", "W must not be null");
+                require(W != nullptr, "model::linear_operator", "W must not be null");
                 m_impl = std::make_shared<dense_impl<T>>(std::move(W));
             }
             /// W = L R, applied as L (R x): (rows + cols) rank multiply-adds, never densified.
@@ -217,7 +217,7 @@ namespace tessera::model
             /// \throws tessera::invalid_argument when W has no scales, or exact_float with the base-3 layout.
             explicit linear_operator(ternary::packed_ternary W, ternary_input input = ternary_input::int8_per_token)
             {
-                const char* fn = "linear_operator";
+                const char* fn = "model::linear_operator";
                 require(W.has_scales() && W.group_size > 0, fn, "the packed ternary matrix must carry scales "
                                                                 "(pack a ternary_matrix or use quantize_pack_2bit)");
                 require(input != ternary_input::exact_float || W.layout == ternary::packed_layout::two_bit, fn,
@@ -249,7 +249,7 @@ namespace tessera::model
             /// y = W x. \return [rows]. \throws tessera::invalid_argument if x.size() != cols().
             xt::xtensor<T, 1> apply(const xt::xtensor<T, 1>& x) const
             {
-                require(x.size() == cols(), "linear_operator::apply", "x must have length cols()=", cols(), ", got ",
+                require(x.size() == cols(), "model::linear_operator::apply", "x must have length cols()=", cols(), ", got ",
                         x.size());
                 xt::xtensor<T, 1> y = xt::xtensor<T, 1>::from_shape({rows()});
                 apply(x.data(), y.data());
@@ -260,7 +260,7 @@ namespace tessera::model
             /// \throws tessera::invalid_argument if X.shape(1) != cols().
             xt::xtensor<T, 2> apply(const xt::xtensor<T, 2>& X) const
             {
-                require(X.shape(1) == cols(), "linear_operator::apply", "X must have shape [batch, cols()=", cols(),
+                require(X.shape(1) == cols(), "model::linear_operator::apply", "X must have shape [batch, cols()=", cols(),
                         "], got ", shape_to_string(X.shape()));
                 xt::xtensor<T, 2> Y = xt::xtensor<T, 2>::from_shape({X.shape(0), rows()});
                 for (std::size_t b = 0; b < X.shape(0); ++b)

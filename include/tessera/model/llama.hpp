@@ -106,7 +106,7 @@ namespace tessera::model
         template <class T>
         llama_model<T> load_llama(const checkpoint& ck)
         {
-            const char* fn = "load_llama";
+            const char* fn = "model::load_llama";
             enum class names { llama2c, hf, gguf } kind;
             if (ck.contains("token_embedding"))
                 kind = names::llama2c;

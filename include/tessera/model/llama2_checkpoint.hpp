@@ -118,7 +118,7 @@ namespace tessera::model
                 const auto& c = config;
                 const std::size_t D = c.dim, H = c.hidden_dim, K = c.kv_dim();
                 check2(token_embedding, c.vocab_size, D, "token_embedding");
-                require(layers.size() == c.n_layers, "llama2_weights::validate", "layers.size()=", layers.size(),
+                require(layers.size() == c.n_layers, "model::llama2_weights::validate", "layers.size()=", layers.size(),
                         " must equal n_layers=", c.n_layers);
                 for (std::size_t l = 0; l < layers.size(); ++l)
                 {
@@ -172,17 +172,17 @@ namespace tessera::model
                         }
                     }
                 }
-                throw invalid_argument(concat("llama2_weights::matrix: name=\"", name,
+                throw invalid_argument(concat("model::llama2_weights::matrix: name=\"", name,
                                               "\" is not one of matrix_names() (e.g. \"layers.0.w1\")"));
             }
             static void check1(const xt::xtensor<T, 1>& a, std::size_t n, const std::string& what)
             {
-                require(a.size() == n, "llama2_weights::validate", what, " must have shape [", n, "], got ",
+                require(a.size() == n, "model::llama2_weights::validate", what, " must have shape [", n, "], got ",
                         shape_to_string(a.shape()));
             }
             static void check2(const xt::xtensor<T, 2>& a, std::size_t r, std::size_t c, const std::string& what)
             {
-                require(a.shape(0) == r && a.shape(1) == c, "llama2_weights::validate", what, " must have shape [",
+                require(a.shape(0) == r && a.shape(1) == c, "model::llama2_weights::validate", what, " must have shape [",
                         r, ", ", c, "], got ", shape_to_string(a.shape()));
             }
         };

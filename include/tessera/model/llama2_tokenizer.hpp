@@ -89,7 +89,7 @@ namespace tessera::model
             llama2_tokenizer(std::vector<std::string> pieces, std::vector<float> scores)
                 : m_pieces(std::move(pieces)), m_scores(std::move(scores))
             {
-                require(m_pieces.size() == m_scores.size(), "llama2_tokenizer", "pieces.size()=", m_pieces.size(),
+                require(m_pieces.size() == m_scores.size(), "model::llama2_tokenizer", "pieces.size()=", m_pieces.size(),
                         " must equal scores.size()=", m_scores.size());
             }
 
@@ -98,13 +98,13 @@ namespace tessera::model
             /// The raw byte string of `token`. \throws tessera::invalid_argument when out of range.
             const std::string& piece(int token) const
             {
-                check(token, "llama2_tokenizer::piece");
+                check(token, "model::llama2_tokenizer::piece");
                 return m_pieces[static_cast<std::size_t>(token)];
             }
             /// The merge score of `token`. \throws tessera::invalid_argument when out of range.
             float score(int token) const
             {
-                check(token, "llama2_tokenizer::score");
+                check(token, "model::llama2_tokenizer::score");
                 return m_scores[static_cast<std::size_t>(token)];
             }
 
@@ -168,7 +168,7 @@ namespace tessera::model
         ///         tessera::invalid_argument when vocab_size is 0.
         inline llama2_tokenizer read_llama2_tokenizer(const std::string& path, std::size_t vocab_size)
         {
-            require(vocab_size >= 1, "read_llama2_tokenizer", "vocab_size=", vocab_size, " must be >= 1");
+            require(vocab_size >= 1, "model::read_llama2_tokenizer", "vocab_size=", vocab_size, " must be >= 1");
             byte_reader r(path);
             const std::int32_t max_len = r.i32("max_token_length");
             if (max_len < 0)

@@ -38,7 +38,7 @@ namespace tessera::projection
                                   reconstruct_options options = {})
                 : m_codes(std::move(codes)), m_d(d), m_kind(kind), m_seed(seed), m_options(options)
             {
-                const char* fn = "compressed_projection";
+                const char* fn = "projection::compressed_projection";
                 require(m_codes.shape(1) > 0, fn, "codes must have at least one column, got shape ",
                         shape_to_string(m_codes.shape()));
                 require(d > 0, fn, "d=", d, " must be positive");

@@ -57,7 +57,7 @@ namespace tessera::projection
         distortion_stats distortion_report(const xt::xexpression<E>& W, const random_projection<T>& proj,
                                            const distortion_options& options = {}, std::uint64_t seed = 0)
         {
-            const char* fn = "distortion_report";
+            const char* fn = "projection::distortion_report";
             auto ev = tessera::detail::evaluate<T, 2>(W, fn, "W");
             const auto& w = ev.get();
             require_finite(w, fn, "W");

@@ -28,7 +28,7 @@ namespace tessera::projection
         /// \throws tessera::invalid_argument if n == 0 or eps is not in (0, 1) (NaN included).
         inline std::uint64_t johnson_lindenstrauss_min_dim(std::uint64_t n, double eps)
         {
-            const char* fn = "johnson_lindenstrauss_min_dim";
+            const char* fn = "projection::johnson_lindenstrauss_min_dim";
             require(n >= 1, fn, "n=", n, " must be at least 1");
             require(eps > 0.0 && eps < 1.0, fn, "eps=", eps, " must be in (0, 1)");
             return static_cast<std::uint64_t>(4.0 * std::log(static_cast<double>(n)) / jl_denominator(eps));
@@ -41,7 +41,7 @@ namespace tessera::projection
         /// guarantees no eps below 1).
         inline double johnson_lindenstrauss_eps(std::uint64_t n, std::uint64_t k)
         {
-            const char* fn = "johnson_lindenstrauss_eps";
+            const char* fn = "projection::johnson_lindenstrauss_eps";
             require(n >= 1, fn, "n=", n, " must be at least 1");
             require(k >= 1, fn, "k=", k, " must be at least 1");
             const double target = 4.0 * std::log(static_cast<double>(n)) / static_cast<double>(k);

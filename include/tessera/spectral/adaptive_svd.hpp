@@ -25,28 +25,28 @@
 
 namespace tessera::spectral
 {
+    /// Options of adaptive_svd.
+    struct adaptive_svd_options
+    {
+        std::size_t block_size = 16;       ///< basis columns added per step (b)
+        std::size_t power_iterations = 1;  ///< re-orthonormalized power steps per block
+        std::size_t max_rank = 0;          ///< cap on the basis size; 0 means min(m, n)
+        std::uint64_t seed = 0xada9717eULL;  ///< Gaussian test matrices (block i uses stream i)
+        bool flip_signs = true;            ///< apply svd_flip to the result
+    };
+
+    /// An svd_result with the a-posteriori error of the returned factors.
+    template <class T>
+    struct adaptive_svd_result : svd_result<T>
+    {
+        /// ||A - U S Vt||_F / ||A||_F: the estimate, verified explicitly when rel_tol is below
+        /// 10 sqrt(eps_T) (see adaptive_svd).
+        double relative_error = 0.0;
+        std::size_t basis_size = 0;  ///< columns of the range basis Q built before truncation
+    };
+
     namespace detail
     {
-        /// Options of adaptive_svd.
-        struct adaptive_svd_options
-        {
-            std::size_t block_size = 16;       ///< basis columns added per step (b)
-            std::size_t power_iterations = 1;  ///< re-orthonormalized power steps per block
-            std::size_t max_rank = 0;          ///< cap on the basis size; 0 means min(m, n)
-            std::uint64_t seed = 0xada9717eULL;  ///< Gaussian test matrices (block i uses stream i)
-            bool flip_signs = true;            ///< apply svd_flip to the result
-        };
-
-        /// An svd_result with the a-posteriori error of the returned factors.
-        template <class T>
-        struct adaptive_svd_result : svd_result<T>
-        {
-            /// ||A - U S Vt||_F / ||A||_F: the estimate, verified explicitly when rel_tol is below
-            /// 10 sqrt(eps_T) (see adaptive_svd).
-            double relative_error = 0.0;
-            std::size_t basis_size = 0;  ///< columns of the range basis Q built before truncation
-        };
-
         /// Truncated SVD of the smallest rank this method finds such that
         /// ||A - U S Vt||_F <= rel_tol ||A||_F.
         ///
@@ -74,7 +74,7 @@ namespace tessera::spectral
             using T = value_type_t<E>;
             using tessera::blas::op;
             using tessera::blas::detail::gemm_raw;
-            const char* fn = "adaptive_svd";
+            const char* fn = "spectral::adaptive_svd";
             require(rel_tol > 0.0 && rel_tol < 1.0, fn, "rel_tol=", rel_tol, " must be in (0, 1)");
             require(options.block_size >= 1, fn, "options.block_size=", options.block_size, " must be at least 1");
             auto held = tessera::detail::evaluate<T, 2>(A_expr, fn, "A");
@@ -212,6 +212,4 @@ namespace tessera::spectral
     }  // namespace detail
 
     using detail::adaptive_svd;
-    using detail::adaptive_svd_options;
-    using detail::adaptive_svd_result;
 }  // namespace tessera::spectral

@@ -40,7 +40,7 @@ namespace tessera::spectral
             explicit low_rank(const svd_result<T>& f)
             {
                 const std::size_t m = f.U.shape(0), r = f.U.shape(1);
-                require(f.S.size() == r && f.Vt.shape(0) == r, "low_rank", "svd_result factors disagree: U ",
+                require(f.S.size() == r && f.Vt.shape(0) == r, "spectral::low_rank", "svd_result factors disagree: U ",
                         shape_to_string(f.U.shape()), ", S [", f.S.size(), "], Vt ", shape_to_string(f.Vt.shape()));
                 m_left = xt::xtensor<T, 2>::from_shape({m, r});
                 for (std::size_t i = 0; i < m; ++i)
@@ -54,7 +54,7 @@ namespace tessera::spectral
             low_rank(xt::xtensor<T, 2> left, xt::xtensor<T, 2> right)
                 : m_left(std::move(left)), m_right(std::move(right))
             {
-                require(m_left.shape(1) == m_right.shape(0), "low_rank", "left factor ",
+                require(m_left.shape(1) == m_right.shape(0), "spectral::low_rank", "left factor ",
                         shape_to_string(m_left.shape()), " and right factor ", shape_to_string(m_right.shape()),
                         " must share the inner dimension");
             }
@@ -94,7 +94,7 @@ namespace tessera::spectral
             /// \throws tessera::invalid_argument if x.size() != n.
             xt::xtensor<T, 1> apply(const xt::xtensor<T, 1>& x) const
             {
-                require(x.size() == cols(), "low_rank::apply", "x must have length cols()=", cols(), ", got ",
+                require(x.size() == cols(), "spectral::low_rank::apply", "x must have length cols()=", cols(), ", got ",
                         x.size());
                 if (rank() == 0)
                     return xt::zeros<T>({rows()});
@@ -105,7 +105,7 @@ namespace tessera::spectral
             /// \throws tessera::invalid_argument if X has not n rows.
             xt::xtensor<T, 2> apply(const xt::xtensor<T, 2>& X) const
             {
-                require(X.shape(0) == cols(), "low_rank::apply", "X must have cols()=", cols(),
+                require(X.shape(0) == cols(), "spectral::low_rank::apply", "X must have cols()=", cols(),
                         " rows, got shape ", shape_to_string(X.shape()));
                 if (rank() == 0)
                     return xt::zeros<T>({rows(), X.shape(1)});
@@ -116,7 +116,7 @@ namespace tessera::spectral
             /// \throws tessera::invalid_argument if i >= rows().
             xt::xtensor<T, 1> row(std::size_t i) const
             {
-                require(i < rows(), "low_rank::row", "i=", i, " must be below rows()=", rows());
+                require(i < rows(), "spectral::low_rank::row", "i=", i, " must be below rows()=", rows());
                 xt::xtensor<T, 1> out = xt::zeros<T>({cols()});
                 if (rank() > 0)
                     tessera::blas::detail::gemv_raw(tessera::blas::op::transpose, rank(), cols(), T(1),

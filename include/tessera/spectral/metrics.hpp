@@ -68,7 +68,7 @@ namespace tessera::spectral
         template <class E, requires_t<is_real_expression_v<E>> = true>
         std::size_t energy_rank(const xt::xexpression<E>& S, double tau, double total_energy)
         {
-            const char* fn = "energy_rank";
+            const char* fn = "spectral::energy_rank";
             require(tau > 0.0 && tau <= 1.0, fn, "tau=", tau, " must be in (0, 1]");
             require(std::isfinite(total_energy) && total_energy > 0.0, fn, "total_energy=", total_energy,
                     " must be finite and > 0");
@@ -95,8 +95,8 @@ namespace tessera::spectral
         template <class E, requires_t<is_real_expression_v<E>> = true>
         std::size_t energy_rank(const xt::xexpression<E>& S, double tau)
         {
-            require(tau > 0.0 && tau <= 1.0, "energy_rank", "tau=", tau, " must be in (0, 1]");
-            auto s = checked_spectrum(S, "energy_rank", "S");
+            require(tau > 0.0 && tau <= 1.0, "spectral::energy_rank", "tau=", tau, " must be in (0, 1]");
+            auto s = checked_spectrum(S, "spectral::energy_rank", "S");
             const double total = sum_of(s, 2);
             return total > 0.0 ? energy_rank(s, tau, total) : 0;
         }
@@ -106,7 +106,7 @@ namespace tessera::spectral
         template <class E, requires_t<is_real_expression_v<E>> = true>
         double stable_rank(const xt::xexpression<E>& S)
         {
-            auto s = checked_spectrum(S, "stable_rank", "S");
+            auto s = checked_spectrum(S, "spectral::stable_rank", "S");
             const double top = *std::max_element(s.begin(), s.end());
             return top > 0.0 ? sum_of(s, 2) / (top * top) : 0.0;
         }
@@ -116,7 +116,7 @@ namespace tessera::spectral
         template <class E, requires_t<is_real_expression_v<E>> = true>
         double participation_ratio_sigma(const xt::xexpression<E>& S)
         {
-            auto s = checked_spectrum(S, "participation_ratio_sigma", "S");
+            auto s = checked_spectrum(S, "spectral::participation_ratio_sigma", "S");
             const double s2 = sum_of(s, 2), s1 = sum_of(s, 1);
             return s2 > 0.0 ? s1 * s1 / s2 : 0.0;
         }
@@ -128,7 +128,7 @@ namespace tessera::spectral
         template <class E, requires_t<is_real_expression_v<E>> = true>
         double participation_ratio_lambda(const xt::xexpression<E>& lambda)
         {
-            auto l = checked_spectrum(lambda, "participation_ratio_lambda", "lambda");
+            auto l = checked_spectrum(lambda, "spectral::participation_ratio_lambda", "lambda");
             const double l2 = sum_of(l, 2), l1 = sum_of(l, 1);
             return l2 > 0.0 ? l1 * l1 / l2 : 0.0;
         }
@@ -138,7 +138,7 @@ namespace tessera::spectral
         template <class E, requires_t<is_real_expression_v<E>> = true>
         double effective_rank_entropy(const xt::xexpression<E>& S)
         {
-            auto s = checked_spectrum(S, "effective_rank_entropy", "S");
+            auto s = checked_spectrum(S, "spectral::effective_rank_entropy", "S");
             const double t = sum_of(s, 1);
             return t > 0.0 ? std::exp(entropy_of_weights(s, t)) : 0.0;
         }
@@ -149,7 +149,7 @@ namespace tessera::spectral
         template <class E, requires_t<is_real_expression_v<E>> = true>
         double effective_rank_vonneumann(const xt::xexpression<E>& S)
         {
-            auto s = checked_spectrum(S, "effective_rank_vonneumann", "S");
+            auto s = checked_spectrum(S, "spectral::effective_rank_vonneumann", "S");
             xt::xtensor<double, 1> w = s * s;
             const double t = sum_of(s, 2);
             return t > 0.0 ? std::exp(entropy_of_weights(w, t)) : 0.0;
@@ -160,7 +160,7 @@ namespace tessera::spectral
         template <class E, requires_t<is_real_expression_v<E>> = true>
         double spectral_entropy(const xt::xexpression<E>& S)
         {
-            auto s = checked_spectrum(S, "spectral_entropy", "S");
+            auto s = checked_spectrum(S, "spectral::spectral_entropy", "S");
             xt::xtensor<double, 1> w = s * s;
             const double t = sum_of(s, 2);
             return t > 0.0 ? entropy_of_weights(w, t) : 0.0;
@@ -172,7 +172,7 @@ namespace tessera::spectral
         template <class E, requires_t<is_real_expression_v<E>> = true>
         double active_fraction(const xt::xexpression<E>& S, double threshold = 1e-3)
         {
-            const char* fn = "active_fraction";
+            const char* fn = "spectral::active_fraction";
             require(threshold >= 0.0 && threshold < 1.0, fn, "threshold=", threshold, " must be in [0, 1)");
             auto s = checked_spectrum(S, fn, "S");
             const double cut = threshold * *std::max_element(s.begin(), s.end());
@@ -188,7 +188,7 @@ namespace tessera::spectral
         template <class E, requires_t<is_real_expression_v<E>> = true>
         double condition_number(const xt::xexpression<E>& S)
         {
-            auto s = checked_spectrum(S, "condition_number", "S");
+            auto s = checked_spectrum(S, "spectral::condition_number", "S");
             const auto [lo, hi] = std::minmax_element(s.begin(), s.end());
             return *lo > 0.0 ? *hi / *lo : std::numeric_limits<double>::infinity();
         }

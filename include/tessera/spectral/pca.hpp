@@ -22,83 +22,83 @@
 
 namespace tessera::spectral
 {
+    /// Options of pca.
+    struct pca_options
+    {
+        /// Scale the scores to unit variance (transform divides by sqrt(explained_variance)).
+        bool whiten = false;
+        /// How the centred SVD is computed. `automatic` means the fastest *exact* path:
+        /// gram when min(m, n) <= 4096 (itself falling back to exact when the k-th component
+        /// is below its accuracy), else exact. Any other method is used as given.
+        truncated_svd_options svd{};
+    };
+
+    /// A fitted PCA: X ~ mean + scores components, scores = (X - mean) components^T.
+    template <class T>
+    struct pca_result
+    {
+        xt::xtensor<T, 1> mean;                      ///< [n] column means of A
+        xt::xtensor<T, 2> components;                ///< [k, n] principal axes (rows, orthonormal)
+        xt::xtensor<T, 1> explained_variance;        ///< [k] sigma_i^2 / (m - 1)
+        xt::xtensor<T, 1> explained_variance_ratio;  ///< [k] explained_variance / total_variance
+        xt::xtensor<T, 1> singular_values;           ///< [k] of the centred A
+        double total_variance = 0.0;  ///< sum of the column variances of A (ddof = 1)
+        std::size_t n_samples = 0;    ///< m
+        bool whiten = false;          ///< as fitted
+        tessera::status status;       ///< of the underlying truncated_svd
+        svd_method method = svd_method::exact;  ///< the SVD method that ran
+
+        /// Scores of X [p, n]: (X - mean) components^T, divided by sqrt(explained_variance)
+        /// when whitening (components of zero variance then score 0). Returns [p, k].
+        /// \throws tessera::invalid_argument if X has not n columns.
+        xt::xtensor<T, 2> transform(const xt::xtensor<T, 2>& X) const
+        {
+            const std::size_t n = mean.size(), k = components.shape(0), p = X.shape(0);
+            require(X.shape(1) == n, "spectral::pca_result::transform", "X must have ", n, " columns, got shape ",
+                    shape_to_string(X.shape()));
+            xt::xtensor<T, 2> Xc = tessera::detail::fresh_tensor<T, 2>({p, n});
+            for (std::size_t i = 0; i < p; ++i)
+                for (std::size_t j = 0; j < n; ++j)
+                    Xc(i, j) = X(i, j) - mean(j);
+            xt::xtensor<T, 2> Z = tessera::detail::fresh_tensor<T, 2>({p, k});
+            tessera::blas::gemm(tessera::blas::op::none, tessera::blas::op::transpose, T(1), Xc, components, T(0),
+                                Z);
+            if (whiten)
+                for (std::size_t j = 0; j < k; ++j)
+                {
+                    const T s = std::sqrt(explained_variance(j));
+                    for (std::size_t i = 0; i < p; ++i)
+                        Z(i, j) = s > T(0) ? Z(i, j) / s : T(0);
+                }
+            return Z;
+        }
+
+        /// Back to data space: Z [p, k] -> Z components + mean ([p, n]), multiplying by
+        /// sqrt(explained_variance) first when whitening.
+        /// \throws tessera::invalid_argument if Z has not k columns.
+        xt::xtensor<T, 2> inverse_transform(const xt::xtensor<T, 2>& Z) const
+        {
+            const std::size_t n = mean.size(), k = components.shape(0), p = Z.shape(0);
+            require(Z.shape(1) == k, "spectral::pca_result::inverse_transform", "Z must have ", k,
+                    " columns, got shape ", shape_to_string(Z.shape()));
+            xt::xtensor<T, 2> Zs = Z;
+            if (whiten)
+                for (std::size_t j = 0; j < k; ++j)
+                {
+                    const T s = std::sqrt(explained_variance(j));
+                    for (std::size_t i = 0; i < p; ++i)
+                        Zs(i, j) *= s;
+                }
+            xt::xtensor<T, 2> X = tessera::detail::fresh_tensor<T, 2>({p, n});
+            for (std::size_t i = 0; i < p; ++i)
+                std::copy(mean.begin(), mean.end(), X.begin() + static_cast<std::ptrdiff_t>(i * n));
+            tessera::blas::gemm(tessera::blas::op::none, tessera::blas::op::none, T(1), Zs, components, T(1), X);
+            return X;
+        }
+    };
+
     namespace detail
     {
-        /// Options of pca.
-        struct pca_options
-        {
-            /// Scale the scores to unit variance (transform divides by sqrt(explained_variance)).
-            bool whiten = false;
-            /// How the centred SVD is computed. `automatic` means the fastest *exact* path:
-            /// gram when min(m, n) <= 4096 (itself falling back to exact when the k-th component
-            /// is below its accuracy), else exact. Any other method is used as given.
-            truncated_svd_options svd{};
-        };
-
-        /// A fitted PCA: X ~ mean + scores components, scores = (X - mean) components^T.
-        template <class T>
-        struct pca_result
-        {
-            xt::xtensor<T, 1> mean;                      ///< [n] column means of A
-            xt::xtensor<T, 2> components;                ///< [k, n] principal axes (rows, orthonormal)
-            xt::xtensor<T, 1> explained_variance;        ///< [k] sigma_i^2 / (m - 1)
-            xt::xtensor<T, 1> explained_variance_ratio;  ///< [k] explained_variance / total_variance
-            xt::xtensor<T, 1> singular_values;           ///< [k] of the centred A
-            double total_variance = 0.0;  ///< sum of the column variances of A (ddof = 1)
-            std::size_t n_samples = 0;    ///< m
-            bool whiten = false;          ///< as fitted
-            tessera::status status;       ///< of the underlying truncated_svd
-            svd_method method = svd_method::exact;  ///< the SVD method that ran
-
-            /// Scores of X [p, n]: (X - mean) components^T, divided by sqrt(explained_variance)
-            /// when whitening (components of zero variance then score 0). Returns [p, k].
-            /// \throws tessera::invalid_argument if X has not n columns.
-            xt::xtensor<T, 2> transform(const xt::xtensor<T, 2>& X) const
-            {
-                const std::size_t n = mean.size(), k = components.shape(0), p = X.shape(0);
-                require(X.shape(1) == n, "pca_result::transform", "X must have ", n, " columns, got shape ",
-                        shape_to_string(X.shape()));
-                xt::xtensor<T, 2> Xc = tessera::detail::fresh_tensor<T, 2>({p, n});
-                for (std::size_t i = 0; i < p; ++i)
-                    for (std::size_t j = 0; j < n; ++j)
-                        Xc(i, j) = X(i, j) - mean(j);
-                xt::xtensor<T, 2> Z = tessera::detail::fresh_tensor<T, 2>({p, k});
-                tessera::blas::gemm(tessera::blas::op::none, tessera::blas::op::transpose, T(1), Xc, components, T(0),
-                                    Z);
-                if (whiten)
-                    for (std::size_t j = 0; j < k; ++j)
-                    {
-                        const T s = std::sqrt(explained_variance(j));
-                        for (std::size_t i = 0; i < p; ++i)
-                            Z(i, j) = s > T(0) ? Z(i, j) / s : T(0);
-                    }
-                return Z;
-            }
-
-            /// Back to data space: Z [p, k] -> Z components + mean ([p, n]), multiplying by
-            /// sqrt(explained_variance) first when whitening.
-            /// \throws tessera::invalid_argument if Z has not k columns.
-            xt::xtensor<T, 2> inverse_transform(const xt::xtensor<T, 2>& Z) const
-            {
-                const std::size_t n = mean.size(), k = components.shape(0), p = Z.shape(0);
-                require(Z.shape(1) == k, "pca_result::inverse_transform", "Z must have ", k,
-                        " columns, got shape ", shape_to_string(Z.shape()));
-                xt::xtensor<T, 2> Zs = Z;
-                if (whiten)
-                    for (std::size_t j = 0; j < k; ++j)
-                    {
-                        const T s = std::sqrt(explained_variance(j));
-                        for (std::size_t i = 0; i < p; ++i)
-                            Zs(i, j) *= s;
-                    }
-                xt::xtensor<T, 2> X = tessera::detail::fresh_tensor<T, 2>({p, n});
-                for (std::size_t i = 0; i < p; ++i)
-                    std::copy(mean.begin(), mean.end(), X.begin() + static_cast<std::ptrdiff_t>(i * n));
-                tessera::blas::gemm(tessera::blas::op::none, tessera::blas::op::none, T(1), Zs, components, T(1), X);
-                return X;
-            }
-        };
-
         /// PCA of the rows of A [m, n] with k components: A is centred (column means, in double),
         /// then A - mean = U S Vt (truncated, svd_flip signs as sklearn 1.2); components = Vt,
         /// explained_variance = S^2 / (m - 1), explained_variance_ratio = that over the total
@@ -124,7 +124,7 @@ namespace tessera::spectral
                                                     xt::xtensor<value_type_t<E>, 2>* scores)
         {
             using T = value_type_t<E>;
-            const char* fn = "pca";
+            const char* fn = "spectral::pca";
             auto held = tessera::detail::evaluate<T, 2>(A_expr, fn, "A");
             const xt::xtensor<T, 2>& A = held.get();
             require_finite_nonempty(A, fn);
@@ -184,7 +184,5 @@ namespace tessera::spectral
     }  // namespace detail
 
     using detail::pca;
-    using detail::pca_options;
     using detail::pca_with_scores;
-    using detail::pca_result;
 }  // namespace tessera::spectral

@@ -24,40 +24,40 @@
 
 namespace tessera::spectral
 {
+    /// Options of spectrum_report.
+    struct spectrum_report_options
+    {
+        double energy_tau = 0.9;         ///< energy_rank keeps this fraction of ||A||_F^2, in (0, 1]
+        double active_threshold = 1e-3;  ///< active_fraction counts sigma > threshold * sigma_1
+        /// When the smallest singular value is below the Gram path's resolution
+        /// (eps_double (sigma_1/sigma_min)^2 > 1e-6), recompute the singular values with the
+        /// exact SVD (gesdd on a double copy: costly for big matrices). When false, keep the
+        /// Gram values and report status accuracy_limited.
+        bool exact_tail = true;
+    };
+
+    /// All metrics of one matrix (see metrics.hpp for each convention).
+    struct spectrum_summary
+    {
+        xt::xtensor<double, 1> singular_values;         ///< [min(m, n)] of A, descending
+        xt::xtensor<double, 1> covariance_eigenvalues;  ///< [min(m, n)] of cov(A) (ddof = 1), descending
+        double frobenius_norm = 0.0;                    ///< ||A||_F
+        double spectral_norm = 0.0;                     ///< sigma_1
+        double stable_rank = 0.0;                       ///< ||A||_F^2 / sigma_1^2
+        double participation_ratio_sigma = 0.0;         ///< (sum sigma)^2 / sum sigma^2
+        double participation_ratio_lambda = 0.0;        ///< (sum lambda)^2 / sum lambda^2, centred
+        double effective_rank_entropy = 0.0;            ///< exp H(sigma / sum sigma)
+        double effective_rank_vonneumann = 0.0;         ///< exp H(sigma^2 / sum sigma^2)
+        double spectral_entropy = 0.0;                  ///< H(sigma^2 / sum sigma^2), nats
+        std::size_t energy_rank = 0;                    ///< for options.energy_tau
+        double active_fraction = 0.0;                   ///< for options.active_threshold
+        double condition_number = 0.0;                  ///< sigma_1 / sigma_min (inf if singular)
+        std::string method;  ///< "gram" or "gram+exact" (singular values recomputed exactly)
+        tessera::status status;
+    };
+
     namespace detail
     {
-        /// Options of spectrum_report.
-        struct spectrum_report_options
-        {
-            double energy_tau = 0.9;         ///< energy_rank keeps this fraction of ||A||_F^2, in (0, 1]
-            double active_threshold = 1e-3;  ///< active_fraction counts sigma > threshold * sigma_1
-            /// When the smallest singular value is below the Gram path's resolution
-            /// (eps_double (sigma_1/sigma_min)^2 > 1e-6), recompute the singular values with the
-            /// exact SVD (gesdd on a double copy: costly for big matrices). When false, keep the
-            /// Gram values and report status accuracy_limited.
-            bool exact_tail = true;
-        };
-
-        /// All metrics of one matrix (see metrics.hpp for each convention).
-        struct spectrum_summary
-        {
-            xt::xtensor<double, 1> singular_values;         ///< [min(m, n)] of A, descending
-            xt::xtensor<double, 1> covariance_eigenvalues;  ///< [min(m, n)] of cov(A) (ddof = 1), descending
-            double frobenius_norm = 0.0;                    ///< ||A||_F
-            double spectral_norm = 0.0;                     ///< sigma_1
-            double stable_rank = 0.0;                       ///< ||A||_F^2 / sigma_1^2
-            double participation_ratio_sigma = 0.0;         ///< (sum sigma)^2 / sum sigma^2
-            double participation_ratio_lambda = 0.0;        ///< (sum lambda)^2 / sum lambda^2, centred
-            double effective_rank_entropy = 0.0;            ///< exp H(sigma / sum sigma)
-            double effective_rank_vonneumann = 0.0;         ///< exp H(sigma^2 / sum sigma^2)
-            double spectral_entropy = 0.0;                  ///< H(sigma^2 / sum sigma^2), nats
-            std::size_t energy_rank = 0;                    ///< for options.energy_tau
-            double active_fraction = 0.0;                   ///< for options.active_threshold
-            double condition_number = 0.0;                  ///< sigma_1 / sigma_min (inf if singular)
-            std::string method;  ///< "gram" or "gram+exact" (singular values recomputed exactly)
-            tessera::status status;
-        };
-
         /// Gram matrices of the tall A [m, n] (m >= n) in one pass: centred Gc = sum (a_i - mu)
         /// (a_i - mu)^T (2048-row blocks converted to double, dsyrk) and G = Gc + m mu mu^T
         /// (a sum of PSD terms: no cancellation). Both triangles filled.
@@ -103,7 +103,7 @@ namespace tessera::spectral
         spectrum_summary spectrum_report(const xt::xexpression<E>& A_expr, const spectrum_report_options& options = {})
         {
             using T = value_type_t<E>;
-            const char* fn = "spectrum_report";
+            const char* fn = "spectral::spectrum_report";
             require(options.energy_tau > 0.0 && options.energy_tau <= 1.0, fn,
                     "options.energy_tau=", options.energy_tau, " must be in (0, 1]");
             require(options.active_threshold >= 0.0 && options.active_threshold < 1.0, fn,
@@ -184,6 +184,4 @@ namespace tessera::spectral
     }  // namespace detail
 
     using detail::spectrum_report;
-    using detail::spectrum_report_options;
-    using detail::spectrum_summary;
 }  // namespace tessera::spectral

@@ -24,78 +24,81 @@ namespace tessera::spectral
     {
         using tessera::detail::concat;
         using tessera::detail::require;
+    }  // namespace detail
 
-        /// How truncated_svd computes the factors.
-        enum class svd_method
-        {
-            /// Picks by shape and rank (choose_svd_method): with k = min(m, n) and
-            /// l = min(rank + oversampling, k): gram when k <= 4096 and k <= 16 l, else
-            /// randomized when 4 l <= k, else exact.
-            automatic,
-            /// LAPACK gesdd on the thin problem (gesvd when gesdd fails; status fallback_used).
-            /// Reports a tail below its precision: rank_deficient when sigma_r <=
-            /// sqrt(max(m, n)) eps_T sigma_1, accuracy_limited when eps_T sigma_1 / sigma_r >
-            /// gram_tolerance.
-            exact,
-            /// Eigendecomposition of A^T A (accumulated in double), U = A V S^-1. Relative error
-            /// of sigma_i ~ eps_double (sigma_1 / sigma_i)^2; falls back to exact in double (or
-            /// reports accuracy_limited / rank_deficient) when the requested tail is below that
-            /// accuracy, below the Gram's numerical zero, or U is not orthonormal.
-            gram,
-            /// Halko-Martinsson-Tropp randomized range finder with power iterations. Reports
-            /// accuracy_limited when sigma_r < sqrt(eps_W) sigma_1 (W: the precision of the
-            /// products), rank_deficient when sigma_r <= sqrt(max(m, n)) eps_W sigma_1.
-            randomized
-        };
+    /// How truncated_svd computes the factors.
+    enum class svd_method
+    {
+        /// Picks by shape and rank (choose_svd_method): with k = min(m, n) and
+        /// l = min(rank + oversampling, k): gram when k <= 4096 and k <= 16 l, else
+        /// randomized when 4 l <= k, else exact.
+        automatic,
+        /// LAPACK gesdd on the thin problem (gesvd when gesdd fails; status fallback_used).
+        /// Reports a tail below its precision: rank_deficient when sigma_r <=
+        /// sqrt(max(m, n)) eps_T sigma_1, accuracy_limited when eps_T sigma_1 / sigma_r >
+        /// gram_tolerance.
+        exact,
+        /// Eigendecomposition of A^T A (accumulated in double), U = A V S^-1. Relative error
+        /// of sigma_i ~ eps_double (sigma_1 / sigma_i)^2; falls back to exact in double (or
+        /// reports accuracy_limited / rank_deficient) when the requested tail is below that
+        /// accuracy, below the Gram's numerical zero, or U is not orthonormal.
+        gram,
+        /// Halko-Martinsson-Tropp randomized range finder with power iterations. Reports
+        /// accuracy_limited when sigma_r < sqrt(eps_W) sigma_1 (W: the precision of the
+        /// products), rank_deficient when sigma_r <= sqrt(max(m, n)) eps_W sigma_1.
+        randomized
+    };
 
-        /// Re-normalization of the sample block between power iterations (randomized path).
-        enum class power_normalizer
-        {
-            lu,  ///< permuted unit-lower LU factor (getrf): cheap, well-conditioned (sklearn's default)
-            qr   ///< orthonormal basis (LU then Cholesky QR twice, Householder QR if that fails): about 2x lu
-        };
+    /// Re-normalization of the sample block between power iterations (randomized path).
+    enum class power_normalizer
+    {
+        lu,  ///< permuted unit-lower LU factor (getrf): cheap, well-conditioned (sklearn's default)
+        qr   ///< orthonormal basis (LU then Cholesky QR twice, Householder QR if that fails): about 2x lu
+    };
 
-        /// Options of truncated_svd. Members carry their defaults; set only what you need.
-        struct truncated_svd_options
-        {
-            svd_method method = svd_method::automatic;  ///< which algorithm (see svd_method)
-            std::size_t oversampling = 10;              ///< randomized: extra sample columns p
-            std::size_t power_iterations = 4;           ///< randomized: subspace iterations q
-            power_normalizer normalizer = power_normalizer::lu;  ///< randomized: between iterations
-            /// randomized: renormalize the samples on both sides of each iteration (as sklearn)
-            /// instead of only on the small side (min(m, n) rows): slower for very tall or wide
-            /// A, and more accurate only for directions below sqrt(eps) sigma_1.
-            bool renormalize_both_sides = false;
-            bool float32_products = true;  ///< randomized: run the big GEMMs in float32 (also for double A)
-            std::uint64_t seed = 0x7e55e7a5eedULL;  ///< randomized: Gaussian test matrix seed
-            /// gram and exact: largest acceptable estimated relative error of the smallest
-            /// requested singular value sigma_r (gram: eps_double (sigma_1 / sigma_r)^2; exact:
-            /// eps_T sigma_1 / sigma_r); 0 means the default for T (1e-4 for float, 1e-8 for double).
-            double gram_tolerance = 0.0;
-            /// gram: when its tail is unresolved (accuracy_limited or rank_deficient), rerun exact
-            /// in double (status fallback_used, or exact's own report); when false, return the
-            /// gram result with that status.
-            bool gram_fallback = true;
-            bool flip_signs = true;  ///< apply svd_flip (largest-|.| entry of each U column positive)
-        };
+    /// Options of truncated_svd. Members carry their defaults; set only what you need.
+    struct truncated_svd_options
+    {
+        svd_method method = svd_method::automatic;  ///< which algorithm (see svd_method)
+        std::size_t oversampling = 10;              ///< randomized: extra sample columns p
+        std::size_t power_iterations = 4;           ///< randomized: subspace iterations q
+        power_normalizer normalizer = power_normalizer::lu;  ///< randomized: between iterations
+        /// randomized: renormalize the samples on both sides of each iteration (as sklearn)
+        /// instead of only on the small side (min(m, n) rows): slower for very tall or wide
+        /// A, and more accurate only for directions below sqrt(eps) sigma_1.
+        bool renormalize_both_sides = false;
+        bool float32_products = true;  ///< randomized: run the big GEMMs in float32 (also for double A)
+        std::uint64_t seed = 0x7e55e7a5eedULL;  ///< randomized: Gaussian test matrix seed
+        /// gram and exact: largest acceptable estimated relative error of the smallest
+        /// requested singular value sigma_r (gram: eps_double (sigma_1 / sigma_r)^2; exact:
+        /// eps_T sigma_1 / sigma_r); 0 means the default for T (1e-4 for float, 1e-8 for double).
+        double gram_tolerance = 0.0;
+        /// gram: when its tail is unresolved (accuracy_limited or rank_deficient), rerun exact
+        /// in double (status fallback_used, or exact's own report); when false, return the
+        /// gram result with that status.
+        bool gram_fallback = true;
+        bool flip_signs = true;  ///< apply svd_flip (largest-|.| entry of each U column positive)
+    };
 
-        /// A (truncated) singular value decomposition A ~ U diag(S) Vt.
-        template <class T>
-        struct svd_result
-        {
-            static_assert(is_real_v<T>, "tessera::spectral::svd_result<T>: T must be float or double");
-            xt::xtensor<T, 2> U;    ///< [m, r], orthonormal columns (left singular vectors)
-            xt::xtensor<T, 1> S;    ///< [r], singular values, descending, non-negative
-            xt::xtensor<T, 2> Vt;   ///< [r, n], orthonormal rows (right singular vectors)
-            /// ok, fallback_used, rank_deficient, accuracy_limited or not_converged (docs/spectral.md,
-            /// "What status means")
-            tessera::status status;
-            svd_method method = svd_method::exact;  ///< the method that produced the factors
+    /// A (truncated) singular value decomposition A ~ U diag(S) Vt.
+    template <class T>
+    struct svd_result
+    {
+        static_assert(is_real_v<T>, "tessera::spectral::svd_result<T>: T must be float or double");
+        xt::xtensor<T, 2> U;    ///< [m, r], orthonormal columns (left singular vectors)
+        xt::xtensor<T, 1> S;    ///< [r], singular values, descending, non-negative
+        xt::xtensor<T, 2> Vt;   ///< [r, n], orthonormal rows (right singular vectors)
+        /// ok, fallback_used, rank_deficient, accuracy_limited or not_converged (docs/spectral.md,
+        /// "What status means")
+        tessera::status status;
+        svd_method method = svd_method::exact;  ///< the method that produced the factors
 
-            /// Number of singular triplets r.
-            std::size_t rank() const noexcept { return S.size(); }
-        };
+        /// Number of singular triplets r.
+        std::size_t rank() const noexcept { return S.size(); }
+    };
 
+    namespace detail
+    {
         /// Name of a method, e.g. "gram".
         inline const char* to_string(svd_method m) noexcept
         {
@@ -117,7 +120,7 @@ namespace tessera::spectral
         void svd_flip(xt::xtensor<T, 2>& U, xt::xtensor<T, 2>& Vt)
         {
             const std::size_t m = U.shape(0), r = U.shape(1), n = Vt.shape(1);
-            require(Vt.shape(0) == r, "svd_flip", "U is ", shape_to_string(U.shape()), " and Vt is ",
+            require(Vt.shape(0) == r, "spectral::svd_flip", "U is ", shape_to_string(U.shape()), " and Vt is ",
                     shape_to_string(Vt.shape()), ": Vt must have ", r, " rows");
             // One row-major pass to find each column's largest |entry| (first on ties), one to flip.
             std::vector<T> best_abs(r, T(-1));
@@ -185,10 +188,6 @@ namespace tessera::spectral
         }
     }  // namespace detail
 
-    using detail::power_normalizer;
     using detail::svd_flip;
-    using detail::svd_method;
-    using detail::svd_result;
     using detail::to_string;
-    using detail::truncated_svd_options;
 }  // namespace tessera::spectral

@@ -141,7 +141,7 @@ namespace tessera::spectral
                                                   const truncated_svd_options& options = {})
         {
             using T = value_type_t<E>;
-            const char* fn = "truncated_svd";
+            const char* fn = "spectral::truncated_svd";
             auto held = tessera::detail::evaluate<T, 2>(A_expr, fn, "A");
             const xt::xtensor<T, 2>& A = held.get();
             require_finite_nonempty(A, fn);

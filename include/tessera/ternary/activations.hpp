@@ -53,7 +53,7 @@ namespace tessera::ternary
         int8_activations quantize_activations_int8(const xt::xexpression<E>& X, const activation_options& opts = {})
         {
             using T = value_type_t<E>;
-            const char* fn = "quantize_activations_int8";
+            const char* fn = "ternary::quantize_activations_int8";
             const auto& d = X.derived_cast();
             if (d.dimension() == 1)
             {

@@ -198,37 +198,37 @@ namespace tessera::ternary
         /// \throws tessera::invalid_argument if cols is not a positive multiple of 256.
         inline std::vector<std::uint8_t> encode_tq2_0(const xt::xtensor<float, 2>& W)
         {
-            return encode_tq(W, tq_kind::tq2_0, "encode_tq2_0");
+            return encode_tq(W, tq_kind::tq2_0, "ternary::encode_tq2_0");
         }
         /// ggml's TQ1_0 encoding of a float matrix (quantize_row_tq1_0_ref), 54 bytes per 256.
         inline std::vector<std::uint8_t> encode_tq1_0(const xt::xtensor<float, 2>& W)
         {
-            return encode_tq(W, tq_kind::tq1_0, "encode_tq1_0");
+            return encode_tq(W, tq_kind::tq1_0, "ternary::encode_tq1_0");
         }
         /// tessera -> TQ2_0: codes bit-exact, d = fp16(tessera scale of the block's group).
         /// \throws tessera::invalid_argument if cols % 256 != 0 or group_size % 256 != 0.
         template <class T>
         std::vector<std::uint8_t> to_tq2_0(const ternary_matrix<T>& m)
         {
-            return to_tq(m, tq_kind::tq2_0, "to_tq2_0");
+            return to_tq(m, tq_kind::tq2_0, "ternary::to_tq2_0");
         }
         /// tessera -> TQ1_0 (as to_tq2_0, 54-byte base-3 blocks).
         template <class T>
         std::vector<std::uint8_t> to_tq1_0(const ternary_matrix<T>& m)
         {
-            return to_tq(m, tq_kind::tq1_0, "to_tq1_0");
+            return to_tq(m, tq_kind::tq1_0, "ternary::to_tq1_0");
         }
         /// TQ2_0 bytes of a [rows, cols] matrix -> ternary_matrix<float> (group_size 256, scale = d).
         /// \throws tessera::invalid_argument if cols % 256 != 0, the size is not rows*cols/256*66,
         ///         or a code is 3.
         inline ternary_matrix<float> from_tq2_0(const std::vector<std::uint8_t>& b, std::size_t rows, std::size_t cols)
         {
-            return from_tq(b.data(), b.size(), rows, cols, tq_kind::tq2_0, "from_tq2_0");
+            return from_tq(b.data(), b.size(), rows, cols, tq_kind::tq2_0, "ternary::from_tq2_0");
         }
         /// TQ1_0 bytes -> ternary_matrix<float> (group_size 256, scale = d).
         inline ternary_matrix<float> from_tq1_0(const std::vector<std::uint8_t>& b, std::size_t rows, std::size_t cols)
         {
-            return from_tq(b.data(), b.size(), rows, cols, tq_kind::tq1_0, "from_tq1_0");
+            return from_tq(b.data(), b.size(), rows, cols, tq_kind::tq1_0, "ternary::from_tq1_0");
         }
 
         /// tessera -> bitnet.cpp I2_S: the matrix flattened row-major into blocks of 128 weights in
@@ -239,7 +239,7 @@ namespace tessera::ternary
         template <class T>
         std::vector<std::uint8_t> to_i2_s(const ternary_matrix<T>& m)
         {
-            const char* fn = "to_i2_s";
+            const char* fn = "ternary::to_i2_s";
             const std::size_t R = m.rows(), C = m.cols();
             require(C > 0 && C % 128 == 0, fn, "cols=", C, " must be a positive multiple of 128 (I2_S blocks)");
             const float s = m.scales()(0, 0);
@@ -258,7 +258,7 @@ namespace tessera::ternary
         /// \throws tessera::invalid_argument if cols % 128 != 0, size != rows*cols/4 + 4, or a code is 3.
         inline ternary_matrix<float> from_i2_s(const std::vector<std::uint8_t>& b, std::size_t rows, std::size_t cols)
         {
-            const char* fn = "from_i2_s";
+            const char* fn = "ternary::from_i2_s";
             require(cols > 0 && cols % 128 == 0, fn, "cols=", cols, " must be a positive multiple of 128 (I2_S blocks)");
             require(b.size() == rows * cols / 4 + 4, fn, "buffer of ", b.size(), " bytes does not match shape [", rows,
                     ", ", cols, "]: expected ", rows * cols / 4 + 4, " bytes");

@@ -212,8 +212,8 @@ namespace tessera::ternary
         ///         sizes that are not multiples of 64 (nor whole rows), or an unavailable kernel.
         inline xt::xtensor<float, 1> gemv(const packed_ternary& W, const int8_activations& x, const matmul_options& o = {})
         {
-            require(x.batch() == 1, "gemv", "x must hold one activation row, got batch=", x.batch(), " (use gemm)");
-            auto y = product(W, x, o.use, nullptr, "gemv");
+            require(x.batch() == 1, "ternary::gemv", "x must hold one activation row, got batch=", x.batch(), " (use gemm)");
+            auto y = product(W, x, o.use, nullptr, "ternary::gemv");
             xt::xtensor<float, 1> out = xt::xtensor<float, 1>::from_shape({W.rows});
             std::copy(y.begin(), y.end(), out.begin());
             return out;
@@ -223,7 +223,7 @@ namespace tessera::ternary
         inline xt::xtensor<float, 1> gemv_base3(const packed_ternary& W, const int8_activations& x,
                                                 const matmul_options& o = {})
         {
-            require(W.layout == packed_layout::base3, "gemv_base3", "W must have the base-3 layout (pack_base3)");
+            require(W.layout == packed_layout::base3, "ternary::gemv_base3", "W must have the base-3 layout (pack_base3)");
             return gemv(W, x, o);
         }
         /// \f$Y = X W^T\f$ for int8 activations X [batch, cols]: row b of Y equals gemv(W, X_b) bit
@@ -231,23 +231,23 @@ namespace tessera::ternary
         /// of four activations and reuses it, in registers, for all four. \return Y [batch, rows]. \throws as gemv.
         inline xt::xtensor<float, 2> gemm(const packed_ternary& W, const int8_activations& X, const matmul_options& o = {})
         {
-            return product(W, X, o.use, nullptr, "gemm");
+            return product(W, X, o.use, nullptr, "ternary::gemm");
         }
         /// Exact int32 unit sums \f$I_{iu} = \sum_{k \in u} w_{ik} x_k\f$ [rows, n_units padded to 16]
         /// computed by kernel k for activation row 0 (testing the integer path of each kernel).
         inline xt::xtensor<std::int32_t, 2> unit_sums(const packed_ternary& W, const int8_activations& X, kernel k)
         {
-            check_packed(W, "unit_sums");
+            check_packed(W, "ternary::unit_sums");
             const unit_tables t = make_tables(W);
             xt::xtensor<std::int32_t, 2> u = xt::zeros<std::int32_t>({W.rows, t.n_units_pad});
-            require(X.batch() >= 1, "unit_sums", "X must hold at least one activation row");
+            require(X.batch() >= 1, "ternary::unit_sums", "X must hold at least one activation row");
             int8_activations x1;
             x1.block_size = X.block_size;
             x1.values = xt::xtensor<std::int8_t, 2>::from_shape({std::size_t(1), X.cols()});
             x1.scales = xt::xtensor<float, 2>::from_shape({std::size_t(1), X.scales.shape(1)});
             std::copy(X.values.data(), X.values.data() + X.cols(), x1.values.data());
             std::copy(X.scales.data(), X.scales.data() + X.scales.shape(1), x1.scales.data());
-            product(W, x1, k, u.data(), "unit_sums");
+            product(W, x1, k, u.data(), "ternary::unit_sums");
             return u;
         }
 
@@ -260,7 +260,7 @@ namespace tessera::ternary
         template <class E>
         xt::xtensor<float, 1> gemv_float(const packed_ternary& W, const xt::xexpression<E>& xe, const matmul_options& o = {})
         {
-            const char* fn = "gemv_float";
+            const char* fn = "ternary::gemv_float";
             const auto& xd = xe.derived_cast();
             check_packed(W, fn);
             require(W.layout == packed_layout::two_bit, fn, "W must have the 2-bit layout (pack_2bit)");

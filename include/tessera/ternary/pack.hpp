@@ -182,7 +182,7 @@ namespace tessera::ternary
         /// \throws tessera::invalid_argument if a code is outside {-1,0,1} (naming its position).
         inline packed_ternary pack_2bit(const xt::xtensor<std::int8_t, 2>& codes)
         {
-            return pack_codes(codes, packed_layout::two_bit, "pack_2bit");
+            return pack_codes(codes, packed_layout::two_bit, "ternary::pack_2bit");
         }
         /// Packs a ternary_matrix (codes and scales) into the 2-bit layout, ready for gemv/gemm;
         /// storage = scale_storage::f16 keeps the scales as binary16.
@@ -190,7 +190,7 @@ namespace tessera::ternary
         template <class T>
         packed_ternary pack_2bit(const ternary_matrix<T>& m, scale_storage storage = scale_storage::f32)
         {
-            return pack_matrix(m, packed_layout::two_bit, storage, "pack_2bit");
+            return pack_matrix(m, packed_layout::two_bit, storage, "ternary::pack_2bit");
         }
         /// quantize_absmean followed by pack_2bit in one pass over W (no int8 code matrix in
         /// between): the same codes and scales, packed for gemv/gemm, the scales stored as `storage`.
@@ -201,7 +201,7 @@ namespace tessera::ternary
                                           scale_storage storage = scale_storage::f32)
         {
             using T = value_type_t<E>;
-            const char* fn = "quantize_pack_2bit";
+            const char* fn = "ternary::quantize_pack_2bit";
             auto ev = tessera::detail::evaluate<T, 2>(W, fn, "W");
             const auto& w = ev.get();
             double tensor_gamma = 0;
@@ -219,7 +219,7 @@ namespace tessera::ternary
         ///         shape, or a byte holds the unused code 3.
         inline xt::xtensor<std::int8_t, 2> unpack_2bit(const packed_ternary& p)
         {
-            return unpack_codes(p, packed_layout::two_bit, "unpack_2bit");
+            return unpack_codes(p, packed_layout::two_bit, "ternary::unpack_2bit");
         }
         /// Packs codes into tessera's base-3 layout (1.6 bits per weight; a row pads at most 128
         /// bytes, see stride_base3): each byte holds five codes c_t = w+1 (digit t at the weight
@@ -229,7 +229,7 @@ namespace tessera::ternary
         /// are code 1. O(rows*cols).
         inline packed_ternary pack_base3(const xt::xtensor<std::int8_t, 2>& codes)
         {
-            return pack_codes(codes, packed_layout::base3, "pack_base3");
+            return pack_codes(codes, packed_layout::base3, "ternary::pack_base3");
         }
         /// Packs a ternary_matrix (codes and scales) into the base-3 layout, ready for gemv_base3;
         /// storage as in pack_2bit.
@@ -237,13 +237,13 @@ namespace tessera::ternary
         template <class T>
         packed_ternary pack_base3(const ternary_matrix<T>& m, scale_storage storage = scale_storage::f32)
         {
-            return pack_matrix(m, packed_layout::base3, storage, "pack_base3");
+            return pack_matrix(m, packed_layout::base3, storage, "ternary::pack_base3");
         }
         /// Inverse of pack_base3. \throws tessera::invalid_argument on a layout/size mismatch or a
         /// byte that decodes to a digit > 2.
         inline xt::xtensor<std::int8_t, 2> unpack_base3(const packed_ternary& p)
         {
-            return unpack_codes(p, packed_layout::base3, "unpack_base3");
+            return unpack_codes(p, packed_layout::base3, "ternary::unpack_base3");
         }
     }  // namespace detail
 

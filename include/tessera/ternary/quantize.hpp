@@ -71,9 +71,9 @@ namespace tessera::ternary
             : m_codes(std::move(codes)), m_scales(std::move(scales)), m_group_size(group_size), m_granularity(granularity)
         {
             const std::size_t c = m_codes.shape(1);
-            require(group_size >= 1, "ternary_matrix", "group_size=", group_size, " must be >= 1");
+            require(group_size >= 1, "ternary::ternary_matrix", "group_size=", group_size, " must be >= 1");
             const std::size_t ng = c == 0 ? 0 : (c + group_size - 1) / group_size;
-            require(m_scales.shape(0) == m_codes.shape(0) && m_scales.shape(1) == ng, "ternary_matrix",
+            require(m_scales.shape(0) == m_codes.shape(0) && m_scales.shape(1) == ng, "ternary::ternary_matrix",
                     "scales must have shape [", m_codes.shape(0), ", ", ng, "], got ", shape_to_string(m_scales.shape()));
         }
         std::size_t rows() const noexcept { return m_codes.shape(0); }
@@ -115,9 +115,9 @@ namespace tessera::ternary
         template <class E>
         error_report_result error_report(const xt::xexpression<E>& W) const
         {
-            auto ev = tessera::detail::evaluate<value_type_t<E>, 2>(W, "ternary_matrix::error_report", "W");
+            auto ev = tessera::detail::evaluate<value_type_t<E>, 2>(W, "ternary::ternary_matrix::error_report", "W");
             const auto& w = ev.get();
-            require(w.shape(0) == rows() && w.shape(1) == cols(), "ternary_matrix::error_report",
+            require(w.shape(0) == rows() && w.shape(1) == cols(), "ternary::ternary_matrix::error_report",
                     "W must have shape [", rows(), ", ", cols(), "], got ", shape_to_string(w.shape()));
             error_report_result r;
             double num = 0, den = 0, cos_sum = 0, cos_min = std::numeric_limits<double>::infinity();
@@ -328,7 +328,7 @@ namespace tessera::ternary
         ternary_matrix<value_type_t<E>> quantize_absmean(const xt::xexpression<E>& W, const quantize_options& opts = {})
         {
             using T = value_type_t<E>;
-            const char* fn = "quantize_absmean";
+            const char* fn = "ternary::quantize_absmean";
             auto ev = tessera::detail::evaluate<T, 2>(W, fn, "W");
             const auto& w = ev.get();
             double tensor_gamma = 0;

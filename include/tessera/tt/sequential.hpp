@@ -37,7 +37,7 @@ namespace tessera::tt
             tt_matrix_sequential(tensor_train<T> train, std::size_t row_modes)
                 : m_train(std::move(train)), m_a(row_modes)
             {
-                require(m_a >= 1 && m_a < m_train.order(), "tt_matrix_sequential", "row_modes=", m_a,
+                require(m_a >= 1 && m_a < m_train.order(), "tt::tt_matrix_sequential", "row_modes=", m_a,
                         " must be in [1, order()-1] = [1, ", m_train.order() - 1, "]");
                 const auto s = m_train.shape();
                 for (std::size_t k = 0; k < s.size(); ++k)
@@ -85,28 +85,28 @@ namespace tessera::tt
             /// y = W x without forming W. \throws tessera::invalid_argument if x.size() != cols().
             xt::xtensor<T, 1> matvec(const xt::xtensor<T, 1>& x) const
             {
-                require(x.size() == m_N, "tt_matrix_sequential::matvec", "x must have length cols()=", m_N, ", got ",
+                require(x.size() == m_N, "tt::tt_matrix_sequential::matvec", "x must have length cols()=", m_N, ", got ",
                         x.size());
                 return column(apply_sequential<T>(m_train.cores(), m_a, x.data(), 1));
             }
             /// Y = W X, X [N, batch]. \throws tessera::invalid_argument if X.shape(0) != cols().
             xt::xtensor<T, 2> matmat(const xt::xtensor<T, 2>& X) const
             {
-                require(X.shape(0) == m_N, "tt_matrix_sequential::matmat", "X must have shape [cols()=", m_N,
+                require(X.shape(0) == m_N, "tt::tt_matrix_sequential::matmat", "X must have shape [cols()=", m_N,
                         ", batch], got ", shape_to_string(X.shape()));
                 return apply_sequential<T>(m_train.cores(), m_a, X.data(), X.shape(1));
             }
             /// x = W^T y. \throws tessera::invalid_argument if y.size() != rows().
             xt::xtensor<T, 1> transpose_matvec(const xt::xtensor<T, 1>& y) const
             {
-                require(y.size() == m_M, "tt_matrix_sequential::transpose_matvec", "y must have length rows()=", m_M,
+                require(y.size() == m_M, "tt::tt_matrix_sequential::transpose_matvec", "y must have length rows()=", m_M,
                         ", got ", y.size());
                 return column(apply_sequential_transposed<T>(m_train.cores(), m_a, y.data(), 1));
             }
             /// X = W^T Y, Y [M, batch]. \throws tessera::invalid_argument if Y.shape(0) != rows().
             xt::xtensor<T, 2> transpose_matmat(const xt::xtensor<T, 2>& Y) const
             {
-                require(Y.shape(0) == m_M, "tt_matrix_sequential::transpose_matmat", "Y must have shape [rows()=",
+                require(Y.shape(0) == m_M, "tt::tt_matrix_sequential::transpose_matmat", "Y must have shape [rows()=",
                         m_M, ", batch], got ", shape_to_string(Y.shape()));
                 return apply_sequential_transposed<T>(m_train.cores(), m_a, Y.data(), Y.shape(1));
             }
@@ -147,7 +147,7 @@ namespace tessera::tt
                                                                       const tt_options& options = {})
         {
             using T = value_type_t<E>;
-            const char* fn = "to_tt_matrix_sequential";
+            const char* fn = "tt::to_tt_matrix_sequential";
             auto ev = tessera::detail::evaluate<T, 2>(W, fn, "W");
             const auto& A = ev.get();
             require(!row_modes.empty() && !col_modes.empty(), fn, "row_modes ", shape_to_string(row_modes),

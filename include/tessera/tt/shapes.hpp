@@ -47,7 +47,7 @@ namespace tessera::tt
         /// \throws tessera::invalid_argument if n == 0.
         inline std::vector<std::uint64_t> prime_factors(std::uint64_t n)
         {
-            require(n >= 1, "prime_factors", "n=0 has no prime factorization; expected n >= 1");
+            require(n >= 1, "tt::prime_factors", "n=0 has no prime factorization; expected n >= 1");
             std::vector<std::uint64_t> f;
             for (std::uint64_t p = 2; p <= n / p; p += (p == 2 ? 1 : 2))
                 while (n % p == 0)
@@ -106,8 +106,8 @@ namespace tessera::tt
         inline std::vector<std::vector<std::size_t>> balanced_factorizations(std::size_t n, std::size_t d,
                                                                              std::size_t limit = 16)
         {
-            require(n >= 1, "balanced_factorizations", "n=0; expected n >= 1");
-            require(d >= 1, "balanced_factorizations", "d=0; expected d >= 1");
+            require(n >= 1, "tt::balanced_factorizations", "n=0; expected n >= 1");
+            require(d >= 1, "tt::balanced_factorizations", "d=0; expected d >= 1");
             std::vector<std::vector<std::size_t>> out;
             std::vector<std::size_t> cur;
             if (n >= 2)
@@ -135,11 +135,11 @@ namespace tessera::tt
         /// 	hrows tessera::invalid_argument if max_prime < 2 or the answer exceeds SIZE_MAX.
         inline std::size_t next_smooth(std::size_t n, std::size_t max_prime)
         {
-            require(max_prime >= 2, "next_smooth", "max_prime=", max_prime, " must be >= 2");
+            require(max_prime >= 2, "tt::next_smooth", "max_prime=", max_prime, " must be >= 2");
             n = std::max<std::size_t>(n, 1);
             constexpr std::size_t top = std::numeric_limits<std::size_t>::max();
             auto overflow = [&] {
-                return invalid_argument(concat("next_smooth: no number >= n=", n, " with prime factors <= ", max_prime,
+                return invalid_argument(concat("tt::next_smooth: no number >= n=", n, " with prime factors <= ", max_prime,
                                                " fits in std::size_t (max ", top, ")"));
             };
             if (max_prime > 13)
@@ -229,7 +229,7 @@ namespace tessera::tt
         inline std::vector<tt_shape> tt_shape_suggestions(std::size_t M, std::size_t N, std::size_t d,
                                                           const tt_shape_options& o = {})
         {
-            const char* fn = "tt_shape_suggestions";
+            const char* fn = "tt::tt_shape_suggestions";
             require(M >= 1 && N >= 1, fn, "M=", M, " and N=", N, " must be >= 1");
             require(d >= 2, fn, "d=", d, " must be >= 2");
             require(o.rank >= 1, fn, "options.rank=0 must be >= 1");
@@ -290,7 +290,7 @@ namespace tessera::tt
                                                    const tt_shape_options& o = {})
         {
             using T = value_type_t<E>;
-            const char* fn = "tt_shape_suggestions";
+            const char* fn = "tt::tt_shape_suggestions";
             auto ev = tessera::detail::evaluate<T, 2>(W, fn, "W");
             const auto& A = ev.get();
             require(budget >= 1, fn, "budget=0 parameters; expected >= 1");

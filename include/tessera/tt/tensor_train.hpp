@@ -47,7 +47,7 @@ namespace tessera::tt
             ///   or mode size is 0, or consecutive ranks disagree.
             explicit tensor_train(std::vector<core_type> cores) : m_cores(std::move(cores))
             {
-                const char* fn = "tensor_train";
+                const char* fn = "tt::tensor_train";
                 require(!m_cores.empty(), fn, "cores must not be empty");
                 for (std::size_t k = 0; k < m_cores.size(); ++k)
                 {
@@ -94,7 +94,7 @@ namespace tessera::tt
             /// Core k, shape (r_{k-1}, n_k, r_k). \throws tessera::invalid_argument if k >= d.
             const core_type& core(std::size_t k) const
             {
-                require(k < m_cores.size(), "tensor_train::core", "k=", k, " must be < order()=", m_cores.size());
+                require(k < m_cores.size(), "tt::tensor_train::core", "k=", k, " must be < order()=", m_cores.size());
                 return m_cores[k];
             }
             /// All cores.
@@ -133,7 +133,7 @@ namespace tessera::tt
             /// \throws tessera::invalid_argument on a wrong count or an out-of-range index.
             T operator()(const std::vector<std::size_t>& index) const
             {
-                const char* fn = "tensor_train::operator()";
+                const char* fn = "tt::tensor_train::operator()";
                 require(index.size() == m_cores.size(), fn, "index must have ", m_cores.size(), " entries, got ",
                         index.size());
                 std::vector<double> v{1.0}, next;
@@ -159,7 +159,7 @@ namespace tessera::tt
             /// The dense tensor, shape (n_1, ..., n_d). Cost O(prod n_k * r) time and memory.
             xt::xarray<T> full() const
             {
-                nonempty("tensor_train::full");
+                nonempty("tt::tensor_train::full");
                 auto flat = detail::full<T>(m_cores);
                 const auto s = shape();
                 xt::xarray<T> out = xt::adapt(flat, s);
@@ -172,8 +172,8 @@ namespace tessera::tt
             /// Cost O(d n r^3). \throws tessera::invalid_argument if the mode sizes differ.
             double dot(const tensor_train& other) const
             {
-                nonempty("tensor_train::dot");
-                require(shape() == other.shape(), "tensor_train::dot", "shapes must match, got ",
+                nonempty("tt::tensor_train::dot");
+                require(shape() == other.shape(), "tt::tensor_train::dot", "shapes must match, got ",
                         shape_to_string(shape()), " and ", shape_to_string(other.shape()));
                 return detail::dot<T>(m_cores, other.m_cores);
             }
@@ -182,7 +182,7 @@ namespace tessera::tt
             ///   of the cores' scale; for a nearly cancelling sum call round() first.
             double norm() const
             {
-                nonempty("tensor_train::norm");
+                nonempty("tt::tensor_train::norm");
                 const double s = detail::dot<T>(m_cores, m_cores);
                 return std::sqrt(std::max(0.0, s));
             }
@@ -193,9 +193,9 @@ namespace tessera::tt
             /// Cost O(d n r^3). \throws tessera::invalid_argument on bad options.
             tensor_train round(const tt_options& options = {}) const
             {
-                check_options(options, "tensor_train::round");
-                nonempty("tensor_train::round");
-                check_bond_count(options, order(), "tensor_train::round");
+                check_options(options, "tt::tensor_train::round");
+                nonempty("tt::tensor_train::round");
+                check_bond_count(options, order(), "tt::tensor_train::round");
                 auto cores = m_cores;
                 detail::orthogonalize_right<T>(cores);
                 double nrm = 0.0;  // all the norm now sits in core 0
@@ -222,7 +222,7 @@ namespace tessera::tt
             /// round() to recompress. \throws tessera::invalid_argument if the shapes differ.
             friend tensor_train operator+(const tensor_train& a, const tensor_train& b)
             {
-                require(a.shape() == b.shape(), "tensor_train::operator+", "shapes must match, got ",
+                require(a.shape() == b.shape(), "tt::tensor_train::operator+", "shapes must match, got ",
                         shape_to_string(a.shape()), " and ", shape_to_string(b.shape()));
                 const std::size_t d = a.order();
                 std::vector<core_type> cores;

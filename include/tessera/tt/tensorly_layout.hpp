@@ -41,7 +41,7 @@ namespace tessera::tt
         template <class T>
         tt_matrix<T> from_tensorly_factors(const std::vector<xt::xtensor<T, 4>>& factors)
         {
-            const char* fn = "from_tensorly_factors";
+            const char* fn = "tt::from_tensorly_factors";
             require(!factors.empty(), fn, "factors must not be empty");
             std::vector<std::size_t> rows, cols;
             std::vector<xt::xtensor<T, 3>> cores;

@@ -43,7 +43,7 @@ namespace tessera::tt
             tt_matrix(std::vector<std::size_t> row_modes, std::vector<std::size_t> col_modes, tensor_train<T> train)
                 : m_rows(std::move(row_modes)), m_cols(std::move(col_modes)), m_train(std::move(train))
             {
-                const char* fn = "tt_matrix";
+                const char* fn = "tt::tt_matrix";
                 require(m_rows.size() == m_train.order() && m_cols.size() == m_train.order(), fn,
                         "row_modes ", shape_to_string(m_rows), " and col_modes ", shape_to_string(m_cols),
                         " must both have order()=", m_train.order(), " entries");
@@ -100,7 +100,7 @@ namespace tessera::tt
             /// \throws tessera::invalid_argument if x.size() != cols().
             xt::xtensor<T, 1> matvec(const xt::xtensor<T, 1>& x) const
             {
-                require(x.size() == m_N, "tt_matrix::matvec", "x must have length cols()=", m_N, ", got ", x.size());
+                require(x.size() == m_N, "tt::tt_matrix::matvec", "x must have length cols()=", m_N, ", got ", x.size());
                 auto Y = apply_interleaved<T>(m_fwd.mats, m_fwd.ranks, m_fwd.in_modes, m_fwd.out_modes, x.data(), 1);
                 return column(Y);
             }
@@ -108,14 +108,14 @@ namespace tessera::tt
             /// \throws tessera::invalid_argument if X.shape(0) != cols().
             xt::xtensor<T, 2> matmat(const xt::xtensor<T, 2>& X) const
             {
-                require(X.shape(0) == m_N, "tt_matrix::matmat", "X must have shape [cols()=", m_N, ", batch], got ",
+                require(X.shape(0) == m_N, "tt::tt_matrix::matmat", "X must have shape [cols()=", m_N, ", batch], got ",
                         shape_to_string(X.shape()));
                 return apply_interleaved<T>(m_fwd.mats, m_fwd.ranks, m_fwd.in_modes, m_fwd.out_modes, X.data(), X.shape(1));
             }
             /// x = W^T y without forming W. \throws tessera::invalid_argument if y.size() != rows().
             xt::xtensor<T, 1> transpose_matvec(const xt::xtensor<T, 1>& y) const
             {
-                require(y.size() == m_M, "tt_matrix::transpose_matvec", "y must have length rows()=", m_M, ", got ",
+                require(y.size() == m_M, "tt::tt_matrix::transpose_matvec", "y must have length rows()=", m_M, ", got ",
                         y.size());
                 auto X = apply_interleaved<T>(m_bwd.mats, m_bwd.ranks, m_bwd.in_modes, m_bwd.out_modes, y.data(), 1);
                 return column(X);
@@ -123,7 +123,7 @@ namespace tessera::tt
             /// X = W^T Y for Y [M, batch]. \throws tessera::invalid_argument if Y.shape(0) != rows().
             xt::xtensor<T, 2> transpose_matmat(const xt::xtensor<T, 2>& Y) const
             {
-                require(Y.shape(0) == m_M, "tt_matrix::transpose_matmat", "Y must have shape [rows()=", m_M,
+                require(Y.shape(0) == m_M, "tt::tt_matrix::transpose_matmat", "Y must have shape [rows()=", m_M,
                         ", batch], got ", shape_to_string(Y.shape()));
                 return apply_interleaved<T>(m_bwd.mats, m_bwd.ranks, m_bwd.in_modes, m_bwd.out_modes, Y.data(), Y.shape(1));
             }
@@ -214,8 +214,8 @@ namespace tessera::tt
 
             void build_mats()
             {
-                m_M = product(m_rows, "tt_matrix", "row_modes");
-                m_N = product(m_cols, "tt_matrix", "col_modes");
+                m_M = product(m_rows, "tt::tt_matrix", "row_modes");
+                m_N = product(m_cols, "tt::tt_matrix", "col_modes");
                 m_fwd = make_sweep(true);
                 m_bwd = make_sweep(false);
             }
@@ -233,7 +233,7 @@ namespace tessera::tt
                                                 const std::vector<std::size_t>& col_modes, const tt_options& options = {})
         {
             using T = value_type_t<E>;
-            const char* fn = "to_tt_matrix";
+            const char* fn = "tt::to_tt_matrix";
             auto ev = tessera::detail::evaluate<T, 2>(W, fn, "W");
             const auto& A = ev.get();
             require(row_modes.size() == col_modes.size(), fn, "row_modes ", shape_to_string(row_modes),

@@ -90,7 +90,7 @@ namespace tessera::tt
                 xt::xarray<T> tmp = e;
                 std::copy(tmp.begin(), tmp.end(), buf.begin());
             }
-            return tt_svd_buffer<T>(std::move(buf), shape, options, "tt_svd");
+            return tt_svd_buffer<T>(std::move(buf), shape, options, "tt::tt_svd");
         }
     }  // namespace detail
 

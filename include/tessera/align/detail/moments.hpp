@@ -108,7 +108,7 @@ namespace tessera::align::detail
     template <class T>
     std::vector<double> column_mean(const xt::xtensor<T, 2>& X, const std::vector<double>& w, double wsum)
     {
-        return moments(X, w, wsum, "column_mean", "X").means();
+        return moments(X, w, wsum, "align::column_mean", "X").means();
     }
 
     /// Writes rows [r0, r0 + rows) of (X - mean) to `out` (row-major [rows, p]), each row

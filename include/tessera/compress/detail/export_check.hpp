@@ -252,7 +252,7 @@ namespace tessera::compress
         inline ternary::packed_ternary read_packed(const io::safetensors_file& f, const export_object& o,
                                                    const std::string& name)
         {
-            const char* fn = "compressed_file::load_packed_ternary";
+            const char* fn = "compress::compressed_file::load_packed_ternary";
             ternary::packed_ternary p;
             p.layout = o.layout;
             p.rows = o.rows;

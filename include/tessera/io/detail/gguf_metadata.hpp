@@ -86,7 +86,7 @@ namespace tessera::io
             /// The array (\throws tessera::invalid_argument when this is not an array).
             const gguf_array& array() const
             {
-                require(type() == gguf_value_type::array, "gguf_value::array", "value holds ",
+                require(type() == gguf_value_type::array, "io::gguf_value::array", "value holds ",
                         gguf_value_type_name(type()), ", not array");
                 return std::get<gguf_array>(m_value);
             }
@@ -134,11 +134,11 @@ namespace tessera::io
                                                  : static_cast<std::uint64_t>(v) <= static_cast<std::uint64_t>(std::numeric_limits<T>::max());
                                 else
                                     fits = static_cast<std::uint64_t>(v) <= static_cast<std::uint64_t>(std::numeric_limits<T>::max());
-                                require(fits, "gguf_value::as", what, "=", +v, " does not fit the requested integer type");
+                                require(fits, "io::gguf_value::as", what, "=", +v, " does not fit the requested integer type");
                                 return static_cast<T>(v);
                             }
                             else
-                                throw invalid_argument(concat("gguf_value::as: ", what, " holds ", gguf_value_type_name(type()),
+                                throw invalid_argument(concat("io::gguf_value::as: ", what, " holds ", gguf_value_type_name(type()),
                                                               ", not an integer"));
                         },
                         m_value);
@@ -176,7 +176,7 @@ namespace tessera::io
             {
                 const A* p = std::get_if<A>(&m_value);
                 if (!p)
-                    throw invalid_argument(concat("gguf_value::as: ", what, " holds ", gguf_value_type_name(type()), ", not ", want));
+                    throw invalid_argument(concat("io::gguf_value::as: ", what, " holds ", gguf_value_type_name(type()), ", not ", want));
                 return *p;
             }
             storage m_value;
@@ -211,7 +211,7 @@ namespace tessera::io
                 }
             }
             /// `key`'s value as T (see gguf_value::as), or std::nullopt when the key is absent.
-            /// \throws tessera::invalid_argument "gguf_value::as: <key> holds uint32, not string" on a type mismatch.
+            /// \throws tessera::invalid_argument "io::gguf_value::as: <key> holds uint32, not string" on a type mismatch.
             template <class T>
             std::optional<T> get(const std::string& key) const
             {
@@ -225,7 +225,7 @@ namespace tessera::io
             T at(const std::string& key) const
             {
                 const gguf_value* v = find(key);
-                require(v != nullptr, "gguf_metadata::at", "key '", key, "' is absent");
+                require(v != nullptr, "io::gguf_metadata::at", "key '", key, "' is absent");
                 return v->as<T>(key);
             }
 

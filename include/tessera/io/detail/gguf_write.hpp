@@ -73,7 +73,7 @@ namespace tessera::io
                         gguf_put_uint(out, x.values.size(), 8);
                         for (const auto& e : x.values)
                         {
-                            require(e.type() == x.type, "write_gguf", "array of ", gguf_value_type_name(x.type),
+                            require(e.type() == x.type, "io::write_gguf", "array of ", gguf_value_type_name(x.type),
                                     " holds an element of type ", gguf_value_type_name(e.type()));
                             gguf_put_value(out, e);
                         }
@@ -147,7 +147,7 @@ namespace tessera::io
         void write_gguf(const std::string& path, const gguf_metadata& metadata, const std::vector<gguf_tensor<T>>& tensors)
         {
             static_assert(is_real_v<T>, "tessera::io::write_gguf<T>: T must be float or double");
-            const char* fn = "write_gguf";
+            const char* fn = "io::write_gguf";
             std::size_t alignment = gguf_default_alignment;
             if (const gguf_value* a = metadata.find("general.alignment"))
             {
