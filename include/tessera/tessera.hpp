@@ -14,3 +14,4 @@
 #include "align.hpp"
 #include "compress.hpp"
 #include "model.hpp"
+#include "stream.hpp"

@@ -154,3 +154,16 @@ TEST_CASE("model:: prefixes")
     bad(1, 2) = std::nan("");
     CHECK_ERROR_PREFIX("model::measure_weight", tessera::model::measure_weight(bad));
 }
+
+TEST_CASE("stream:: prefixes")
+{
+    const auto X = matrix(40, 6);
+    const auto src = tessera::stream::from_matrix(X);
+    CHECK_ERROR_PREFIX("stream::pca", tessera::stream::pca<double>(src, 7));
+    CHECK_ERROR_PREFIX("stream::row_source::slice", src.slice(30, 11));
+    tessera::stream::stream_options tiny;
+    tiny.memory_budget = 10;
+    CHECK_ERROR_PREFIX("stream::covariance_moments", tessera::stream::covariance_moments(src, tiny));
+    CHECK_ERROR_PREFIX("stream::open_shards", tessera::stream::open_shards({}));
+    CHECK_ERROR_PREFIX("stream::volume_statistics", tessera::stream::volume_statistics<double>(src, 7, 10));
+}
