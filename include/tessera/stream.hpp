@@ -10,4 +10,5 @@
 #include "stream/source.hpp"
 #include "stream/sample.hpp"
 #include "stream/spectral.hpp"
+#include "stream/svd_options.hpp"
 #include "stream/ternary.hpp"

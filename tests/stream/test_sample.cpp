@@ -4,7 +4,9 @@
 #include <doctest/doctest.h>
 
 #include <cmath>
+#include <algorithm>
 #include <cstring>
+#include <limits>
 #include <filesystem>
 #include <string>
 
@@ -59,6 +61,22 @@ TEST_CASE_TEMPLATE("stream pairwise cosine / distance read only the sampled rows
     auto gathered = st::gather_rows<T>(src, ref.pairs);
     CHECK(gathered.rows.shape(0) <= 1400);
     CHECK(gathered.rows.shape(0) == gathered.source_row.size());
+    std::size_t unsampled = 0;
+    while (std::binary_search(gathered.source_row.begin(), gathered.source_row.end(), unsampled))
+        ++unsampled;
+    auto Xn = X;
+    Xn(unsampled, 3) = std::numeric_limits<T>::quiet_NaN();
+    temp_file fn("pairs_nan");
+    tessera::io::write_npy(fn.path.string(), Xn, tessera::io::dtype::float16);
+    auto with_nan = st::pairwise_cosine<T>(st::open_npy(fn.path.string()), 700, 9);
+    CHECK(with_nan.values(0) == ref.values(0));
+    CHECK(with_nan.summary.mean == ref.summary.mean);
+    // a sampled row holding NaN is named
+    Xn(ref.pairs(5, 1), 2) = std::numeric_limits<T>::quiet_NaN();
+    tessera::io::write_npy(fn.path.string(), Xn, tessera::io::dtype::float16);
+    const std::string named = "stream::pairwise_cosine: value nan at row " + std::to_string(ref.pairs(5, 1)) + ", column 2";
+    CHECK_THROWS_WITH_AS(st::pairwise_cosine<T>(st::open_npy(fn.path.string()), 700, 9), doctest::Contains(named.c_str()),
+                         tessera::invalid_argument);
     xt::xtensor<std::uint64_t, 2> bad = {{0, 5000}};
     CHECK_THROWS_WITH_AS(st::gather_rows<T>(src, bad), doctest::Contains("row 5000 is outside the source's 5000 rows"),
                          tessera::invalid_argument);

@@ -174,12 +174,8 @@ namespace tessera::stream
                     }
                 }
             });
-            for (std::size_t c = 0; c < bad.size(); ++c)
-                if (bad[c])
-                    for (std::size_t i = 0; i < rows; ++i)
-                        for (std::size_t j = c * cw; j < std::min(n, c * cw + cw); ++j)
-                            require(std::isfinite(B[i * n + j]), fn, "value ", B[i * n + j], " at row ", first_row + i,
-                                    ", column ", j, " of ", src.description(), " is not finite");
+            if (std::find(bad.begin(), bad.end(), 1) != bad.end())
+                require_finite_rows(B, rows, n, first_row, src, fn);
             const double nb = static_cast<double>(rows), na = static_cast<double>(m.count), N = na + nb;
             const double w = na * nb / N;
             for (std::size_t j = 0; j < n; ++j)

@@ -154,6 +154,24 @@ namespace tessera::stream
             report.seconds += elapsed();
         }
 
+        /// Throws invalid_argument naming `fn`, the row (first + i), the column and the source for
+        /// the first non-finite value of a block B [rows, n] (`why` is appended to the message).
+        template <class W>
+        void require_finite_rows(const W* B, std::size_t rows, std::size_t n, std::size_t first, const row_source& src,
+                                 const char* fn, const char* why = "")
+        {
+            for (std::size_t i = 0; i < rows; ++i)
+            {
+                bool finite = true;
+                for (std::size_t j = 0; j < n; ++j)
+                    finite = finite && std::isfinite(B[i * n + j]);
+                if (!finite)
+                    for (std::size_t j = 0; j < n; ++j)
+                        require(std::isfinite(B[i * n + j]), fn, "value ", B[i * n + j], " at row ", first + i,
+                                ", column ", j, " of ", src.description(), " is not finite", why);
+            }
+        }
+
         /// Bytes per block row a pass with W buffers holds: the W buffers (two when prefetching)
         /// plus the conversion scratch when a part is stored in another type.
         template <class W>

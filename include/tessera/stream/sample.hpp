@@ -62,9 +62,7 @@ namespace tessera::stream
             i = j;
         }
         for (std::size_t i = 0; i < d; ++i)
-            for (std::size_t c = 0; c < n; ++c)
-                require(std::isfinite(g.rows(i, c)), fn, "value ", g.rows(i, c), " at row ", g.source_row[i], ", column ", c,
-                        " of ", src.description(), " is not finite");
+            detail::require_finite_rows(g.rows.data() + i * n, 1, n, g.source_row[i], src, fn);
         g.index = index;
         for (auto& v : g.index)
             v = static_cast<std::uint64_t>(std::lower_bound(g.source_row.begin(), g.source_row.end(), v) - g.source_row.begin());

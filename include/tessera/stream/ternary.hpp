@@ -51,10 +51,7 @@ namespace tessera::stream
         packed_ternary_result out;
         const std::size_t rows = detail::block_rows_for(src, stream, 0, detail::bytes_per_block_row<float>(src, stream), fn);
         auto nonfinite = [&](const float* B, std::size_t cnt, std::size_t first) {
-            for (std::size_t i = 0; i < cnt; ++i)
-                for (std::size_t c = 0; c < C; ++c)
-                    require(std::isfinite(B[i * C + c]), fn, "value ", B[i * C + c], " at row ", first + i, ", column ", c,
-                            " of ", src.description(), " is not finite; ternary quantization needs finite weights");
+            detail::require_finite_rows(B, cnt, C, first, src, fn, "; ternary quantization needs finite weights");
         };
         double tensor_gamma = 0;
         const std::size_t passes = per_tensor ? 2 : 1;

@@ -39,6 +39,13 @@ namespace tessera::spectral::detail
         return std::numeric_limits<double>::epsilon() * ratio * ratio;
     }
 
+    /// The numerical zero of a singular value computed from the Gram matrix of an [m, n] matrix in
+    /// double: sqrt(sqrt(max(m, n)) eps_double) sigma_1 (lambda within the Gram's rounding).
+    inline double gram_numerical_zero(double sigma1, std::size_t m, std::size_t n) noexcept
+    {
+        return std::sqrt(std::sqrt(static_cast<double>(std::max(m, n))) * eps_of<double>()) * sigma1;
+    }
+
     /// sigma and V of A^T A for A [m, n]: blas::gram<double> (syrk in 2048-row blocks) then eigh.
     /// Cost m n^2 + O(n^3) flops.
     template <class T>
@@ -149,7 +156,7 @@ namespace tessera::spectral::detail
         const std::size_t m = A.shape(0), n = A.shape(1);
         gram_spectrum g = gram_eigen(A);
         const double s1 = g.sigma[0];
-        const double zero = std::sqrt(std::sqrt(static_cast<double>(std::max(m, n))) * eps_of<double>()) * s1;
+        const double zero = gram_numerical_zero(s1, m, n);
         const std::size_t nonzero = s1 > 0.0 ? count_above(g.sigma, r, zero) : 0;
         svd_result<T> out;
         out.method = svd_method::gram;
