@@ -1,6 +1,8 @@
 // Benchmarks of tessera::spectral: truncated SVD of float32 embedding-shaped matrices by the
-// gram, randomized and exact paths, beside raw BLAS baselines (one sgemm pass A [m, n] x [n, l],
-// the double Gram matrix via dsyrk). benchmarks/peers/spectral.py runs the same workloads in
+// gram (its float32 route, the default for float, and gram_f64: the double Gram), randomized and
+// exact paths, beside raw baselines: one sgemm pass A [m, n] x [n, l], the double Gram via dsyrk,
+// the Gram from float block products summed in double (ssyrk), and eigh (dsyevd) of the n x n
+// Gram; ssyrk + eigh + the sgemm pass is the float32 gram route's arithmetic floor. benchmarks/peers/spectral.py runs the same workloads in
 // numpy / scikit-learn and reads this binary's JSON.
 //
 // Matrices (float32):
@@ -99,6 +101,15 @@ namespace
         return *slot;
     }
 
+    // Marks the benchmark skipped (with the path looked for) when its matrix is absent.
+    bool skipped(benchmark::State& state, const xt::xtensor<float, 2>& A)
+    {
+        if (A.size() != 0)
+            return false;
+        state.SkipWithError(("data not present: " + glove_path()).c_str());
+        return true;
+    }
+
     // ||A - U S Vt||_F / ||A||_F, in 4096-row blocks (sgemm), accumulated in double.
     double relative_error(const xt::xtensor<float, 2>& A, const sp::svd_result<float>& f)
     {
@@ -120,29 +131,31 @@ namespace
         return std::sqrt(err / total);
     }
 
-    // Flop models (per call): gram m n^2 (syrk) + 2 m n r (U); randomized (2q + 2) 2 m n l GEMMs;
-    // exact 4 m n^2 (QR + bidiagonalization, ignoring the n^3 terms).
-    double flops(sp::svd_method method, std::size_t m, std::size_t n, std::size_t r)
+    // Flop models (per call): gram m n^2 (syrk) + 2 m n r (U), its float32 route m n^2 + 2 m n l
+    // + m l^2 + 2 m l r; randomized (2q + 2) 2 m n l GEMMs; exact 4 m n^2 (QR + bidiagonalization,
+    // ignoring the n^3 terms).
+    double flops(sp::svd_method method, std::size_t m, std::size_t n, std::size_t r, bool float32_gram)
     {
         const double M = double(m), N = double(n), R = double(r), L = double(std::min(r + 10, n));
         switch (method)
         {
-            case sp::svd_method::gram: return M * N * N + 2 * M * N * R;
+            case sp::svd_method::gram:
+                return float32_gram ? M * N * N + 2 * M * N * L + M * L * L + 2 * M * L * R : M * N * N + 2 * M * N * R;
             case sp::svd_method::randomized: return 10 * 2 * M * N * L;
             default: return 4 * M * N * N;
         }
     }
 
-    void run_svd(benchmark::State& state, const std::string& name, std::size_t r, sp::svd_method method)
+    // gram_float32: the gram path's float32 route (the default) or the double Gram (false).
+    void run_svd(benchmark::State& state, const std::string& name, std::size_t r, sp::svd_method method,
+                 bool gram_float32 = true)
     {
         const auto& A = matrix(name);
-        if (A.size() == 0)
-        {
-            state.SkipWithError(("data not present: " + glove_path()).c_str());
+        if (skipped(state, A))
             return;
-        }
         sp::truncated_svd_options o;
         o.method = method;
+        o.gram_float32 = gram_float32;
         sp::svd_result<float> f;
         for (auto _ : state)
         {
@@ -151,7 +164,7 @@ namespace
         }
         state.counters["rel_error"] = relative_error(A, f);
         state.counters["fallback"] = f.status.ok() ? 0 : 1;
-        state.counters["GFLOPs"] = benchmark::Counter(flops(f.method, A.shape(0), A.shape(1), r) * 1e-9,
+        state.counters["GFLOPs"] = benchmark::Counter(flops(f.method, A.shape(0), A.shape(1), r, gram_float32) * 1e-9,
                                                       benchmark::Counter::kIsIterationInvariantRate);
     }
 
@@ -159,13 +172,10 @@ namespace
     void run_sgemm(benchmark::State& state, const std::string& name, std::size_t l)
     {
         const auto& A = matrix(name);
-        if (A.size() == 0)
-        {
-            state.SkipWithError("data not present");
+        if (skipped(state, A))
             return;
-        }
         auto omega = tessera::random_normal<float>(A.shape(1), l, 1);
-        xt::xtensor<float, 2> Y = xt::xtensor<float, 2>::from_shape({A.shape(0), l});
+        xt::xtensor<float, 2> Y = xt::zeros<float>({A.shape(0), l});  // touched: no first-touch faults in the timing
         for (auto _ : state)
         {
             tessera::blas::gemm(op::none, op::none, 1.0f, A, omega, 0.0f, Y);
@@ -175,14 +185,41 @@ namespace
                                                       benchmark::Counter::kIsIterationInvariantRate);
     }
 
+    // The float32 gram route's floor pieces: the Gram from float block products summed in double
+    // (blas::gram<double, float>), and eigh (dsyevd) of an n x n Gram matrix.
+    void run_ssyrk(benchmark::State& state, const std::string& name)
+    {
+        const auto& A = matrix(name);
+        if (skipped(state, A))
+            return;
+        for (auto _ : state)
+        {
+            auto G = tessera::blas::gram<double, float>(A);
+            benchmark::DoNotOptimize(G.data());
+        }
+        state.counters["GFLOPs"] = benchmark::Counter(double(A.shape(0)) * double(A.shape(1)) * double(A.shape(1)) *
+                                                          1e-9,
+                                                      benchmark::Counter::kIsIterationInvariantRate);
+    }
+
+    void run_eigh(benchmark::State& state, const std::string& name)
+    {
+        const auto& A = matrix(name);
+        if (skipped(state, A))
+            return;
+        const auto G = tessera::blas::gram<double, float>(A);
+        for (auto _ : state)
+        {
+            auto e = tessera::lapack::eigh<double>(G);
+            benchmark::DoNotOptimize(e.values.data());
+        }
+    }
+
     void run_dsyrk(benchmark::State& state, const std::string& name)
     {
         const auto& A = matrix(name);
-        if (A.size() == 0)
-        {
-            state.SkipWithError("data not present");
+        if (skipped(state, A))
             return;
-        }
         for (auto _ : state)
         {
             auto G = tessera::blas::gram<double>(A);
@@ -219,10 +256,13 @@ namespace
             {
                 const std::string tag = s.name + "/r" + std::to_string(r);
                 configure(benchmark::RegisterBenchmark(("spectral/gram/" + tag).c_str(), run_svd, s.name, r,
-                                                       sp::svd_method::gram),
+                                                       sp::svd_method::gram, true),
+                          s.reps);
+                configure(benchmark::RegisterBenchmark(("spectral/gram_f64/" + tag).c_str(), run_svd, s.name, r,
+                                                       sp::svd_method::gram, false),
                           s.reps);
                 configure(benchmark::RegisterBenchmark(("spectral/randomized/" + tag).c_str(), run_svd, s.name, r,
-                                                       sp::svd_method::randomized),
+                                                       sp::svd_method::randomized, true),
                           s.reps);
                 configure(benchmark::RegisterBenchmark(("baseline/sgemm_pass/" + s.name + "/l" +
                                                         std::to_string(r + 10)).c_str(),
@@ -233,10 +273,13 @@ namespace
             if (s.exact)
                 configure(benchmark::RegisterBenchmark(
                               ("spectral/exact/" + s.name + "/r" + std::to_string(s.ranks[0])).c_str(), run_svd,
-                              s.name, s.ranks[0], sp::svd_method::exact),
+                              s.name, s.ranks[0], sp::svd_method::exact, true),
                           1);
             configure(benchmark::RegisterBenchmark(("baseline/gram_dsyrk/" + s.name).c_str(), run_dsyrk, s.name),
                       s.reps);
+            configure(benchmark::RegisterBenchmark(("baseline/gram_ssyrk/" + s.name).c_str(), run_ssyrk, s.name),
+                      s.reps);
+            configure(benchmark::RegisterBenchmark(("baseline/eigh/" + s.name).c_str(), run_eigh, s.name), s.reps);
         }
         return true;
     }();

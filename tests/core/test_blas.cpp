@@ -3,6 +3,7 @@
 #include <tessera/core/blas.hpp>
 #include <tessera/core/random.hpp>
 #include <xtensor/xmath.hpp>
+#include <xtensor/xview.hpp>
 
 #include "test_support.hpp"
 
@@ -110,6 +111,47 @@ TEST_CASE("gram accumulates float input in double")
     CHECK(worst_f > 1e-9);
     CHECK(worst_f > 1000 * worst_d);
     MESSAGE("gram relative error: double accumulation " << worst_d << " (bound " << bound << "), float " << worst_f);
+}
+
+TEST_CASE("gram<double, float>: float block products summed in double")
+{
+    // m = 5000 rows: three blocks of 2048 (the last partial). Positive entries, so every
+    // product and partial sum is positive: a float sum of k terms is within k u_f of exact.
+    const std::size_t m = 5000, n = 7;
+    xt::xtensor<float, 2> A = xt::xtensor<float, 2>::from_shape({m, n});
+    for (std::size_t i = 0; i < m; ++i)
+        for (std::size_t j = 0; j < n; ++j)
+            A(i, j) = 1.0f + float((i * 7 + j * 3) % 11) * 0.125f + float(i % 13) * 1e-3f;
+    auto Gd = tessera::blas::gram<double>(A);
+    auto Gm = tessera::blas::gram<double, float>(A);
+    auto Gf = tessera::blas::gram<float>(A);
+    const double uf = std::numeric_limits<float>::epsilon() / 2;
+    double worst_m = 0, worst_f = 0;
+    for (std::size_t i = 0; i < n; ++i)
+        for (std::size_t j = 0; j < n; ++j)
+        {
+            CHECK(Gm(i, j) == Gm(j, i));
+            const double rel = std::abs(Gm(i, j) - Gd(i, j)) / Gd(i, j);
+            // Each block's float sum of <= 2048 positive terms: within 2048 u_f, then summed exactly
+            // enough in double.
+            CHECK(rel <= 2048 * uf);
+            worst_m = std::max(worst_m, rel);
+            worst_f = std::max(worst_f, std::abs(double(Gf(i, j)) - Gd(i, j)) / Gd(i, j));
+        }
+    // It really multiplies in float (not a double pass in disguise): errors at float level.
+    CHECK(worst_m > 1e-9);
+    MESSAGE("gram relative error vs double: float blocks summed in double " << worst_m << ", all float " << worst_f);
+    // One block, and an empty matrix.
+    xt::xtensor<float, 2> small = xt::view(A, xt::range(0, 10), xt::all());
+    auto G1 = tessera::blas::gram<double, float>(small);
+    auto G1f = tessera::blas::gram<float>(small);
+    for (std::size_t i = 0; i < n; ++i)
+        for (std::size_t j = 0; j < n; ++j)
+            CHECK(G1(i, j) == double(G1f(i, j)));
+    xt::xtensor<float, 2> none = xt::xtensor<float, 2>::from_shape({0, n});
+    auto G0 = tessera::blas::gram<double, float>(none);
+    CHECK(G0.shape(0) == n);
+    CHECK(xt::all(xt::equal(G0, 0.0)));
 }
 
 TEST_CASE("the BLAS reports its core")

@@ -15,6 +15,7 @@
 #include "../core/blas.hpp"
 #include "../core/errors.hpp"
 #include "../core/lapack.hpp"
+#include "../core/memory.hpp"
 #include "../core/parallel.hpp"
 #include "../core/status.hpp"
 #include "../core/traits.hpp"
@@ -87,8 +88,13 @@ namespace tessera::spectral
                 total += static_cast<double>(v) * static_cast<double>(v);
             const double target = rel_tol * rel_tol * total;
 
-            xt::xtensor<T, 2> Q = xt::zeros<T>({m, kmax});  // first k columns used
-            xt::xtensor<T, 2> B = xt::zeros<T>({kmax, n});  // first k rows used
+            // First k columns of Q / rows of B used; nothing reads past them, so no zero fill (huge
+            // pages where the kernel allows: the blocks fill them column by column).
+            xt::xtensor<T, 2> Q = tessera::detail::fresh_tensor<T, 2>({m, kmax});
+            xt::xtensor<T, 2> B = tessera::detail::fresh_tensor<T, 2>({kmax, n});
+            // Workspaces reused by every block and every verification (no allocation in the loop).
+            std::vector<T> C, R;
+            std::vector<double> row_sums;
             std::size_t k = 0, block_index = 0;
             double err = total;  // ||A||_F^2 - sum ||B_i||_F^2, or the verified residual minus later blocks
             // (I - Q Q^T) applied in place to Y [m, b]: Y -= Q_k (Q_k^T Y), twice (re-orthogonalization).
@@ -96,7 +102,7 @@ namespace tessera::spectral
                 if (k == 0)
                     return;
                 const std::size_t b = Y.shape(1);
-                std::vector<T> C(k * b);
+                C.resize(k * b);
                 for (int pass = 0; pass < 2; ++pass)
                 {
                     gemm_raw(op::transpose, op::none, k, b, m, T(1), Q.data(), kmax, Y.data(), b, T(0), C.data(), b);
@@ -110,8 +116,8 @@ namespace tessera::spectral
             std::size_t verified_k = 0, next_verify = 0;
             auto residual = [&] {
                 constexpr std::size_t block = 2048;
-                std::vector<T> R(std::min(m, block) * n);
-                std::vector<double> row_sums(std::min(m, block));
+                R.resize(std::min(m, block) * n);
+                row_sums.resize(std::min(m, block));
                 double e = 0.0;
                 for (std::size_t r0 = 0; r0 < m; r0 += block)
                 {

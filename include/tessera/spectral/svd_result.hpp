@@ -38,7 +38,9 @@ namespace tessera::spectral
         /// sqrt(max(m, n)) eps_T sigma_1, accuracy_limited when eps_T sigma_1 / sigma_r >
         /// gram_tolerance.
         exact,
-        /// Eigendecomposition of A^T A (accumulated in double), U = A V S^-1. Relative error
+        /// Eigendecomposition of A^T A (accumulated in double; for float A first from float32
+        /// block products with a double Rayleigh-Ritz refinement, options.gram_float32),
+        /// U = A V S^-1. Relative error
         /// of sigma_i ~ eps_double (sigma_1 / sigma_i)^2; falls back to exact in double (or
         /// reports accuracy_limited / rank_deficient) when the requested tail is below that
         /// accuracy, below the Gram's numerical zero, or U is not orthonormal.
@@ -77,6 +79,13 @@ namespace tessera::spectral
         /// in double (status fallback_used, or exact's own report); when false, return the
         /// gram result with that status.
         bool gram_fallback = true;
+        /// gram, float A: form A^T A from float32 products (2048-row blocks summed in double,
+        /// twice the double rate) and refine the top rank + oversampling eigenvectors by a
+        /// Rayleigh-Ritz step in double; kept when the estimated relative error of sigma_r is
+        /// within gram_tolerance, else the double Gram is formed (docs/spectral.md). Singular
+        /// values match the double route to float rounding; singular vectors to an angle of about
+        /// eps_float sigma_1^2 / (sigma_j^2 - sigma_{l+1}^2) (false: the double Gram always).
+        bool gram_float32 = true;
         bool flip_signs = true;  ///< apply svd_flip (largest-|.| entry of each U column positive)
     };
 

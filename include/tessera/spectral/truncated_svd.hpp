@@ -16,6 +16,7 @@
 #include "../core/errors.hpp"
 #include "../core/lapack.hpp"
 #include "../core/traits.hpp"
+#include "detail/gram_float32.hpp"
 #include "detail/gram_svd.hpp"
 #include "detail/randomized_svd.hpp"
 #include "detail/tail_status.hpp"
@@ -94,13 +95,31 @@ namespace tessera::spectral
             return out;
         }
 
+        /// Gram path of a tall A: for float A with options.gram_float32, the float32 route
+        /// (gram_svd_tall_float32) when its estimate of sigma_r's error is within `tolerance`,
+        /// else the double Gram (gram_svd_tall).
+        template <class T>
+        svd_result<T> gram_svd_route(const xt::xtensor<T, 2>& A, std::size_t r, double tolerance,
+                                     const truncated_svd_options& o)
+        {
+            if constexpr (std::is_same_v<T, float>)
+                if (o.gram_float32)
+                {
+                    auto f = gram_svd_tall_float32(A, r, o.oversampling, tolerance);
+                    if (f.accepted)
+                        return std::move(f.result);
+                }
+            return gram_svd_tall(A, r, tolerance);
+        }
+
         /// Gram path for any shape: wide matrices are transposed and the factors swapped.
         template <class T>
-        svd_result<T> gram_svd(const xt::xtensor<T, 2>& A, std::size_t r, double tolerance)
+        svd_result<T> gram_svd(const xt::xtensor<T, 2>& A, std::size_t r, double tolerance,
+                               const truncated_svd_options& o = {})
         {
             if (A.shape(0) >= A.shape(1))
-                return gram_svd_tall(A, r, tolerance);
-            auto t = gram_svd_tall(tessera::blas::transposed(A), r, tolerance);
+                return gram_svd_route(A, r, tolerance, o);
+            auto t = gram_svd_route(tessera::blas::transposed(A), r, tolerance, o);
             svd_result<T> out;
             out.U = tessera::blas::transposed(t.Vt);
             out.S = std::move(t.S);
@@ -114,6 +133,11 @@ namespace tessera::spectral
         ///
         /// Methods (options.method; see svd_method and choose_svd_method for `automatic`):
         ///  - exact: gesdd (gesvd fallback, status fallback_used). Cost O(m n min(m, n)).
+        ///  - gram, float A with options.gram_float32 (the default): A^T A from float products
+        ///    over 2048-row blocks summed in double, its top rank + oversampling eigenvectors refined
+        ///    by a Rayleigh-Ritz step in double (gram_svd_tall_float32); kept when the estimated
+        ///    error of sigma_r (eps_float sigma_1/sigma_r + the subspace term) is within the
+        ///    tolerance, else the double route below runs. Cost m n^2 (ssyrk) + O(n^3) + 2 m n l.
         ///  - gram: A^T A (A A^T when wide) accumulated in double, eigh, U = A V S^-1 (U^T U checked
         ///    in double where a loss is plausible; recomputed with double products for float when
         ///    it is off by more than 1e-5). Relative error of sigma_i ~ eps_double (sigma_1/sigma_i)^2. When the
@@ -155,7 +179,7 @@ namespace tessera::spectral
                 case svd_method::gram:
                 {
                     const double tol = gram_tolerance_for<T>(options);
-                    out = gram_svd(A, rank, tol);
+                    out = gram_svd(A, rank, tol, options);
                     const bool unresolved = out.status.code == status_code::accuracy_limited ||
                                             out.status.code == status_code::rank_deficient;
                     if (unresolved && options.gram_fallback)

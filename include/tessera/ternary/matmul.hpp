@@ -138,7 +138,16 @@ namespace tessera::ternary
                 return avx2::rows(W, stored_scales<Sc>(W, 0), i0, n, p, t, y, units);
 #endif
             (void)k;
-            std::vector<std::int32_t> local(nu, 0);
+            // One scratch row per thread, reused across tiles and calls (no allocation per tile).
+            thread_local std::vector<std::int32_t> local;
+            if (!units)
+            {
+                if (local.size() < nu)
+                    local.resize(nu);
+                // unit_sums_scalar writes the first n_units; the padding reads as 0 as before.
+                std::fill(local.begin() + static_cast<std::ptrdiff_t>(t.n_units),
+                          local.begin() + static_cast<std::ptrdiff_t>(nu), 0);
+            }
             for (std::size_t i = i0; i < i0 + n; ++i)
             {
                 std::int32_t* u = units ? units + i * nu : local.data();

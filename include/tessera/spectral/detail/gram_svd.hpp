@@ -99,6 +99,24 @@ namespace tessera::spectral::detail
         return worst;
     }
 
+    /// The first column j < nonzero of U = A V S^-1 whose loss of orthonormality can exceed
+    /// `orth_tol`: where 0.1 eps_T k_j + eps_double k_j^2 > orth_tol, k_j = sigma_1 / sigma_j
+    /// (rounding of the T product amplified by 1/sigma_j, with c1 ~ 0.03 measured, plus the
+    /// Gram's own); `nonzero` when none can.
+    template <class T>
+    std::size_t first_column_to_check(const std::vector<double>& sigma, std::size_t nonzero, double orth_tol)
+    {
+        std::size_t from = 0;
+        while (from < nonzero)
+        {
+            const double k = sigma[0] / sigma[from];
+            if (0.1 * eps_of<T>() * k + eps_of<double>() * k * k > orth_tol)
+                break;
+            ++from;
+        }
+        return from;
+    }
+
     /// U [m, r] = A V diag(1/sigma) with the products in W (row blocks of 2048 converted to W
     /// when W differs from T); columns j >= nonzero are set to 0.
     template <class W, class T>
@@ -175,14 +193,7 @@ namespace tessera::spectral::detail
         // with c1 = 0.1, exceeds the tolerance are checked against all (m r (r - j) flops); the
         // others are not where the loss can come from.
         const double orth_tol = gram_orthonormality_tolerance<T>();
-        std::size_t from = 0;
-        while (from < nonzero)
-        {
-            const double k = s1 / g.sigma[from];
-            if (0.1 * eps_of<T>() * k + eps_of<double>() * k * k > orth_tol)
-                break;
-            ++from;
-        }
+        const std::size_t from = first_column_to_check<T>(g.sigma, nonzero, orth_tol);
         double loss = orthonormality_loss(out.U, nonzero, from);
         if constexpr (std::is_same_v<T, float>)
             if (loss > orth_tol)
