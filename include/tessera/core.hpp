@@ -7,6 +7,7 @@
 #include "core/cpu.hpp"
 #include "core/errors.hpp"
 #include "core/half.hpp"
+#include "core/eigh_top.hpp"
 #include "core/lapack.hpp"
 #include "core/parallel.hpp"
 #include "core/random.hpp"

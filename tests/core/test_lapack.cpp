@@ -2,6 +2,7 @@
 
 #include <doctest/doctest.h>
 #include <tessera/core/blas.hpp>
+#include <tessera/core/eigh_top.hpp>
 #include <tessera/core/lapack.hpp>
 #include <tessera/core/random.hpp>
 #include <xtensor/xmath.hpp>
@@ -72,6 +73,39 @@ TEST_CASE_TEMPLATE("eigh: descending values, column eigenvectors, A V = V diag(w
     CHECK(max_abs_diff(AV, VW) < tol * double(e.values(0)));
     CHECK(orthonormality_error(e.vectors) < tol * 10);
     CHECK_THROWS_AS(tessera::lapack::eigh<T>(X), tessera::invalid_argument);
+}
+
+TEST_CASE_TEMPLATE("eigh_top: the largest eigenpairs equal eigh's, A V = V diag(w)", T, float, double)
+{
+    const std::size_t n = 60;
+    auto X = tessera::random_normal<T>(200, n, 9);
+    auto A = tessera::blas::matmul(X, X, op::transpose, op::none);
+    auto full = tessera::lapack::eigh<T>(A);
+    const double tol = std::is_same_v<T, float> ? 1e-4 : 1e-11;
+    for (std::size_t count : {std::size_t(1), std::size_t(7), n})
+    {
+        CAPTURE(count);
+        auto e = tessera::lapack::eigh_top<T>(A, count);
+        REQUIRE(e.status.ok());
+        REQUIRE(e.values.size() == count);
+        REQUIRE(e.vectors.shape(0) == n);
+        REQUIRE(e.vectors.shape(1) == count);
+        for (std::size_t j = 0; j < count; ++j)
+        {
+            CHECK(std::abs(double(e.values(j)) - double(full.values(j))) <= tol * double(full.values(0)));
+            if (j > 0)
+                CHECK(e.values(j - 1) >= e.values(j));
+        }
+        auto AV = tessera::blas::matmul(A, e.vectors);
+        xt::xtensor<T, 2> VW = e.vectors * xt::view(e.values, xt::newaxis(), xt::all());
+        CHECK(max_abs_diff(AV, VW) < tol * double(full.values(0)));
+        CHECK(orthonormality_error(e.vectors) < tol * 10);
+    }
+    CHECK_THROWS_WITH_AS(tessera::lapack::eigh_top<T>(A, 0), doctest::Contains("lapack::eigh_top: count=0 must be in [1, 60]"),
+                         tessera::invalid_argument);
+    CHECK_THROWS_AS(tessera::lapack::eigh_top<T>(A, n + 1), tessera::invalid_argument);
+    CHECK_THROWS_WITH_AS(tessera::lapack::eigh_top<T>(X, 1), doctest::Contains("A must be square"),
+                         tessera::invalid_argument);
 }
 
 TEST_CASE_TEMPLATE("qr: Q orthonormal, R upper triangular, QR = A", T, float, double)

@@ -126,22 +126,33 @@ TEST_CASE("float32 gram: accepted results agree with the double Gram")
 
 TEST_CASE("float32 gram: a tail it cannot resolve runs the double Gram instead, bit for bit")
 {
-    const std::size_t m = 2000, n = 40;
-    // sigma_1 / sigma_r = 1e4: eps_float 1e4 = 1.2e-3 > 1e-4 (the float tolerance).
-    auto A = with_spectrum<float>(m, n, geometric(n, 1e4), 9);
-    auto f = sp::detail::gram_svd_tall_float32(A, n - 5, 5, 1e-4);
+    const std::size_t m = 2000, n = 64, r = 20;
+    // sigma_1 / sigma_r = 1e4: eps_float 1e4 = 1.2e-3 > 1e-4 (the float tolerance); a tail below.
+    std::vector<double> s(n);
+    for (std::size_t j = 0; j < n; ++j)
+        s[j] = j < r ? std::pow(10.0, -4.0 * double(j) / double(r - 1)) : 0.5e-4 * std::pow(0.98, double(j - r));
+    auto A = with_spectrum<float>(m, n, s, 9);
+    REQUIRE(sp::detail::float32_gram_pays(n, r, 10));  // the public call below does try the float32 route
+    auto f = sp::detail::gram_svd_tall_float32(A, r, 10, 1e-4);
     CHECK_FALSE(f.accepted);
-    CHECK(f.why.find("estimated relative error of sigma_35") != std::string::npos);
-    auto a = sp::truncated_svd(A, n - 5, gram_options(true));
-    auto b = sp::truncated_svd(A, n - 5, gram_options(false));
+    CHECK(f.why.find("estimated relative error of sigma_20") != std::string::npos);
+    auto a = sp::truncated_svd(A, r, gram_options(true));
+    auto b = sp::truncated_svd(A, r, gram_options(false));
     CHECK(a.status.code == b.status.code);
     CHECK(max_abs_diff(a.U, b.U) == 0.0);
     CHECK(max_abs_diff(a.Vt, b.Vt) == 0.0);
     for (std::size_t j = 0; j < a.S.size(); ++j)
         CHECK(a.S(j) == b.S(j));
-    // ... and that one is accurate where the float route would not be.
+    // ... and that one is more accurate than the float route would have been.
     const auto ref = reference_sigma(A);
-    CHECK(max_sigma_error(a.S, std::vector<double>(ref.begin(), ref.begin() + (n - 5))) < 1e-6);
+    const std::vector<double> top(ref.begin(), ref.begin() + r);
+    auto loose = sp::detail::gram_svd_tall_float32(A, r, 10, std::numeric_limits<double>::infinity());
+    REQUIRE(loose.accepted);
+    CHECK(max_sigma_error(a.S, top) < 1e-6);
+    MESSAGE("sigma_1/sigma_r = 1e4: double Gram error " << max_sigma_error(a.S, top) << ", float32 route "
+                                                         << max_sigma_error(loose.result.S, top) << " (estimate "
+                                                         << loose.estimate << ")");
+    CHECK(max_sigma_error(loose.result.S, top) <= loose.estimate);
 
     // A cluster with no gap between sigma_r and sigma_{l+1}: the subspace term is infinite.
     std::vector<double> flat(n, 0.5);
@@ -159,6 +170,16 @@ TEST_CASE("float32 gram: a tail it cannot resolve runs the double Gram instead, 
     auto z = sp::detail::gram_svd_tall_float32(L, 12, 10, 1e-4);
     CHECK_FALSE(z.accepted);
     CHECK(z.why.find("numerical zero") != std::string::npos);
+}
+
+TEST_CASE("float32 gram runs only where it costs less than the double Gram")
+{
+    // n^2 > 2 n (l - r) + l^2 + 2 l r: the Qwen embedding shapes pay, a rank near n does not.
+    CHECK(sp::detail::float32_gram_pays(896, 64, 10));
+    CHECK(sp::detail::float32_gram_pays(896, 256, 10));
+    CHECK(sp::detail::float32_gram_pays(2560, 1024, 10));
+    CHECK_FALSE(sp::detail::float32_gram_pays(512, 500, 10));
+    CHECK_FALSE(sp::detail::float32_gram_pays(40, 35, 5));
 }
 
 TEST_CASE("gram_float32 changes nothing for double input")

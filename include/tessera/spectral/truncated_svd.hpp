@@ -95,15 +95,24 @@ namespace tessera::spectral
             return out;
         }
 
-        /// Gram path of a tall A: for float A with options.gram_float32, the float32 route
-        /// (gram_svd_tall_float32) when its estimate of sigma_r's error is within `tolerance`,
-        /// else the double Gram (gram_svd_tall).
+        /// Whether the float32 route costs less than the double Gram for A [m, n] (m >= n), rank r:
+        /// it saves half the syrk pass, m n^2 flops at the double rate, and adds the Rayleigh-Ritz
+        /// products 2 m n (l - r) + m l^2 + 2 m l r (float): n^2 > 2 n (l - r) + l^2 + 2 l r.
+        inline bool float32_gram_pays(std::size_t n, std::size_t r, std::size_t oversampling) noexcept
+        {
+            const double N = double(n), R = double(r), L = double(std::min(r + oversampling, n));
+            return N * N > 2.0 * N * (L - R) + L * L + 2.0 * L * R;
+        }
+
+        /// Gram path of a tall A: for float A with options.gram_float32, where it costs less
+        /// (float32_gram_pays), the float32 route (gram_svd_tall_float32) when its estimate of
+        /// sigma_r's error is within `tolerance`, else the double Gram (gram_svd_tall).
         template <class T>
         svd_result<T> gram_svd_route(const xt::xtensor<T, 2>& A, std::size_t r, double tolerance,
                                      const truncated_svd_options& o)
         {
             if constexpr (std::is_same_v<T, float>)
-                if (o.gram_float32)
+                if (o.gram_float32 && float32_gram_pays(A.shape(1), r, o.oversampling))
                 {
                     auto f = gram_svd_tall_float32(A, r, o.oversampling, tolerance);
                     if (f.accepted)

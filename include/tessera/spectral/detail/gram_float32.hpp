@@ -16,6 +16,7 @@
 #include <xtensor/xtensor.hpp>
 
 #include "../../core/blas.hpp"
+#include "../../core/eigh_top.hpp"
 #include "../../core/lapack.hpp"
 #include "../../core/memory.hpp"
 #include "../../core/parallel.hpp"
@@ -40,13 +41,16 @@ namespace tessera::spectral::detail
 
     /// The float32 gram route on a tall float A [m, n] (m >= n), rank r, l = min(r + p, n):
     ///  1. G = A^T A from ssyrk over blocks of 2048 rows, summed in double (blas::gram<double, float>);
-    ///  2. eigh(G) in double, V_l its top l eigenvectors;
+    ///  2. its top l + 1 eigenpairs by syevr in double (lapack::eigh_top), V_l the top l vectors
+    ///     (a float syevr is 2x faster still, but its eps_float lambda_1 vector error made the
+    ///     subspace term reject r = 1024 of n = 2560);
     ///  3. Y = A V_l (sgemm, the m n l product U needs anyway);
     ///  4. Rayleigh-Ritz: H = Y^T Y (float block products summed in double: Y's columns are
     ///     nearly orthogonal, so its diagonal carries no cancellation), eigh(H) = W Theta W^T in
     ///     double, sigma_j = sqrt(theta_j), V = V_l W_r, U = Y W_r Sigma^-1 (sgemm; recomputed with
     ///     double products when ||U^T U - I|| exceeds 1e-5 where a loss is plausible).
-    /// Cost m n^2 (float syrk) + O(n^3 + l^3) + 2 m n l + m l^2 + 2 m l r (float).
+    /// Cost m n^2 (float syrk) + 4/3 n^3 (tridiagonal reduction in double) + O(n^2 l + l^3)
+    /// + 2 m n l + m l^2 + 2 m l r (float).
     /// Ritz values are second-order accurate in the subspace error, so sigma_j carries the float
     /// Gram's error only squared; the estimate (float32_gram_outcome::estimate) says when that is
     /// not enough for `tolerance`. Singular vectors are first-order: their angle error is about
@@ -57,13 +61,17 @@ namespace tessera::spectral::detail
         using tessera::blas::op;
         const std::size_t m = A.shape(0), n = A.shape(1), l = std::min(r + oversampling, n);
         float32_gram_outcome out;
-        auto e = tessera::lapack::eigh<double>(tessera::blas::gram<double, float>(A));
+        // The Gram from float block products summed in double and its top l (+ 1 for the gap
+        // below the subspace) eigenpairs: the Gram's first-order error reaches sigma only through
+        // the Rayleigh-Ritz step below (second order) and the measured delta.
+        const std::size_t want = std::min(l + 1, n);
+        auto e = tessera::lapack::eigh_top<double>(tessera::blas::gram<double, float>(A), want);
         if (!e.status.ok())
         {
             out.why = concat("float32 gram: ", e.status.message);
             return out;
         }
-        const double lambda1 = std::max(e.values(0), 0.0);
+        const double lambda1 = std::max(static_cast<double>(e.values(0)), 0.0);
         if (!(lambda1 > 0.0))
         {
             out.why = "float32 gram: A^T A is zero";
@@ -89,7 +97,7 @@ namespace tessera::spectral::detail
         {
             theta[j] = std::max(h.values(j), 0.0);
             sigma[j] = std::sqrt(theta[j]);
-            delta = std::max(delta, std::abs(e.values(j) - theta[j]));
+            delta = std::max(delta, std::abs(static_cast<double>(e.values(j)) - theta[j]));
         }
         const double s1 = sigma[0], sr = sigma[r - 1];
         const double eps = eps_of<float>();
@@ -102,7 +110,7 @@ namespace tessera::spectral::detail
         double sub = 0.0;
         if (l < n)
         {
-            const double gap = theta[r - 1] - e.values(l);
+            const double gap = theta[r - 1] - static_cast<double>(e.values(l));
             sub = gap > 0.0 ? static_cast<double>(n - l) * delta * delta / (2.0 * gap * theta[r - 1])
                             : std::numeric_limits<double>::infinity();
         }
