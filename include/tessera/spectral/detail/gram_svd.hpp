@@ -14,6 +14,7 @@
 
 #include "../../core/memory.hpp"
 #include "../../core/blas.hpp"
+#include "../../core/eigh_top.hpp"
 #include "../../core/lapack.hpp"
 #include "../../core/parallel.hpp"
 #include "../svd_result.hpp"
@@ -24,8 +25,8 @@ namespace tessera::spectral::detail
     /// Eigenpairs of the Gram matrix of a tall A [m, n] (m >= n), in double.
     struct gram_spectrum
     {
-        std::vector<double> sigma;      ///< [n] sqrt(max(lambda, 0)), descending
-        xt::xtensor<double, 2> V;       ///< [n, n] eigenvectors as columns
+        std::vector<double> sigma;      ///< [count] sqrt(max(lambda, 0)), descending
+        xt::xtensor<double, 2> V;       ///< [n, count] eigenvectors as columns
         tessera::status status;
     };
 
@@ -46,13 +47,14 @@ namespace tessera::spectral::detail
         return std::sqrt(std::sqrt(static_cast<double>(std::max(m, n))) * eps_of<double>()) * sigma1;
     }
 
-    /// sigma and V of A^T A for A [m, n]: blas::gram<double> (syrk in 2048-row blocks) then eigh.
+    /// The top `count` sigma and V [n, count] of A^T A for A [m, n]: blas::gram<double> (syrk in
+    /// 2048-row blocks) then lapack::eigh_top (syevr: only the vectors asked for).
     /// Cost m n^2 + O(n^3) flops.
     template <class T>
-    gram_spectrum gram_eigen(const xt::xtensor<T, 2>& A)
+    gram_spectrum gram_eigen(const xt::xtensor<T, 2>& A, std::size_t count)
     {
         auto G = tessera::blas::gram<double>(A);
-        auto e = tessera::lapack::eigh<double>(std::move(G));
+        auto e = tessera::lapack::eigh_top<double>(std::move(G), count);
         gram_spectrum g;
         g.sigma.resize(e.values.size());
         for (std::size_t i = 0; i < e.values.size(); ++i)
@@ -172,7 +174,7 @@ namespace tessera::spectral::detail
     svd_result<T> gram_svd_tall(const xt::xtensor<T, 2>& A, std::size_t r, double tolerance)
     {
         const std::size_t m = A.shape(0), n = A.shape(1);
-        gram_spectrum g = gram_eigen(A);
+        gram_spectrum g = gram_eigen(A, r);
         const double s1 = g.sigma[0];
         const double zero = gram_numerical_zero(s1, m, n);
         const std::size_t nonzero = s1 > 0.0 ? count_above(g.sigma, r, zero) : 0;
