@@ -32,10 +32,7 @@ namespace tessera::tt
         class tt_matrix_sequential : public matrix_train_base<T>
         {
             using base = matrix_train_base<T>;
-            using base::column;
-            using base::m_M;
-            using base::m_N;
-            using base::m_train;
+            using base::m_M, base::m_N, base::m_train;
 
             static_assert(is_real_v<T>, "tessera::tt::tt_matrix_sequential<T>: T must be float or double");
 

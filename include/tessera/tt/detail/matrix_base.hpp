@@ -16,6 +16,15 @@
 
 namespace tessera::tt::detail
 {
+    /// A product [n, 1] as a vector of length n.
+    template <class T>
+    xt::xtensor<T, 1> column(const xt::xtensor<T, 2>& Y)
+    {
+        xt::xtensor<T, 1> y = xt::xtensor<T, 1>::from_shape({Y.size()});
+        std::copy(Y.data(), Y.data() + Y.size(), y.data());
+        return y;
+    }
+
     /// A matrix W [M, N] held as a tensor train: sizes, ranks and cost of the train.
     template <class T>
     class matrix_train_base
@@ -48,14 +57,6 @@ namespace tessera::tt::detail
 
     protected:
         explicit matrix_train_base(tensor_train<T> train) : m_train(std::move(train)) {}
-
-        /// A product [n, 1] as a vector of length n.
-        static xt::xtensor<T, 1> column(const xt::xtensor<T, 2>& Y)
-        {
-            xt::xtensor<T, 1> y = xt::xtensor<T, 1>::from_shape({Y.size()});
-            std::copy(Y.data(), Y.data() + Y.size(), y.data());
-            return y;
-        }
 
         tensor_train<T> m_train;
         std::size_t m_M = 1, m_N = 1;
