@@ -31,16 +31,11 @@ namespace tessera::tt
         template <class T>
         class tt_matrix_sequential : public matrix_train_base<T>
         {
-            using base = matrix_train_base<T>;
-            using base::m_M, base::m_N, base::m_train;
-
-            static_assert(is_real_v<T>, "tessera::tt::tt_matrix_sequential<T>: T must be float or double");
-
         public:
             /// Wraps a train whose first `row_modes` cores carry the row index.
             /// \throws tessera::invalid_argument unless 1 <= row_modes < train.order().
             tt_matrix_sequential(tensor_train<T> train, std::size_t row_modes)
-                : base(std::move(train)), m_a(row_modes)
+                : matrix_train_base<T>(std::move(train)), m_a(row_modes)
             {
                 require(m_a >= 1 && m_a < m_train.order(), "tt::tt_matrix_sequential", "row_modes=", m_a,
                         " must be in [1, order()-1] = [1, ", m_train.order() - 1, "]");
@@ -107,6 +102,7 @@ namespace tessera::tt
             }
 
         private:
+            using matrix_train_base<T>::m_M, matrix_train_base<T>::m_N, matrix_train_base<T>::m_train;
             std::size_t m_a = 0;
         };
 

@@ -36,17 +36,12 @@ namespace tessera::tt
         template <class T>
         class tt_matrix : public matrix_train_base<T>
         {
-            using base = matrix_train_base<T>;
-            using base::m_M, base::m_N, base::m_train;
-
-            static_assert(is_real_v<T>, "tessera::tt::tt_matrix<T>: T must be float or double");
-
         public:
             /// Wraps a train over modes m_k n_k.
             /// \throws tessera::invalid_argument if the mode lists differ in length from the
             ///   train's order or a train mode is not m_k n_k.
             tt_matrix(std::vector<std::size_t> row_modes, std::vector<std::size_t> col_modes, tensor_train<T> train)
-                : base(std::move(train)), m_rows(std::move(row_modes)), m_cols(std::move(col_modes))
+                : matrix_train_base<T>(std::move(train)), m_rows(std::move(row_modes)), m_cols(std::move(col_modes))
             {
                 const char* fn = "tt::tt_matrix";
                 require(m_rows.size() == m_train.order() && m_cols.size() == m_train.order(), fn,
@@ -193,6 +188,7 @@ namespace tessera::tt
                 m_bwd = make_sweep(false);
             }
 
+            using matrix_train_base<T>::m_M, matrix_train_base<T>::m_N, matrix_train_base<T>::m_train;
             std::vector<std::size_t> m_rows, m_cols;
             sweep m_fwd;  ///< for W X: groups as [(m r), (r n)]
             sweep m_bwd;  ///< for W^T Y: groups as [(n r), (r m)]

@@ -11,6 +11,7 @@
 #include <xtensor/xtensor.hpp>
 
 #include "../../core/status.hpp"
+#include "../../core/traits.hpp"
 #include "../tensor_train.hpp"
 #include "apply.hpp"
 
@@ -29,6 +30,8 @@ namespace tessera::tt::detail
     template <class T>
     class matrix_train_base
     {
+        static_assert(is_real_v<T>, "tessera::tt: a TT matrix's T must be float or double");
+
     public:
         /// Rows M = prod m_k.
         std::size_t rows() const noexcept { return m_M; }
