@@ -163,11 +163,7 @@ namespace tessera::spectral
         {
             require(A.shape(0) > 0 && A.shape(1) > 0, fn, param, " must be a non-empty matrix, got shape ",
                     shape_to_string(A.shape()));
-            const T* p = A.data();
-            const std::size_t count = A.size();
-            const std::size_t bad = tessera::detail::first_non_finite(p, count);  // the core check's scan
-            require(bad == count, fn, param, " must be finite, got ", count == bad ? T(0) : p[bad], " at (",
-                    bad / A.shape(1), ", ", bad % A.shape(1), ") of ", param, " ", shape_to_string(A.shape()));
+            tessera::detail::require_finite(A, fn, param);
         }
 
         /// Checks 1 <= rank <= min(m, n).

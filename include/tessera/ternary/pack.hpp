@@ -15,6 +15,7 @@
 
 #include "../core/errors.hpp"
 #include "../core/half.hpp"
+#include "../core/validate.hpp"
 #include "detail/layout.hpp"
 #include "packed.hpp"
 #include "quantize.hpp"
@@ -208,7 +209,7 @@ namespace tessera::ternary
             const std::size_t G = prepare_quantization(w, opts, fn, tensor_gamma);
             packed_ternary p = empty_2bit(w.shape(0), w.shape(1), G);
             if (!quantize_pack_rows_2bit(w.data(), p.rows, 0, opts, tensor_gamma, p))
-                report_nonfinite(w, fn);
+                require_finite(w, fn, "W");
             if (storage == scale_storage::f16)
                 store_scales_f16(p, fn);
             return p;

@@ -16,6 +16,7 @@
 #include "../core/errors.hpp"
 #include "../core/parallel.hpp"
 #include "../core/traits.hpp"
+#include "../core/validate.hpp"
 
 namespace tessera::ternary
 {
@@ -278,16 +279,6 @@ namespace tessera::ternary
             return finite;
         }
 
-        /// Throws naming the first non-finite weight of W (if any).
-        template <class T>
-        void report_nonfinite(const xt::xtensor<T, 2>& w, const char* fn)
-        {
-            for (std::size_t i = 0; i < w.shape(0); ++i)
-                for (std::size_t k = 0; k < w.shape(1); ++k)
-                    require(std::isfinite(w(i, k)), fn, "W(", i, ", ", k, ")=", w(i, k),
-                            " is not finite; ternary quantization needs finite weights");
-        }
-
         /// Checks the options and weights of a quantization; returns the effective group size and,
         /// for per_tensor, the tensor scale in `tensor_gamma`.
         template <class T>
@@ -305,7 +296,7 @@ namespace tessera::ternary
                 std::vector<double> buf, pre;
                 tensor_gamma = group_scale(w.data(), R * C, opts.scale, opts.eps, buf, pre);
                 if (!std::isfinite(tensor_gamma))
-                    report_nonfinite(w, fn);
+                    require_finite(w, fn, "W");
             }
             return opts.granularity == scale_granularity::per_group ? std::min(opts.group_size, C) : C;
         }
@@ -344,7 +335,7 @@ namespace tessera::ternary
                                      codes.data() + i * C, buf, pre);
             });
             if (std::find(ok.begin(), ok.end(), 0) != ok.end())
-                report_nonfinite(w, fn);
+                require_finite(w, fn, "W");
             return ternary_matrix<T>(std::move(codes), std::move(scales), G, opts.granularity);
         }
     }  // namespace detail
