@@ -53,16 +53,6 @@ namespace tessera::compress
         {
             return rows * cols == 0 ? 0.0 : 8.0 * static_cast<double>(bytes) / static_cast<double>(rows * cols);
         }
-
-        /// A evaluated once as a matrix for the baseline `fn` (no copy when already an
-        /// xt::xtensor<T, 2>). \throws tessera::invalid_argument if A holds NaN or Inf.
-        template <class T, class E>
-        tessera::detail::evaluated<T, 2> evaluate_finite(const xt::xexpression<E>& A, const char* fn)
-        {
-            auto ev = tessera::detail::evaluate<T, 2>(A, fn, "A");
-            require_finite(ev.get(), fn, "A");
-            return ev;
-        }
     }  // namespace detail
 
     /// A [rows, cols] matrix stored as binary16 (round to nearest even), 2 bytes per weight.
@@ -176,7 +166,7 @@ namespace tessera::compress
         fp16_matrix<value_type_t<E>> to_fp16(const xt::xexpression<E>& A)
         {
             using T = value_type_t<E>;
-            const auto ev = evaluate_finite<T>(A, "compress::to_fp16");
+            const auto ev = tessera::detail::evaluate_finite<T, 2>(A, "compress::to_fp16", "A");
             const auto& M = ev.get();
             fp16_matrix<T> f;
             f.rows = M.shape(0);
@@ -200,7 +190,7 @@ namespace tessera::compress
         int8_row_matrix<value_type_t<E>> quantize_int8_per_row(const xt::xexpression<E>& A)
         {
             using T = value_type_t<E>;
-            const auto ev = evaluate_finite<T>(A, "compress::quantize_int8_per_row");
+            const auto ev = tessera::detail::evaluate_finite<T, 2>(A, "compress::quantize_int8_per_row", "A");
             const auto& M = ev.get();
             int8_row_matrix<T> q;
             q.rows = M.shape(0);
@@ -225,7 +215,7 @@ namespace tessera::compress
             using T = value_type_t<E>;
             const char* fn = "compress::quantize_int4_per_group";
             require(options.group_size >= 1, fn, "options.group_size=", options.group_size, " must be >= 1");
-            const auto ev = evaluate_finite<T>(A, fn);
+            const auto ev = tessera::detail::evaluate_finite<T, 2>(A, fn, "A");
             const auto& M = ev.get();
             int4_group_matrix<T> q;
             q.rows = M.shape(0);

@@ -152,9 +152,8 @@ namespace tessera::simplex
         {
             using T = value_type_t<E>;
             const char* fn = "simplex::simplex_volumes";
-            const auto ev = tessera::detail::evaluate<T, 2>(X, fn, "X");
+            const auto ev = tessera::detail::evaluate_finite<T, 2>(X, fn, "X");
             const auto& A = ev.get();
-            require_finite(A, fn, "X");
             const auto idx = checked_indices(indices, A.shape(0), fn);
             const std::size_t B = idx.shape(0), m = idx.shape(1);
             require(B > 0, fn, "indices must hold at least one simplex, got shape ", shape_to_string(idx.shape()));
