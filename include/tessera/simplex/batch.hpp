@@ -99,18 +99,8 @@ namespace tessera::simplex
         void for_each_simplex(const xt::xtensor<T, 2>& A, const std::uint64_t* idx, std::size_t B, std::size_t k,
                               volume_method method, F&& f)
         {
-            switch (k)
-            {
-                case 1: for_each_simplex_k<1>(A, idx, B, k, method, f); return;
-                case 2: for_each_simplex_k<2>(A, idx, B, k, method, f); return;
-                case 3: for_each_simplex_k<3>(A, idx, B, k, method, f); return;
-                case 4: for_each_simplex_k<4>(A, idx, B, k, method, f); return;
-                case 5: for_each_simplex_k<5>(A, idx, B, k, method, f); return;
-                case 6: for_each_simplex_k<6>(A, idx, B, k, method, f); return;
-                case 7: for_each_simplex_k<7>(A, idx, B, k, method, f); return;
-                case 8: for_each_simplex_k<8>(A, idx, B, k, method, f); return;
-                default: for_each_simplex_k<0>(A, idx, B, k, method, f); return;
-            }
+            if (!with_unrolled_k(k, [&](auto kc) { for_each_simplex_k<decltype(kc)::value>(A, idx, B, k, method, f); }))
+                for_each_simplex_k<0>(A, idx, B, k, method, f);
         }
 
         /// Converts an integer index expression [B, k+1] to uint64, checking range.
