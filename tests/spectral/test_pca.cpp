@@ -89,5 +89,5 @@ TEST_CASE_TEMPLATE("pca bad input", T, float, double)
     SPECTRAL_CHECK_THROWS_WITH_SUBSTR(p.transform(wrong), "spectral::pca_result::transform: X must have 3 columns, got shape [2, 4]");
     SPECTRAL_CHECK_THROWS_WITH_SUBSTR(p.inverse_transform(wrong), "spectral::pca_result::inverse_transform: Z must have 2 columns");
     X(0, 0) = std::numeric_limits<T>::quiet_NaN();
-    SPECTRAL_CHECK_THROWS_WITH_SUBSTR(sp::pca(X, 1), "spectral::pca: A must be finite, got nan at (0, 0)");
+    SPECTRAL_CHECK_THROWS_WITH_SUBSTR(sp::pca(X, 1), "spectral::pca: A must be finite, got nan at [0, 0]");
 }

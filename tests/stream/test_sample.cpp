@@ -74,7 +74,9 @@ TEST_CASE_TEMPLATE("stream pairwise cosine / distance read only the sampled rows
     // a sampled row holding NaN is named
     Xn(ref.pairs(5, 1), 2) = std::numeric_limits<T>::quiet_NaN();
     tessera::io::write_npy(fn.path.string(), Xn, tessera::io::dtype::float16);
-    const std::string named = "stream::pairwise_cosine: value nan at row " + std::to_string(ref.pairs(5, 1)) + ", column 2";
+    const std::string named = "stream::pairwise_cosine: " + fn.path.string() + " [" + std::to_string(Xn.shape(0)) + ", " +
+                              std::to_string(Xn.shape(1)) + "] must be finite, got nan at [" +
+                              std::to_string(ref.pairs(5, 1)) + ", 2]";
     CHECK_THROWS_WITH_AS(st::pairwise_cosine<T>(st::open_npy(fn.path.string()), 700, 9), doctest::Contains(named.c_str()),
                          tessera::invalid_argument);
     xt::xtensor<std::uint64_t, 2> bad = {{0, 5000}};
@@ -147,5 +149,5 @@ TEST_CASE("stream::quantize_pack_2bit equals ternary::quantize_pack_2bit bit for
     W(1000, 7) = INFINITY;
     tessera::io::write_npy(f.path.string(), W);
     CHECK_THROWS_WITH_AS(st::quantize_pack_2bit(st::open_npy(f.path.string())),
-                         doctest::Contains("value inf at row 1000, column 7"), tessera::invalid_argument);
+                         doctest::Contains("must be finite, got inf at [1000, 7]"), tessera::invalid_argument);
 }

@@ -63,7 +63,7 @@ TEST_CASE("quantize_activations_int8 rejects bad input")
     CHECK_THROWS_WITH_AS(quantize_activations_int8(X, o), "ternary::quantize_activations_int8: block_size=0 must be >= 1",
                          tessera::invalid_argument);
     X(0, 1) = std::numeric_limits<float>::infinity();
-    CHECK_THROWS_WITH_AS(quantize_activations_int8(X), "ternary::quantize_activations_int8: X(0, 1)=inf is not finite",
+    CHECK_THROWS_WITH_AS(quantize_activations_int8(X), "ternary::quantize_activations_int8: X must be finite, got inf at [0, 1]",
                          tessera::invalid_argument);
     xt::xtensor<float, 2> E = xt::xtensor<float, 2>::from_shape({0, 3});
     CHECK_THROWS_AS(quantize_activations_int8(E), tessera::invalid_argument);

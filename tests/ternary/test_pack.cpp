@@ -212,6 +212,6 @@ TEST_CASE_TEMPLATE("quantize_pack_2bit equals pack_2bit(quantize_absmean) byte f
         CHECK(a.group_size == b.group_size);
     }
     W(10, 332) = std::numeric_limits<T>::quiet_NaN();
-    CHECK_THROWS_WITH_AS(quantize_pack_2bit(W), "ternary::quantize_pack_2bit: W(10, 332)=nan is not finite; ternary quantization needs finite weights",
+    CHECK_THROWS_WITH_AS(quantize_pack_2bit(W), "ternary::quantize_pack_2bit: W must be finite, got nan at [10, 332]",
                          tessera::invalid_argument);
 }

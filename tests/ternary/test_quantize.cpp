@@ -199,7 +199,7 @@ TEST_CASE("quantize_absmean rejects bad input with a clear message")
                          tessera::invalid_argument);
     W(1, 0) = std::numeric_limits<float>::quiet_NaN();
     CHECK_THROWS_WITH_AS(quantize_absmean(W),
-                         "ternary::quantize_absmean: W(1, 0)=nan is not finite; ternary quantization needs finite weights",
+                         "ternary::quantize_absmean: W must be finite, got nan at [1, 0]",
                          tessera::invalid_argument);
     W(1, 0) = 1;
     quantize_options e;

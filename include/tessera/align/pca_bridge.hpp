@@ -87,12 +87,9 @@ namespace tessera::align
         {
             using T = std::common_type_t<value_type_t<EA>, value_type_t<EB>>;
             const char* fn = "align::pca_bridge";
-            auto ea = tessera::detail::evaluate<T, 2>(A, fn, "A");
-            auto eb = tessera::detail::evaluate<T, 2>(B, fn, "B");
-            const auto& a = ea.get();
-            const auto& b = eb.get();
-            require(a.shape(0) == b.shape(0), fn, "A and B must have the same number of rows, got A ",
-                    shape_to_string(a.shape()), " and B ", shape_to_string(b.shape()));
+            const auto ab = evaluate_pair<T>(A, B, fn);
+            const auto& a = ab.a();
+            const auto& b = ab.b();
             const std::size_t n = a.shape(0), p = a.shape(1), q = b.shape(1);
             const std::size_t k = opts.components == 0 ? std::min(p, q) : opts.components;
             require(k >= 1 && k <= std::min(p, q), fn, "options.components=", k, " must be in [1, min(p, q)=",

@@ -221,12 +221,9 @@ namespace tessera::align
         {
             using T = std::common_type_t<value_type_t<EA>, value_type_t<EB>>;
             const char* fn = "align::procrustes";
-            auto ea = tessera::detail::evaluate<T, 2>(A, fn, "A");
-            auto eb = tessera::detail::evaluate<T, 2>(B, fn, "B");
-            const auto& a = ea.get();
-            const auto& b = eb.get();
-            require(a.shape(0) == b.shape(0), fn, "A and B must have the same number of rows, got A ",
-                    shape_to_string(a.shape()), " and B ", shape_to_string(b.shape()));
+            const auto ab = evaluate_pair<T>(A, B, fn);
+            const auto& a = ab.a();
+            const auto& b = ab.b();
             require(a.shape(0) > 0 && a.shape(1) > 0 && b.shape(1) > 0, fn,
                     "A and B must be non-empty, got A ", shape_to_string(a.shape()), " and B ",
                     shape_to_string(b.shape()));

@@ -166,9 +166,8 @@ namespace tessera::compress
         fp16_matrix<value_type_t<E>> to_fp16(const xt::xexpression<E>& A)
         {
             using T = value_type_t<E>;
-            const auto ev = tessera::detail::evaluate<T, 2>(A, "compress::to_fp16", "A");
+            const auto ev = tessera::detail::evaluate_finite<T, 2>(A, "compress::to_fp16", "A");
             const auto& M = ev.get();
-            require_finite(M, "compress::to_fp16", "A");
             fp16_matrix<T> f;
             f.rows = M.shape(0);
             f.cols = M.shape(1);
@@ -191,9 +190,8 @@ namespace tessera::compress
         int8_row_matrix<value_type_t<E>> quantize_int8_per_row(const xt::xexpression<E>& A)
         {
             using T = value_type_t<E>;
-            const auto ev = tessera::detail::evaluate<T, 2>(A, "compress::quantize_int8_per_row", "A");
+            const auto ev = tessera::detail::evaluate_finite<T, 2>(A, "compress::quantize_int8_per_row", "A");
             const auto& M = ev.get();
-            require_finite(M, "compress::quantize_int8_per_row", "A");
             int8_row_matrix<T> q;
             q.rows = M.shape(0);
             q.cols = M.shape(1);
@@ -217,9 +215,8 @@ namespace tessera::compress
             using T = value_type_t<E>;
             const char* fn = "compress::quantize_int4_per_group";
             require(options.group_size >= 1, fn, "options.group_size=", options.group_size, " must be >= 1");
-            const auto ev = tessera::detail::evaluate<T, 2>(A, fn, "A");
+            const auto ev = tessera::detail::evaluate_finite<T, 2>(A, fn, "A");
             const auto& M = ev.get();
-            require_finite(M, fn, "A");
             int4_group_matrix<T> q;
             q.rows = M.shape(0);
             q.cols = M.shape(1);

@@ -11,6 +11,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstddef>
+#include <initializer_list>
 #include <string>
 #include <vector>
 
@@ -84,6 +85,31 @@ namespace tessera::lapack
             return static_cast<int>(std::ceil(static_cast<double>(query) * (1.0 + 1e-7))) + 1;
         }
 
+        /// n of a square A [n, n]. \throws tessera::invalid_argument naming `fn` if A is not square.
+        template <class T>
+        std::size_t square_order(const xt::xtensor<T, 2>& A, const char* fn)
+        {
+            require(A.shape(0) == A.shape(1), fn, "A must be square, got ", shape_to_string(A.shape()));
+            return A.shape(0);
+        }
+
+        /// LAPACK's two-call workspace protocol: `call(work, lwork, info)` first as the size query
+        /// (lwork = -1), then with a workspace of the size it reported. A negative info throws
+        /// lapack_error naming `routine` and `fn`; returns the second call's info.
+        template <class T, class Call>
+        int with_workspace(const char* routine, const char* fn, Call&& call)
+        {
+            int info = 0, lwork = -1;
+            T wq{};
+            call(&wq, &lwork, &info);
+            check_info<T>(routine, info, fn);
+            lwork = workspace_size(wq);
+            std::vector<T> work(static_cast<std::size_t>(lwork));
+            call(work.data(), &lwork, &info);
+            check_info<T>(routine, info, fn);
+            return info;
+        }
+
         /// gesdd (jobz='S') on the column-major [n, m] buffer of row-major A [m, n];
         /// returns info (> 0: did not converge). `a` is destroyed.
         template <class T>
@@ -92,19 +118,12 @@ namespace tessera::lapack
             // Column-major problem: A' = A^T is [n, m]; A' = U' S V'^T  =>  A = V' S U'^T.
             const int rows = n, cols = m, k = std::min(m, n);
             const int lda = std::max(1, rows), ldu = std::max(1, rows), ldvt = std::max(1, k);
-            int info = 0, lwork = -1;
-            T wq{};
             std::vector<int> iwork(static_cast<std::size_t>(8) * static_cast<std::size_t>(std::max(1, k)));
             // U' [n, k] col-major is Vt [k, n] row-major; VT' [k, m] col-major is U [m, k] row-major.
-            tessera::detail::gesdd("S", &rows, &cols, a, &lda, s, vt_rowmajor, &ldu, u_rowmajor, &ldvt, &wq, &lwork,
-                                   iwork.data(), &info);
-            check_info<T>("gesdd", info, "lapack::svd");
-            lwork = workspace_size(wq);
-            std::vector<T> work(static_cast<std::size_t>(lwork));
-            tessera::detail::gesdd("S", &rows, &cols, a, &lda, s, vt_rowmajor, &ldu, u_rowmajor, &ldvt, work.data(),
-                                   &lwork, iwork.data(), &info);
-            check_info<T>("gesdd", info, "lapack::svd");
-            return info;
+            return with_workspace<T>("gesdd", "lapack::svd", [&](T* work, int* lwork, int* info) {
+                tessera::detail::gesdd("S", &rows, &cols, a, &lda, s, vt_rowmajor, &ldu, u_rowmajor, &ldvt, work, lwork,
+                                       iwork.data(), info);
+            });
         }
 
         template <class T>
@@ -112,17 +131,10 @@ namespace tessera::lapack
         {
             const int rows = n, cols = m, k = std::min(m, n);
             const int lda = std::max(1, rows), ldu = std::max(1, rows), ldvt = std::max(1, k);
-            int info = 0, lwork = -1;
-            T wq{};
-            tessera::detail::gesvd("S", "S", &rows, &cols, a, &lda, s, vt_rowmajor, &ldu, u_rowmajor, &ldvt, &wq,
-                                   &lwork, &info);
-            check_info<T>("gesvd", info, "lapack::svd");
-            lwork = workspace_size(wq);
-            std::vector<T> work(static_cast<std::size_t>(lwork));
-            tessera::detail::gesvd("S", "S", &rows, &cols, a, &lda, s, vt_rowmajor, &ldu, u_rowmajor, &ldvt,
-                                   work.data(), &lwork, &info);
-            check_info<T>("gesvd", info, "lapack::svd");
-            return info;
+            return with_workspace<T>("gesvd", "lapack::svd", [&](T* work, int* lwork, int* info) {
+                tessera::detail::gesvd("S", "S", &rows, &cols, a, &lda, s, vt_rowmajor, &ldu, u_rowmajor, &ldvt, work,
+                                       lwork, info);
+            });
         }
         /// QR of a tall A [m, n] (m > n): geqrf/orgqr on a column-major copy (LAPACK's blocked
         /// Householder QR; gelqf on the wide transpose is several times slower for tall A).
@@ -134,24 +146,15 @@ namespace tessera::lapack
             xt::xtensor<T, 2> C = blas::transposed(A);  // row-major [n, m] == column-major [m, n], ld m
             const int mi = to_int(m, "lapack::qr"), ni = to_int(n, "lapack::qr");
             std::vector<T> tau(n);
-            int info = 0, lwork = -1;
-            T wq{};
-            tessera::detail::geqrf(&mi, &ni, C.data(), &mi, tau.data(), &wq, &lwork, &info);
-            check_info<T>("geqrf", info, "lapack::qr");
-            lwork = workspace_size(wq);
-            std::vector<T> work(static_cast<std::size_t>(lwork));
-            tessera::detail::geqrf(&mi, &ni, C.data(), &mi, tau.data(), work.data(), &lwork, &info);
-            check_info<T>("geqrf", info, "lapack::qr");
+            with_workspace<T>("geqrf", "lapack::qr", [&](T* work, int* lwork, int* info) {
+                tessera::detail::geqrf(&mi, &ni, C.data(), &mi, tau.data(), work, lwork, info);
+            });
             for (std::size_t j = 0; j < n; ++j)  // column-major R(i, j) at C.data()[i + j m], i <= j
                 for (std::size_t i = 0; i <= j; ++i)
                     r.R(i, j) = C.data()[i + j * m];
-            lwork = -1;
-            tessera::detail::orgqr(&mi, &ni, &ni, C.data(), &mi, tau.data(), &wq, &lwork, &info);
-            check_info<T>("orgqr", info, "lapack::qr");
-            lwork = workspace_size(wq);
-            work.assign(static_cast<std::size_t>(lwork), T(0));
-            tessera::detail::orgqr(&mi, &ni, &ni, C.data(), &mi, tau.data(), work.data(), &lwork, &info);
-            check_info<T>("orgqr", info, "lapack::qr");
+            with_workspace<T>("orgqr", "lapack::qr", [&](T* work, int* lwork, int* info) {
+                tessera::detail::orgqr(&mi, &ni, &ni, C.data(), &mi, tau.data(), work, lwork, info);
+            });
             r.Q = blas::transposed(C);
             return r;
         }
@@ -204,8 +207,7 @@ namespace tessera::lapack
     eigh_factors<T> eigh(xt::xtensor<T, 2> A)
     {
         static_assert(is_real_v<T>, "tessera::lapack::eigh: T must be float or double");
-        require(A.shape(0) == A.shape(1), "lapack::eigh", "A must be square, got ", shape_to_string(A.shape()));
-        const std::size_t n = A.shape(0);
+        const std::size_t n = detail::square_order(A, "lapack::eigh");
         eigh_factors<T> r{xt::xtensor<T, 1>::from_shape({n}), xt::xtensor<T, 2>::from_shape({n, n}), {}};
         if (n == 0)
             return r;
@@ -253,24 +255,15 @@ namespace tessera::lapack
         const int rows = detail::to_int(n, "lapack::qr"), cols = detail::to_int(m, "lapack::qr");
         const int ki = static_cast<int>(k), lda = std::max(1, rows);
         std::vector<T> tau(k);
-        int info = 0, lwork = -1;
-        T wq{};
-        tessera::detail::gelqf(&rows, &cols, A.data(), &lda, tau.data(), &wq, &lwork, &info);
-        detail::check_info<T>("gelqf", info, "lapack::qr");
-        lwork = detail::workspace_size(wq);
-        std::vector<T> work(static_cast<std::size_t>(lwork));
-        tessera::detail::gelqf(&rows, &cols, A.data(), &lda, tau.data(), work.data(), &lwork, &info);
-        detail::check_info<T>("gelqf", info, "lapack::qr");
+        detail::with_workspace<T>("gelqf", "lapack::qr", [&](T* work, int* lwork, int* info) {
+            tessera::detail::gelqf(&rows, &cols, A.data(), &lda, tau.data(), work, lwork, info);
+        });
         for (std::size_t i = 0; i < k; ++i)  // R(i, j) = L(j, i) = buffer[i * n + j], j >= i
             for (std::size_t j = i; j < n; ++j)
                 r.R(i, j) = A.data()[i * n + j];
-        lwork = -1;
-        tessera::detail::orglq(&ki, &cols, &ki, A.data(), &lda, tau.data(), &wq, &lwork, &info);
-        detail::check_info<T>("orglq", info, "lapack::qr");
-        lwork = detail::workspace_size(wq);
-        work.assign(static_cast<std::size_t>(lwork), T(0));
-        tessera::detail::orglq(&ki, &cols, &ki, A.data(), &lda, tau.data(), work.data(), &lwork, &info);
-        detail::check_info<T>("orglq", info, "lapack::qr");
+        detail::with_workspace<T>("orglq", "lapack::qr", [&](T* work, int* lwork, int* info) {
+            tessera::detail::orglq(&ki, &cols, &ki, A.data(), &lda, tau.data(), work, lwork, info);
+        });
         // Q'(i, j) lives at buffer[i + j * n]; Q(j, i) = Q'(i, j).
         if (k == n)
             r.Q = std::move(A);
@@ -290,8 +283,7 @@ namespace tessera::lapack
     cholesky_factor<T> cholesky(xt::xtensor<T, 2> A)
     {
         static_assert(is_real_v<T>, "tessera::lapack::cholesky: T must be float or double");
-        require(A.shape(0) == A.shape(1), "lapack::cholesky", "A must be square, got ", shape_to_string(A.shape()));
-        const std::size_t n = A.shape(0);
+        const std::size_t n = detail::square_order(A, "lapack::cholesky");
         cholesky_factor<T> r;
         if (n == 0)
         {
@@ -324,20 +316,13 @@ namespace tessera::lapack
         const int nrhs = detail::to_int(B.shape(1), "lapack::cholesky_solve");
         if (n == 0 || nrhs == 0)
             return B;
-        if constexpr (std::is_same_v<T, float>)
-        {
-            cblas_strsm(CblasRowMajor, CblasLeft, CblasLower, CblasNoTrans, CblasNonUnit, n, nrhs, 1.0f, L.data(), n,
-                        B.data(), nrhs);
-            cblas_strsm(CblasRowMajor, CblasLeft, CblasLower, CblasTrans, CblasNonUnit, n, nrhs, 1.0f, L.data(), n,
-                        B.data(), nrhs);
-        }
-        else
-        {
-            cblas_dtrsm(CblasRowMajor, CblasLeft, CblasLower, CblasNoTrans, CblasNonUnit, n, nrhs, 1.0, L.data(), n,
-                        B.data(), nrhs);
-            cblas_dtrsm(CblasRowMajor, CblasLeft, CblasLower, CblasTrans, CblasNonUnit, n, nrhs, 1.0, L.data(), n,
-                        B.data(), nrhs);
-        }
+        for (const CBLAS_TRANSPOSE t : {CblasNoTrans, CblasTrans})  // L Y = B, then L^T X = Y
+            if constexpr (std::is_same_v<T, float>)
+                cblas_strsm(CblasRowMajor, CblasLeft, CblasLower, t, CblasNonUnit, n, nrhs, 1.0f, L.data(), n, B.data(),
+                            nrhs);
+            else
+                cblas_dtrsm(CblasRowMajor, CblasLeft, CblasLower, t, CblasNonUnit, n, nrhs, 1.0, L.data(), n, B.data(),
+                            nrhs);
         return B;
     }
 

@@ -16,6 +16,7 @@
 
 #include "errors.hpp"
 #include "parallel.hpp"
+#include "traits.hpp"
 
 namespace tessera
 {
@@ -96,6 +97,18 @@ namespace tessera
             at << ']';
             throw invalid_argument(
                 concat(fn, ": ", param, " must be finite, got ", X.data()[bad], " at ", at.str()));
+        }
+
+        /// Evaluates `e` once as an `xt::xtensor<T, N>` (evaluate: no copy when it already is one)
+        /// and checks it finite with require_finite: the entry check of most tessera functions.
+        /// \throws tessera::invalid_argument naming `function` and `param` if e.dimension() != N or
+        ///   an entry is NaN or Inf.
+        template <class T, std::size_t N, class E>
+        evaluated<T, N> evaluate_finite(const xt::xexpression<E>& e, const char* function, const char* param)
+        {
+            auto ev = evaluate<T, N>(e, function, param);
+            require_finite(ev.get(), function, param);
+            return ev;
         }
 
         /// Throws unless `x` is finite: `"<fn>: <param>=<x> must be finite"`.

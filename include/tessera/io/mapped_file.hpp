@@ -22,6 +22,26 @@ namespace tessera::io
 {
     namespace detail
     {
+        /// Opens `path` read-only; returns the descriptor and its file size in `size`.
+        /// \throws tessera::io_error (byte 0) when it cannot be opened or is not a regular file
+        ///         (the descriptor is then closed); the message quotes strerror.
+        inline int open_regular_file(const std::string& path, std::size_t& size)
+        {
+            const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+            if (fd < 0)
+                throw io_error(path, 0, concat("cannot open for reading: ", std::strerror(errno)));
+            struct stat st
+            {
+            };
+            if (::fstat(fd, &st) != 0 || !S_ISREG(st.st_mode))
+            {
+                ::close(fd);
+                throw io_error(path, 0, "not a regular file");
+            }
+            size = static_cast<std::size_t>(st.st_size);
+            return fd;
+        }
+
         /// Read-only mapping of a file's bytes. An empty file maps to `size() == 0`,
         /// `data() == nullptr`. Move-only; the mapping is released by the destructor.
         class mapped_file
@@ -32,18 +52,7 @@ namespace tessera::io
             ///         regular file, or cannot be mapped; the message quotes strerror.
             explicit mapped_file(std::string path) : m_path(std::move(path))
             {
-                const int fd = ::open(m_path.c_str(), O_RDONLY | O_CLOEXEC);
-                if (fd < 0)
-                    throw io_error(m_path, 0, concat("cannot open for reading: ", std::strerror(errno)));
-                struct stat st
-                {
-                };
-                if (::fstat(fd, &st) != 0 || !S_ISREG(st.st_mode))
-                {
-                    ::close(fd);
-                    throw io_error(m_path, 0, "not a regular file");
-                }
-                m_size = static_cast<std::size_t>(st.st_size);
+                const int fd = open_regular_file(m_path, m_size);
                 if (m_size > 0)
                 {
                     void* p = ::mmap(nullptr, m_size, PROT_READ, MAP_PRIVATE, fd, 0);
@@ -109,18 +118,7 @@ namespace tessera::io
             /// Opens `path`. \throws tessera::io_error (byte 0) when it cannot be opened or is not a regular file.
             explicit file_descriptor(std::string path) : m_path(std::move(path))
             {
-                m_fd = ::open(m_path.c_str(), O_RDONLY | O_CLOEXEC);
-                if (m_fd < 0)
-                    throw io_error(m_path, 0, concat("cannot open for reading: ", std::strerror(errno)));
-                struct stat st
-                {
-                };
-                if (::fstat(m_fd, &st) != 0 || !S_ISREG(st.st_mode))
-                {
-                    ::close(m_fd);
-                    throw io_error(m_path, 0, "not a regular file");
-                }
-                m_size = static_cast<std::size_t>(st.st_size);
+                m_fd = open_regular_file(m_path, m_size);
             }
             file_descriptor(const file_descriptor&) = delete;
             file_descriptor& operator=(const file_descriptor&) = delete;

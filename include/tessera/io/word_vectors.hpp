@@ -109,6 +109,18 @@ namespace tessera::io
 
         inline bool is_blank(char c) noexcept { return c == ' ' || c == '\t'; }
 
+        /// Parses a word2vec "count dim" header line; false unless it is two numbers with dim > 0.
+        inline bool parse_count_dim(std::string_view line, std::size_t& count, std::size_t& dim) noexcept
+        {
+            const char* end = line.data() + line.size();
+            const auto r1 = std::from_chars(line.data(), end, count);
+            const char* p = r1.ptr;
+            while (p < end && is_blank(*p))
+                ++p;
+            const auto r2 = std::from_chars(p, end, dim);
+            return r1.ec == std::errc() && r2.ec == std::errc() && r2.ptr == end && dim > 0;
+        }
+
         /// Parses `word v1 ... vd` into `out` (appending); returns the word. d = expected
         /// (0: any, set from this line). Errors name the line and the column's byte offset.
         template <class T>
@@ -168,16 +180,8 @@ namespace tessera::io
             {
                 if (!lr.next(line))
                     throw io_error(file, 0, "empty file: expected a 'count dim' header line", 1);
-                std::size_t a = 0, b = 0;
-                const auto r1 = std::from_chars(line.data(), line.data() + line.size(), a);
-                const char* p = r1.ptr;
-                while (p < line.data() + line.size() && is_blank(*p))
-                    ++p;
-                const auto r2 = std::from_chars(p, line.data() + line.size(), b);
-                if (r1.ec != std::errc() || r2.ec != std::errc() || r2.ptr != line.data() + line.size() || b == 0)
+                if (!parse_count_dim(line, expected_rows, dim))
                     lr.fail(concat("expected a 'count dim' header with dim > 0, got '", line.substr(0, 64), "'"));
-                expected_rows = a;
-                dim = b;
                 have_count = true;
             }
             word_vectors<T> wv;
@@ -228,12 +232,7 @@ namespace tessera::io
             if (!lr.next(line))
                 throw io_error(file, 0, "empty file: expected a 'count dim' header line");
             std::size_t rows = 0, dim = 0;
-            const auto r1 = std::from_chars(line.data(), line.data() + line.size(), rows);
-            const char* p = r1.ptr;
-            while (p < line.data() + line.size() && is_blank(*p))
-                ++p;
-            const auto r2 = std::from_chars(p, line.data() + line.size(), dim);
-            if (r1.ec != std::errc() || r2.ec != std::errc() || r2.ptr != line.data() + line.size() || dim == 0)
+            if (!parse_count_dim(line, rows, dim))
                 throw io_error(file, 0, concat("expected a 'count dim' header with dim > 0, got '", line.substr(0, 64), "'"));
             std::size_t pos = line.size() + 1;
             const std::size_t row_bytes = checked_mul(dim, 4, file, 0, "vector size (dim * 4)");

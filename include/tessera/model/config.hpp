@@ -10,6 +10,7 @@
 #include <initializer_list>
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include <nlohmann/json.hpp>
@@ -162,6 +163,17 @@ namespace tessera::model
             return c;
         }
 
+        /// The sizes a llama2.c header and a model_config both carry, as (llama2_config member,
+        /// model_config member): one table for both directions of the conversion.
+        inline constexpr std::pair<std::size_t llama2_config::*, std::size_t model_config::*> llama2_sizes[] = {
+            {&llama2_config::dim, &model_config::hidden},
+            {&llama2_config::hidden_dim, &model_config::intermediate},
+            {&llama2_config::n_layers, &model_config::n_layers},
+            {&llama2_config::n_heads, &model_config::n_heads},
+            {&llama2_config::n_kv_heads, &model_config::n_kv_heads},
+            {&llama2_config::vocab_size, &model_config::vocab_size},
+            {&llama2_config::seq_len, &model_config::max_positions}};
+
         /// The config of a llama2.c header (architecture "llama2.c", model_type "llama"), with
         /// llama2.c's rope_theta and rms_norm_eps (h.rope_theta, h.rms_norm_eps: 10000, 1e-5).
         inline model_config llama2_model_config(const llama2_config& h)
@@ -169,13 +181,8 @@ namespace tessera::model
             model_config c;
             c.architecture = "llama2.c";
             c.model_type = "llama";
-            c.n_layers = h.n_layers;
-            c.hidden = h.dim;
-            c.intermediate = h.hidden_dim;
-            c.n_heads = h.n_heads;
-            c.n_kv_heads = h.n_kv_heads;
-            c.vocab_size = h.vocab_size;
-            c.max_positions = h.seq_len;
+            for (const auto& [l, m] : llama2_sizes)
+                c.*m = h.*l;
             c.tie_word_embeddings = h.shared_classifier;
             c.rope_theta = h.rope_theta;
             c.rms_norm_eps = h.rms_norm_eps;

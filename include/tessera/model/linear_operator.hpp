@@ -88,53 +88,56 @@ namespace tessera::model
             std::shared_ptr<const xt::xtensor<T, 2>> m_w;
         };
 
-        /// W = L R (spectral::low_rank), applied as L (R x) with two BLAS gemv.
-        template <class T>
-        class low_rank_impl final : public operator_impl<T>
+        /// An operator over a factored form M (spectral::low_rank, tt::tt_matrix) that answers
+        /// rows(), cols(), storage_bytes() and reconstruct() itself; the derived class applies it.
+        template <class T, class M>
+        class factored_impl : public operator_impl<T>
         {
         public:
-            explicit low_rank_impl(spectral::low_rank<T> f) : m_f(std::move(f)) {}
+            explicit factored_impl(M m) : m_m(std::move(m)) {}
+            std::size_t rows() const noexcept final { return m_m.rows(); }
+            std::size_t cols() const noexcept final { return m_m.cols(); }
+            std::size_t storage_bytes() const noexcept final { return m_m.storage_bytes(); }
+            xt::xtensor<T, 2> densify() const final { return m_m.reconstruct(); }
+
+        protected:
+            M m_m;
+        };
+
+        /// W = L R (spectral::low_rank), applied as L (R x) with two BLAS gemv.
+        template <class T>
+        class low_rank_impl final : public factored_impl<T, spectral::low_rank<T>>
+        {
+        public:
+            using factored_impl<T, spectral::low_rank<T>>::factored_impl;
             void apply(const T* x, T* y) const override
             {
-                const std::size_t r = m_f.rank();
+                const auto& f = this->m_m;
+                const std::size_t r = f.rank(), m = f.rows(), n = f.cols();
                 if (r == 0)
                 {
-                    std::fill(y, y + rows(), T(0));
+                    std::fill(y, y + m, T(0));
                     return;
                 }
                 std::vector<T> t(r);
-                blas::detail::gemv_raw(blas::op::none, r, cols(), T(1), m_f.right().data(), cols(), x, T(0), t.data());
-                blas::detail::gemv_raw(blas::op::none, rows(), r, T(1), m_f.left().data(), r, t.data(), T(0), y);
+                blas::detail::gemv_raw(blas::op::none, r, n, T(1), f.right().data(), n, x, T(0), t.data());
+                blas::detail::gemv_raw(blas::op::none, m, r, T(1), f.left().data(), r, t.data(), T(0), y);
             }
-            std::size_t rows() const noexcept override { return m_f.rows(); }
-            std::size_t cols() const noexcept override { return m_f.cols(); }
-            std::size_t storage_bytes() const noexcept override { return m_f.storage_bytes(); }
-            xt::xtensor<T, 2> densify() const override { return m_f.reconstruct(); }
-
-        private:
-            spectral::low_rank<T> m_f;
         };
 
         /// A TT-matrix (tt::tt_matrix), applied core by core (tt_matrix::matvec).
         template <class T>
-        class tt_impl final : public operator_impl<T>
+        class tt_impl final : public factored_impl<T, tt::tt_matrix<T>>
         {
         public:
-            explicit tt_impl(tt::tt_matrix<T> m) : m_m(std::move(m)) {}
+            using factored_impl<T, tt::tt_matrix<T>>::factored_impl;
             void apply(const T* x, T* y) const override
             {
-                xt::xtensor<T, 1> xv = xt::xtensor<T, 1>::from_shape({cols()});
-                std::copy(x, x + cols(), xv.begin());
-                const xt::xtensor<T, 1> yv = m_m.matvec(xv);
+                xt::xtensor<T, 1> xv = xt::xtensor<T, 1>::from_shape({this->m_m.cols()});
+                std::copy(x, x + xv.size(), xv.begin());
+                const xt::xtensor<T, 1> yv = this->m_m.matvec(xv);
                 std::copy(yv.begin(), yv.end(), y);
             }
-            std::size_t rows() const noexcept override { return m_m.rows(); }
-            std::size_t cols() const noexcept override { return m_m.cols(); }
-            std::size_t storage_bytes() const noexcept override { return m_m.storage_bytes(); }
-            xt::xtensor<T, 2> densify() const override { return m_m.reconstruct(); }
-
-        private:
-            tt::tt_matrix<T> m_m;
         };
 
         /// A packed ternary matrix with group scales, applied by ternary::gemv (int8 input) or

@@ -19,6 +19,7 @@
 
 #include "../core/errors.hpp"
 #include "checkpoint.hpp"
+#include "config.hpp"
 #include "forward.hpp"
 #include "llama2_checkpoint.hpp"
 
@@ -119,13 +120,8 @@ namespace tessera::model
                                                   "model.embed_tokens.weight, token_embd.weight"));
             const model_config& mc = ck.config();
             llama2_config c;
-            c.dim = mc.hidden;
-            c.hidden_dim = mc.intermediate;
-            c.n_layers = mc.n_layers;
-            c.n_heads = mc.n_heads;
-            c.n_kv_heads = mc.n_kv_heads;
-            c.vocab_size = mc.vocab_size;
-            c.seq_len = mc.max_positions;
+            for (const auto& [l, m] : llama2_sizes)
+                c.*l = mc.*m;
             require(mc.rope_scaling.empty(), fn, ck.path(), ": rope_scaling '", mc.rope_scaling,
                     "' is not supported (plain rotary only): the logits would be wrong");
             require(kind != names::gguf || mc.rms_norm_eps.has_value(), fn, ck.path(), ": GGUF metadata must state ",

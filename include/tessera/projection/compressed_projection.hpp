@@ -94,9 +94,9 @@ namespace tessera::projection
                                                         std::uint64_t seed = 0, reconstruct_options options = {})
         {
             using T = value_type_t<E>;
-            auto ev = tessera::detail::evaluate<T, 2>(W, "projection::compress", "W");
+            // Checked here so that a bad W is named for the caller (project() checks again).
+            auto ev = tessera::detail::evaluate_finite<T, 2>(W, "projection::compress", "W");
             const auto& w = ev.get();
-            require_finite(w, "projection::compress", "W");  // named for the caller (project() checks again)
             const random_projection<T> proj(w.shape(1), k, kind, seed);
             return compressed_projection<T>(proj.project(w), w.shape(1), kind, seed, options);
         }

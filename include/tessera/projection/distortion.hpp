@@ -58,9 +58,8 @@ namespace tessera::projection
                                            const distortion_options& options = {}, std::uint64_t seed = 0)
         {
             const char* fn = "projection::distortion_report";
-            auto ev = tessera::detail::evaluate<T, 2>(W, fn, "W");
+            auto ev = tessera::detail::evaluate_finite<T, 2>(W, fn, "W");
             const auto& w = ev.get();
-            require_finite(w, fn, "W");
             const std::size_t n = w.shape(0), d = w.shape(1);
             require(d == proj.input_dim(), fn, "W must have ", proj.input_dim(), " columns (d), got shape ",
                     shape_to_string(w.shape()));

@@ -199,9 +199,8 @@ namespace tessera::projection
             template <class E, requires_t<is_real_expression_v<E>> = true>
             xt::xtensor<T, 2> project(const xt::xexpression<E>& W) const
             {
-                auto ev = tessera::detail::evaluate<T, 2>(W, "projection::random_projection::project", "W");
+                auto ev = tessera::detail::evaluate_finite<T, 2>(W, "projection::random_projection::project", "W");
                 const auto& w = ev.get();
-                require_finite(w, "projection::random_projection::project", "W");
                 require(w.shape(1) == m_d, "projection::random_projection::project", "W must have ", m_d,
                         " columns (d), got shape ", shape_to_string(w.shape()));
                 const std::size_t n = w.shape(0);
@@ -254,9 +253,8 @@ namespace tessera::projection
             template <class E, requires_t<is_real_expression_v<E>> = true>
             xt::xtensor<T, 2> reconstruct(const xt::xexpression<E>& Y, const reconstruct_options& options = {}) const
             {
-                auto ev = tessera::detail::evaluate<T, 2>(Y, "projection::random_projection::reconstruct", "Y");
+                auto ev = tessera::detail::evaluate_finite<T, 2>(Y, "projection::random_projection::reconstruct", "Y");
                 const auto& y = ev.get();
-                require_finite(y, "projection::random_projection::reconstruct", "Y");
                 require(y.shape(1) == m_k, "projection::random_projection::reconstruct", "Y must have ", m_k,
                         " columns (k), got shape ", shape_to_string(y.shape()));
                 return blas::matmul(y, pseudoinverse(options).matrix);

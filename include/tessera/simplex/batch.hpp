@@ -99,18 +99,8 @@ namespace tessera::simplex
         void for_each_simplex(const xt::xtensor<T, 2>& A, const std::uint64_t* idx, std::size_t B, std::size_t k,
                               volume_method method, F&& f)
         {
-            switch (k)
-            {
-                case 1: for_each_simplex_k<1>(A, idx, B, k, method, f); return;
-                case 2: for_each_simplex_k<2>(A, idx, B, k, method, f); return;
-                case 3: for_each_simplex_k<3>(A, idx, B, k, method, f); return;
-                case 4: for_each_simplex_k<4>(A, idx, B, k, method, f); return;
-                case 5: for_each_simplex_k<5>(A, idx, B, k, method, f); return;
-                case 6: for_each_simplex_k<6>(A, idx, B, k, method, f); return;
-                case 7: for_each_simplex_k<7>(A, idx, B, k, method, f); return;
-                case 8: for_each_simplex_k<8>(A, idx, B, k, method, f); return;
-                default: for_each_simplex_k<0>(A, idx, B, k, method, f); return;
-            }
+            if (!with_unrolled_k(k, [&](auto kc) { for_each_simplex_k<decltype(kc)::value>(A, idx, B, k, method, f); }))
+                for_each_simplex_k<0>(A, idx, B, k, method, f);
         }
 
         /// Converts an integer index expression [B, k+1] to uint64, checking range.
@@ -152,9 +142,8 @@ namespace tessera::simplex
         {
             using T = value_type_t<E>;
             const char* fn = "simplex::simplex_volumes";
-            const auto ev = tessera::detail::evaluate<T, 2>(X, fn, "X");
+            const auto ev = tessera::detail::evaluate_finite<T, 2>(X, fn, "X");
             const auto& A = ev.get();
-            require_finite(A, fn, "X");
             const auto idx = checked_indices(indices, A.shape(0), fn);
             const std::size_t B = idx.shape(0), m = idx.shape(1);
             require(B > 0, fn, "indices must hold at least one simplex, got shape ", shape_to_string(idx.shape()));

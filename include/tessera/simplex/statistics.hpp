@@ -176,9 +176,8 @@ namespace tessera::simplex
         {
             using T = value_type_t<E>;
             const char* fn = "simplex::volume_statistics";
-            const auto ev = tessera::detail::evaluate<T, 2>(X, fn, "X");
+            const auto ev = tessera::detail::evaluate_finite<T, 2>(X, fn, "X");
             const auto& A = ev.get();
-            require_finite(A, fn, "X");
             const std::size_t n = A.shape(0), d = A.shape(1);
             require(k >= 1 && k <= d, fn, "k=", k, " must be in [1, d=", d, "]");
             const auto idx = sample_simplices(n, k, count, seed);

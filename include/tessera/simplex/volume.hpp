@@ -67,37 +67,12 @@ namespace tessera::simplex
                                 simplex_workspace& ws, double& volume_squared, double& mean_edge,
                                 double* relative_error = nullptr, bool refine_flat = true)
         {
-            if constexpr (K == 0)
-            {
-                switch (k)  // the unrolled kernels for k = 1..8
-                {
-                    case 1:
-                        return simplex_volume_raw<1>(rows, k, d, method, ws, volume_squared, mean_edge,
-                                                       relative_error, refine_flat);
-                    case 2:
-                        return simplex_volume_raw<2>(rows, k, d, method, ws, volume_squared, mean_edge,
-                                                       relative_error, refine_flat);
-                    case 3:
-                        return simplex_volume_raw<3>(rows, k, d, method, ws, volume_squared, mean_edge,
-                                                       relative_error, refine_flat);
-                    case 4:
-                        return simplex_volume_raw<4>(rows, k, d, method, ws, volume_squared, mean_edge,
-                                                       relative_error, refine_flat);
-                    case 5:
-                        return simplex_volume_raw<5>(rows, k, d, method, ws, volume_squared, mean_edge,
-                                                       relative_error, refine_flat);
-                    case 6:
-                        return simplex_volume_raw<6>(rows, k, d, method, ws, volume_squared, mean_edge,
-                                                       relative_error, refine_flat);
-                    case 7:
-                        return simplex_volume_raw<7>(rows, k, d, method, ws, volume_squared, mean_edge,
-                                                       relative_error, refine_flat);
-                    case 8:
-                        return simplex_volume_raw<8>(rows, k, d, method, ws, volume_squared, mean_edge,
-                                                       relative_error, refine_flat);
-                    default: break;
-                }
-            }
+            if constexpr (K == 0)  // the unrolled kernels for k = 1..8
+                if (with_unrolled_k(k, [&](auto kc) {
+                        simplex_volume_raw<decltype(kc)::value>(rows, k, d, method, ws, volume_squared, mean_edge,
+                                                                relative_error, refine_flat);
+                    }))
+                    return;
             if constexpr (K > 0)  // certified fast path (see gram_fast.hpp), else Householder QR
                 if (method == volume_method::qr && relative_error == nullptr &&
                     gram_volume_dispatch<K>(rows, d, volume_squared, mean_edge))

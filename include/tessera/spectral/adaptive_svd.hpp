@@ -78,9 +78,8 @@ namespace tessera::spectral
             const char* fn = "spectral::adaptive_svd";
             require(rel_tol > 0.0 && rel_tol < 1.0, fn, "rel_tol=", rel_tol, " must be in (0, 1)");
             require(options.block_size >= 1, fn, "options.block_size=", options.block_size, " must be at least 1");
-            auto held = tessera::detail::evaluate<T, 2>(A_expr, fn, "A");
+            auto held = evaluate_nonempty_finite<T>(A_expr, fn);
             const xt::xtensor<T, 2>& A = held.get();
-            require_finite_nonempty(A, fn);
             const std::size_t m = A.shape(0), n = A.shape(1);
             const std::size_t kmax = options.max_rank == 0 ? std::min(m, n) : std::min(options.max_rank, std::min(m, n));
             double total = 0.0;

@@ -12,6 +12,7 @@
 #include <cmath>
 #include <cstddef>
 #include <limits>
+#include <optional>
 
 #include <xtensor/xtensor.hpp>
 
@@ -49,12 +50,16 @@ namespace tessera::spectral
             return t;
         }
 
-        /// exp(H(p)) or H(p) of p_i = w_i / sum w, with 0 log 0 = 0.
-        inline double entropy_of_weights(const xt::xtensor<double, 1>& w, double total) noexcept
+        /// H(p) = -sum p_i log p_i of p_i = s_i^power / sum_j s_j^power (power 1 or 2), with
+        /// 0 log 0 = 0; nullopt for an all-zero spectrum (every entropy measure of it is 0).
+        inline std::optional<double> spectrum_entropy(const xt::xtensor<double, 1>& s, int power) noexcept
         {
+            const double total = sum_of(s, power);
+            if (!(total > 0.0))
+                return std::nullopt;
             double h = 0.0;
-            for (double v : w)
-                if (v > 0.0)
+            for (double x : s)
+                if (const double v = power == 1 ? x : x * x; v > 0.0)
                 {
                     const double p = v / total;
                     h -= p * std::log(p);
@@ -138,9 +143,8 @@ namespace tessera::spectral
         template <class E, requires_t<is_real_expression_v<E>> = true>
         double effective_rank_entropy(const xt::xexpression<E>& S)
         {
-            auto s = checked_spectrum(S, "spectral::effective_rank_entropy", "S");
-            const double t = sum_of(s, 1);
-            return t > 0.0 ? std::exp(entropy_of_weights(s, t)) : 0.0;
+            const auto h = spectrum_entropy(checked_spectrum(S, "spectral::effective_rank_entropy", "S"), 1);
+            return h ? std::exp(*h) : 0.0;
         }
 
         /// Von Neumann effective rank: exp(-sum p_i log p_i) with p_i = sigma_i^2 / sum sigma^2
@@ -149,10 +153,8 @@ namespace tessera::spectral
         template <class E, requires_t<is_real_expression_v<E>> = true>
         double effective_rank_vonneumann(const xt::xexpression<E>& S)
         {
-            auto s = checked_spectrum(S, "spectral::effective_rank_vonneumann", "S");
-            xt::xtensor<double, 1> w = s * s;
-            const double t = sum_of(s, 2);
-            return t > 0.0 ? std::exp(entropy_of_weights(w, t)) : 0.0;
+            const auto h = spectrum_entropy(checked_spectrum(S, "spectral::effective_rank_vonneumann", "S"), 2);
+            return h ? std::exp(*h) : 0.0;
         }
 
         /// Spectral entropy in nats, -sum p_i log p_i with p_i = sigma_i^2 / sum sigma^2; in
@@ -160,10 +162,7 @@ namespace tessera::spectral
         template <class E, requires_t<is_real_expression_v<E>> = true>
         double spectral_entropy(const xt::xexpression<E>& S)
         {
-            auto s = checked_spectrum(S, "spectral::spectral_entropy", "S");
-            xt::xtensor<double, 1> w = s * s;
-            const double t = sum_of(s, 2);
-            return t > 0.0 ? entropy_of_weights(w, t) : 0.0;
+            return spectrum_entropy(checked_spectrum(S, "spectral::spectral_entropy", "S"), 2).value_or(0.0);
         }
 
         /// Fraction of singular values above threshold * max sigma (strictly), in [0, 1].

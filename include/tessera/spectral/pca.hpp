@@ -125,9 +125,8 @@ namespace tessera::spectral
         {
             using T = value_type_t<E>;
             const char* fn = "spectral::pca";
-            auto held = tessera::detail::evaluate<T, 2>(A_expr, fn, "A");
+            auto held = evaluate_nonempty_finite<T>(A_expr, fn);
             const xt::xtensor<T, 2>& A = held.get();
-            require_finite_nonempty(A, fn);
             const std::size_t m = A.shape(0), n = A.shape(1);
             require(m >= 2, fn, "A must have at least 2 rows (samples) for a variance, got shape ",
                     shape_to_string(A.shape()));

@@ -108,9 +108,8 @@ namespace tessera::spectral
                     "options.energy_tau=", options.energy_tau, " must be in (0, 1]");
             require(options.active_threshold >= 0.0 && options.active_threshold < 1.0, fn,
                     "options.active_threshold=", options.active_threshold, " must be in [0, 1)");
-            auto held = tessera::detail::evaluate<T, 2>(A_expr, fn, "A");
+            auto held = evaluate_nonempty_finite<T>(A_expr, fn);
             const xt::xtensor<T, 2>& A0 = held.get();
-            require_finite_nonempty(A0, fn);
             require(A0.shape(0) >= 2, fn, "A must have at least 2 rows for a covariance, got shape ",
                     shape_to_string(A0.shape()));
             const bool wide = A0.shape(0) < A0.shape(1);

@@ -165,18 +165,19 @@ namespace tessera::spectral
                         Vt(j, c) = -Vt(j, c);
         }
 
-        /// Throws unless A is a non-empty matrix of finite values (the module's NaN policy:
-        /// non-finite input is rejected, with the position of the first offending entry).
-        template <class T>
-        void require_finite_nonempty(const xt::xtensor<T, 2>& A, const char* fn, const char* param = "A")
+        /// Evaluates `e` once as a matrix A and throws unless it is non-empty and finite (the
+        /// module's NaN policy: non-finite input is rejected, with the position of the first
+        /// offending entry).
+        template <class T, class E>
+        tessera::detail::evaluated<T, 2> evaluate_nonempty_finite(const xt::xexpression<E>& e, const char* fn,
+                                                                  const char* param = "A")
         {
+            auto held = tessera::detail::evaluate<T, 2>(e, fn, param);
+            const auto& A = held.get();
             require(A.shape(0) > 0 && A.shape(1) > 0, fn, param, " must be a non-empty matrix, got shape ",
                     shape_to_string(A.shape()));
-            const T* p = A.data();
-            const std::size_t count = A.size();
-            const std::size_t bad = tessera::detail::first_non_finite(p, count);  // the core check's scan
-            require(bad == count, fn, param, " must be finite, got ", count == bad ? T(0) : p[bad], " at (",
-                    bad / A.shape(1), ", ", bad % A.shape(1), ") of ", param, " ", shape_to_string(A.shape()));
+            tessera::detail::require_finite(A, fn, param);
+            return held;
         }
 
         /// Checks 1 <= rank <= min(m, n).

@@ -175,9 +175,8 @@ namespace tessera::spectral
         {
             using T = value_type_t<E>;
             const char* fn = "spectral::truncated_svd";
-            auto held = tessera::detail::evaluate<T, 2>(A_expr, fn, "A");
+            auto held = evaluate_nonempty_finite<T>(A_expr, fn);
             const xt::xtensor<T, 2>& A = held.get();
-            require_finite_nonempty(A, fn);
             const std::size_t m = A.shape(0), n = A.shape(1);
             require_rank(rank, m, n, fn);
             require(options.gram_tolerance >= 0.0 && std::isfinite(options.gram_tolerance), fn,

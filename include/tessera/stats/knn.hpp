@@ -175,10 +175,8 @@ namespace tessera::stats
         knn_result knn(const xt::xexpression<E1>& queries, const xt::xexpression<E2>& base, const knn_options& options = {})
         {
             using T = value_type_t<E1>;
-            const auto eq = tessera::detail::evaluate<T, 2>(queries, "stats::knn", "queries");
-            const auto eb = tessera::detail::evaluate<T, 2>(base, "stats::knn", "base");
-            require_finite(eq.get(), "stats::knn", "queries");
-            require_finite(eb.get(), "stats::knn", "base");
+            const auto eq = tessera::detail::evaluate_finite<T, 2>(queries, "stats::knn", "queries");
+            const auto eb = tessera::detail::evaluate_finite<T, 2>(base, "stats::knn", "base");
             return knn_search(eq.get(), eb.get(), options, nullptr, "stats::knn");
         }
 
@@ -188,8 +186,7 @@ namespace tessera::stats
         knn_result knn(const xt::xexpression<E>& X, const knn_options& options = {})
         {
             using T = value_type_t<E>;
-            const auto ev = tessera::detail::evaluate<T, 2>(X, "stats::knn", "X");
-            require_finite(ev.get(), "stats::knn", "X");
+            const auto ev = tessera::detail::evaluate_finite<T, 2>(X, "stats::knn", "X");
             std::vector<std::uint64_t> self(ev.get().shape(0));
             for (std::size_t i = 0; i < self.size(); ++i)
                 self[i] = i;
@@ -217,10 +214,8 @@ namespace tessera::stats
                                   const recall_options& options = {})
         {
             const char* fn = "stats::recall_at_k";
-            const auto ea = tessera::detail::evaluate<value_type_t<E1>, 2>(A, fn, "A");
-            const auto eb = tessera::detail::evaluate<value_type_t<E2>, 2>(B, fn, "B");
-            require_finite(ea.get(), fn, "A");
-            require_finite(eb.get(), fn, "B");
+            const auto ea = tessera::detail::evaluate_finite<value_type_t<E1>, 2>(A, fn, "A");
+            const auto eb = tessera::detail::evaluate_finite<value_type_t<E2>, 2>(B, fn, "B");
             const std::size_t n = ea.get().shape(0);
             require(n == eb.get().shape(0), fn, "A and B must have the same number of rows, got ",
                     shape_to_string(ea.get().shape()), " and ", shape_to_string(eb.get().shape()));
@@ -352,10 +347,8 @@ namespace tessera::stats
         {
             using T = value_type_t<E1>;
             const char* fn = "stats::precision_at_k";
-            const auto eq = tessera::detail::evaluate<T, 2>(queries, fn, "queries");
-            const auto eb = tessera::detail::evaluate<T, 2>(base, fn, "base");
-            require_finite(eq.get(), fn, "queries");
-            require_finite(eb.get(), fn, "base");
+            const auto eq = tessera::detail::evaluate_finite<T, 2>(queries, fn, "queries");
+            const auto eb = tessera::detail::evaluate_finite<T, 2>(base, fn, "base");
             const std::size_t n = eq.get().shape(0);
             require(n == eb.get().shape(0), fn, "queries and base must have the same number of rows, got ",
                     shape_to_string(eq.get().shape()), " and ", shape_to_string(eb.get().shape()));

@@ -69,6 +69,17 @@ namespace tessera::stats
             return den > 0.0 ? sxy / den : 0.0;
         }
 
+        /// Calls f(r, pointer to row r, d) for every row r of A [n, d], OpenMP over rows.
+        template <class T, class F>
+        void for_each_row(const xt::xtensor<T, 2>& A, F&& f)
+        {
+            const std::size_t d = A.shape(1);
+            tessera::parallel_for(0, static_cast<std::ptrdiff_t>(A.shape(0)), [&](std::ptrdiff_t i) {
+                const auto r = static_cast<std::size_t>(i);
+                f(r, A.data() + r * d, d);
+            }, 256);
+        }
+
         /// \f$\|x_i\|_2\f$ for every row i of X [n, d]; accumulated in double, returned in T.
         /// Cost n d flops, OpenMP over rows.
         /// \throws tessera::invalid_argument if X is not a matrix or holds NaN / Inf.
@@ -76,15 +87,10 @@ namespace tessera::stats
         xt::xtensor<value_type_t<E>, 1> row_norms(const xt::xexpression<E>& X)
         {
             using T = value_type_t<E>;
-            const auto ev = tessera::detail::evaluate<T, 2>(X, "stats::row_norms", "X");
-            require_finite(ev.get(), "stats::row_norms", "X");
-            const auto& A = ev.get();
-            const std::size_t n = A.shape(0), d = A.shape(1);
-            xt::xtensor<T, 1> out = xt::xtensor<T, 1>::from_shape({n});
-            tessera::parallel_for(0, static_cast<std::ptrdiff_t>(n), [&](std::ptrdiff_t i) {
-                const auto r = static_cast<std::size_t>(i);
-                out(r) = static_cast<T>(norm2(A.data() + r * d, d));
-            }, 256);
+            const auto ev = tessera::detail::evaluate_finite<T, 2>(X, "stats::row_norms", "X");
+            xt::xtensor<T, 1> out = xt::xtensor<T, 1>::from_shape({ev.get().shape(0)});
+            for_each_row(ev.get(),
+                         [&](std::size_t r, const T* x, std::size_t d) { out(r) = static_cast<T>(norm2(x, d)); });
             return out;
         }
 
@@ -96,20 +102,15 @@ namespace tessera::stats
         xt::xtensor<value_type_t<E>, 2> normalize_rows(const xt::xexpression<E>& X)
         {
             using T = value_type_t<E>;
-            const auto ev = tessera::detail::evaluate<T, 2>(X, "stats::normalize_rows", "X");
-            require_finite(ev.get(), "stats::normalize_rows", "X");
-            const auto& A = ev.get();
-            const std::size_t n = A.shape(0), d = A.shape(1);
-            xt::xtensor<T, 2> out = xt::xtensor<T, 2>::from_shape({n, d});
-            tessera::parallel_for(0, static_cast<std::ptrdiff_t>(n), [&](std::ptrdiff_t i) {
-                const auto r = static_cast<std::size_t>(i);
-                const T* src = A.data() + r * d;
-                T* dst = out.data() + r * d;
-                const double nr = norm2(src, d);
+            const auto ev = tessera::detail::evaluate_finite<T, 2>(X, "stats::normalize_rows", "X");
+            xt::xtensor<T, 2> out = xt::xtensor<T, 2>::from_shape(ev.get().shape());
+            for_each_row(ev.get(), [&](std::size_t r, const T* x, std::size_t d) {
+                T* y = out.data() + r * d;
+                const double nr = norm2(x, d);
                 const double inv = nr > 0.0 ? 1.0 / nr : 0.0;
                 for (std::size_t j = 0; j < d; ++j)
-                    dst[j] = static_cast<T>(static_cast<double>(src[j]) * inv);
-            }, 256);
+                    y[j] = static_cast<T>(static_cast<double>(x[j]) * inv);
+            });
             return out;
         }
     }  // namespace detail

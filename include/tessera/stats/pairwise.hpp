@@ -116,8 +116,7 @@ namespace tessera::stats
         template <class E, requires_t<is_real_expression_v<E>> = true>
         pairwise_sample pairwise_cosine(const xt::xexpression<E>& X, std::size_t count = 100000, std::uint64_t seed = 0)
         {
-            const auto ev = tessera::detail::evaluate<value_type_t<E>, 2>(X, "stats::pairwise_cosine", "X");
-            require_finite(ev.get(), "stats::pairwise_cosine", "X");
+            const auto ev = tessera::detail::evaluate_finite<value_type_t<E>, 2>(X, "stats::pairwise_cosine", "X");
             return make_sample(ev.get(), sample_pairs(ev.get().shape(0), count, seed), true);
         }
 
@@ -128,8 +127,7 @@ namespace tessera::stats
         pairwise_sample pairwise_distance(const xt::xexpression<E>& X, std::size_t count = 100000,
                                           std::uint64_t seed = 0)
         {
-            const auto ev = tessera::detail::evaluate<value_type_t<E>, 2>(X, "stats::pairwise_distance", "X");
-            require_finite(ev.get(), "stats::pairwise_distance", "X");
+            const auto ev = tessera::detail::evaluate_finite<value_type_t<E>, 2>(X, "stats::pairwise_distance", "X");
             return make_sample(ev.get(), sample_pairs(ev.get().shape(0), count, seed), false);
         }
 
@@ -138,8 +136,7 @@ namespace tessera::stats
         template <class E, requires_t<is_real_expression_v<E>> = true>
         pairwise_sample pairwise_cosine(const xt::xexpression<E>& X, xt::xtensor<std::uint64_t, 2> pairs)
         {
-            const auto ev = tessera::detail::evaluate<value_type_t<E>, 2>(X, "stats::pairwise_cosine", "X");
-            require_finite(ev.get(), "stats::pairwise_cosine", "X");
+            const auto ev = tessera::detail::evaluate_finite<value_type_t<E>, 2>(X, "stats::pairwise_cosine", "X");
             check_pairs(pairs, ev.get().shape(0), "stats::pairwise_cosine");
             return make_sample(ev.get(), std::move(pairs), true);
         }
@@ -149,8 +146,7 @@ namespace tessera::stats
         template <class E, requires_t<is_real_expression_v<E>> = true>
         pairwise_sample pairwise_distance(const xt::xexpression<E>& X, xt::xtensor<std::uint64_t, 2> pairs)
         {
-            const auto ev = tessera::detail::evaluate<value_type_t<E>, 2>(X, "stats::pairwise_distance", "X");
-            require_finite(ev.get(), "stats::pairwise_distance", "X");
+            const auto ev = tessera::detail::evaluate_finite<value_type_t<E>, 2>(X, "stats::pairwise_distance", "X");
             check_pairs(pairs, ev.get().shape(0), "stats::pairwise_distance");
             return make_sample(ev.get(), std::move(pairs), false);
         }
@@ -185,10 +181,8 @@ namespace tessera::stats
                                                  const xt::xtensor<std::uint64_t, 2>& pairs)
         {
             const char* fn = "stats::relational_correlation";
-            const auto ea = tessera::detail::evaluate<value_type_t<E1>, 2>(A, fn, "A");
-            const auto eb = tessera::detail::evaluate<value_type_t<E2>, 2>(B, fn, "B");
-            require_finite(ea.get(), fn, "A");
-            require_finite(eb.get(), fn, "B");
+            const auto ea = tessera::detail::evaluate_finite<value_type_t<E1>, 2>(A, fn, "A");
+            const auto eb = tessera::detail::evaluate_finite<value_type_t<E2>, 2>(B, fn, "B");
             require(ea.get().shape(0) == eb.get().shape(0), fn, "A and B must have the same number of rows, got ",
                     shape_to_string(ea.get().shape()), " and ", shape_to_string(eb.get().shape()));
             check_pairs(pairs, ea.get().shape(0), fn);

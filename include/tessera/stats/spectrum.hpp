@@ -117,9 +117,8 @@ namespace tessera::stats
         {
             using T = value_type_t<E>;
             const char* fn = "stats::covariance_spectrum";
-            const auto ev = tessera::detail::evaluate<T, 2>(X, fn, "X");
+            const auto ev = tessera::detail::evaluate_finite<T, 2>(X, fn, "X");
             const auto& A = ev.get();
-            require_finite(A, fn, "X");
             const std::size_t n = A.shape(0), d = A.shape(1);
             require(n >= 2 && d >= 1, fn, "X must have at least 2 rows and 1 column, got ", shape_to_string(A.shape()));
             const std::vector<double> mean = tessera::detail::column_means(A);

@@ -154,8 +154,8 @@ namespace tessera::stream
             report.seconds += elapsed();
         }
 
-        /// Throws invalid_argument naming `fn`, the row (first + i), the column and the source for
-        /// the first non-finite value of a block B [rows, n] (`why` is appended to the message).
+        /// Throws invalid_argument `"<fn>: <source> must be finite, got nan at [first + i, j]<why>"`
+        /// (core's require_finite wording) for the first non-finite value of a block B [rows, n].
         template <class W>
         void require_finite_rows(const W* B, std::size_t rows, std::size_t n, std::size_t first, const row_source& src,
                                  const char* fn, const char* why = "")
@@ -167,8 +167,8 @@ namespace tessera::stream
                     finite = finite && std::isfinite(B[i * n + j]);
                 if (!finite)
                     for (std::size_t j = 0; j < n; ++j)
-                        require(std::isfinite(B[i * n + j]), fn, "value ", B[i * n + j], " at row ", first + i,
-                                ", column ", j, " of ", src.description(), " is not finite", why);
+                        require(std::isfinite(B[i * n + j]), fn, src.description(), " must be finite, got ", B[i * n + j],
+                                " at [", first + i, ", ", j, "]", why);
             }
         }
 

@@ -12,6 +12,7 @@
 
 #include "../core/errors.hpp"
 #include "../core/traits.hpp"
+#include "../core/validate.hpp"
 
 namespace tessera::ternary
 {
@@ -80,7 +81,8 @@ namespace tessera::ternary
                     for (std::size_t k = k0; k < k1; ++k)
                     {
                         const auto v = static_cast<float>(x(b, k));
-                        require(std::isfinite(v), fn, "X(", b, ", ", k, ")=", x(b, k), " is not finite");
+                        if (!std::isfinite(v))
+                            require_finite(x, fn, "X");  // throws, naming the first non-finite entry
                         amax = std::max(amax, std::fabs(v));
                     }
                     a.scales(b, g) = amax / 127.0f;

@@ -104,27 +104,25 @@ namespace tessera::ternary
             return d;
         }
 
-        /// ggml's reference quantizer (quantize_row_tq2_0_ref / tq1_0_ref) on a float matrix.
-        inline std::vector<std::uint8_t> encode_tq(const xt::xtensor<float, 2>& W, tq_kind kind, const char* fn)
+        /// Requires a row length `what`=C that splits into whole TQ blocks of 256.
+        inline void require_tq_cols(std::size_t C, tq_kind kind, const char* fn, const char* what)
         {
-            const std::size_t R = W.shape(0), C = W.shape(1);
-            require(C > 0 && C % qk_k == 0, fn, "row length=", C, " must be a positive multiple of 256 (",
-                    tq_name(kind), " blocks)");
-            require_finite(W, fn, "W");
+            require(C > 0 && C % qk_k == 0, fn, what, "=", C, " must be a positive multiple of 256 (", tq_name(kind),
+                    " blocks)");
+        }
+
+        /// R rows of C / 256 TQ blocks of `kind`: `fill(i, b, q)` stores the 256 codes + 1 of
+        /// block b of row i in q and returns the block's float16 scale bits.
+        template <class Fill>
+        std::vector<std::uint8_t> write_tq_blocks(std::size_t R, std::size_t C, tq_kind kind, Fill&& fill)
+        {
             const std::size_t nb = C / qk_k, bb = tq_block_bytes(kind);
             std::vector<std::uint8_t> out(R * nb * bb);
             std::uint8_t q[qk_k];
             for (std::size_t i = 0; i < R; ++i)
                 for (std::size_t b = 0; b < nb; ++b)
                 {
-                    const float* x = W.data() + i * C + b * qk_k;
-                    float amax = 0.0f;
-                    for (std::size_t k = 0; k < qk_k; ++k)
-                        amax = std::fmax(amax, std::fabs(x[k]));
-                    const float id = amax != 0.0f ? 1.0f / amax : 0.0f;
-                    for (std::size_t k = 0; k < qk_k; ++k)
-                        q[k] = static_cast<std::uint8_t>(std::lround(x[k] * id) + 1);
-                    const std::uint16_t d = tq_scale_bits(amax, i, b, fn, "max|W|", true);
+                    const std::uint16_t d = fill(i, b, q);
                     std::uint8_t* o = out.data() + (i * nb + b) * bb;
                     if (kind == tq_kind::tq2_0)
                         write_tq2_block(q, d, o);
@@ -132,40 +130,44 @@ namespace tessera::ternary
                         write_tq1_block(q, d, o);
                 }
             return out;
+        }
+
+        /// ggml's reference quantizer (quantize_row_tq2_0_ref / tq1_0_ref) on a float matrix.
+        inline std::vector<std::uint8_t> encode_tq(const xt::xtensor<float, 2>& W, tq_kind kind, const char* fn)
+        {
+            const std::size_t R = W.shape(0), C = W.shape(1);
+            require_tq_cols(C, kind, fn, "row length");
+            require_finite(W, fn, "W");
+            return write_tq_blocks(R, C, kind, [&](std::size_t i, std::size_t b, std::uint8_t* q) {
+                const float* x = W.data() + i * C + b * qk_k;
+                float amax = 0.0f;
+                for (std::size_t k = 0; k < qk_k; ++k)
+                    amax = std::fmax(amax, std::fabs(x[k]));
+                const float id = amax != 0.0f ? 1.0f / amax : 0.0f;
+                for (std::size_t k = 0; k < qk_k; ++k)
+                    q[k] = static_cast<std::uint8_t>(std::lround(x[k] * id) + 1);
+                return tq_scale_bits(amax, i, b, fn, "max|W|", true);
+            });
         }
 
         /// tessera codes and scales -> TQ bytes; every 256-block must lie in one scale group.
         template <class T>
         std::vector<std::uint8_t> to_tq(const ternary_matrix<T>& m, tq_kind kind, const char* fn)
         {
-            const std::size_t R = m.rows(), C = m.cols();
-            require(C > 0 && C % qk_k == 0, fn, "cols=", C, " must be a positive multiple of 256 (", tq_name(kind),
-                    " blocks)");
+            require_tq_cols(m.cols(), kind, fn, "cols");
             require(m.group_size() % qk_k == 0, fn, "group_size=", m.group_size(),
                     " must be a multiple of 256: a ", tq_name(kind), " block has one scale");
-            const std::size_t nb = C / qk_k, bb = tq_block_bytes(kind);
-            std::vector<std::uint8_t> out(R * nb * bb);
-            std::uint8_t q[qk_k];
-            for (std::size_t i = 0; i < R; ++i)
-                for (std::size_t b = 0; b < nb; ++b)
-                {
-                    for (std::size_t k = 0; k < qk_k; ++k)
-                        q[k] = static_cast<std::uint8_t>(m.codes()(i, b * qk_k + k) + 1);
-                    const std::uint16_t d = tq_scale_bits(m.scales()(i, b * qk_k / m.group_size()), i, b, fn, "scale");
-                    std::uint8_t* o = out.data() + (i * nb + b) * bb;
-                    if (kind == tq_kind::tq2_0)
-                        write_tq2_block(q, d, o);
-                    else
-                        write_tq1_block(q, d, o);
-                }
-            return out;
+            return write_tq_blocks(m.rows(), m.cols(), kind, [&](std::size_t i, std::size_t b, std::uint8_t* q) {
+                for (std::size_t k = 0; k < qk_k; ++k)
+                    q[k] = static_cast<std::uint8_t>(m.codes()(i, b * qk_k + k) + 1);
+                return tq_scale_bits(m.scales()(i, b * qk_k / m.group_size()), i, b, fn, "scale");
+            });
         }
 
         inline ternary_matrix<float> from_tq(const std::uint8_t* data, std::size_t size, std::size_t rows,
                                              std::size_t cols, tq_kind kind, const char* fn)
         {
-            require(cols > 0 && cols % qk_k == 0, fn, "cols=", cols, " must be a positive multiple of 256 (",
-                    tq_name(kind), " blocks)");
+            require_tq_cols(cols, kind, fn, "cols");
             const std::size_t nb = cols / qk_k, bb = tq_block_bytes(kind);
             require(size == rows * nb * bb, fn, "buffer of ", size, " bytes does not match shape [", rows, ", ", cols,
                     "]: expected ", rows * nb * bb, " bytes");

@@ -15,6 +15,7 @@
 
 #include "../core/errors.hpp"
 #include "../core/half.hpp"
+#include "../core/validate.hpp"
 #include "detail/layout.hpp"
 #include "packed.hpp"
 #include "quantize.hpp"
@@ -200,15 +201,12 @@ namespace tessera::ternary
         packed_ternary quantize_pack_2bit(const xt::xexpression<E>& W, const quantize_options& opts = {},
                                           scale_storage storage = scale_storage::f32)
         {
-            using T = value_type_t<E>;
             const char* fn = "ternary::quantize_pack_2bit";
-            auto ev = tessera::detail::evaluate<T, 2>(W, fn, "W");
-            const auto& w = ev.get();
-            double tensor_gamma = 0;
-            const std::size_t G = prepare_quantization(w, opts, fn, tensor_gamma);
-            packed_ternary p = empty_2bit(w.shape(0), w.shape(1), G);
-            if (!quantize_pack_rows_2bit(w.data(), p.rows, 0, opts, tensor_gamma, p))
-                report_nonfinite(w, fn);
+            const auto in = prepare_quantization(W, opts, fn);
+            const auto& w = in.w.get();
+            packed_ternary p = empty_2bit(w.shape(0), w.shape(1), in.group);
+            if (!quantize_pack_rows_2bit(w.data(), p.rows, 0, opts, in.tensor_gamma, p))
+                require_finite(w, fn, "W");
             if (storage == scale_storage::f16)
                 store_scales_f16(p, fn);
             return p;

@@ -16,6 +16,7 @@
 #include "../core/errors.hpp"
 #include "../core/parallel.hpp"
 #include "../core/traits.hpp"
+#include "../core/validate.hpp"
 
 namespace tessera::ternary
 {
@@ -278,36 +279,37 @@ namespace tessera::ternary
             return finite;
         }
 
-        /// Throws naming the first non-finite weight of W (if any).
+        /// The weights of a quantization, evaluated once, with what the options make of them.
         template <class T>
-        void report_nonfinite(const xt::xtensor<T, 2>& w, const char* fn)
+        struct quantization_input
         {
-            for (std::size_t i = 0; i < w.shape(0); ++i)
-                for (std::size_t k = 0; k < w.shape(1); ++k)
-                    require(std::isfinite(w(i, k)), fn, "W(", i, ", ", k, ")=", w(i, k),
-                            " is not finite; ternary quantization needs finite weights");
-        }
+            tessera::detail::evaluated<T, 2> w;  ///< W [rows, cols]
+            std::size_t group = 0;               ///< effective group size (cols unless per_group)
+            double tensor_gamma = 0;             ///< the per_tensor scale (0 otherwise)
+        };
 
-        /// Checks the options and weights of a quantization; returns the effective group size and,
-        /// for per_tensor, the tensor scale in `tensor_gamma`.
-        template <class T>
-        std::size_t prepare_quantization(const xt::xtensor<T, 2>& w, const quantize_options& opts, const char* fn,
-                                         double& tensor_gamma)
+        /// Evaluates W and checks it and the options of a quantization for `fn`.
+        template <class E>
+        quantization_input<value_type_t<E>> prepare_quantization(const xt::xexpression<E>& W,
+                                                                 const quantize_options& opts, const char* fn)
         {
+            using T = value_type_t<E>;
+            quantization_input<T> in{tessera::detail::evaluate<T, 2>(W, fn, "W")};
+            const auto& w = in.w.get();
             const std::size_t R = w.shape(0), C = w.shape(1);
             require(R > 0 && C > 0, fn, "W must be non-empty, got shape ", shape_to_string(w.shape()));
             require(opts.group_size >= 1 || opts.granularity != scale_granularity::per_group, fn,
                     "group_size=", opts.group_size, " must be >= 1");
             require(opts.eps >= 0 && std::isfinite(opts.eps), fn, "eps=", opts.eps, " must be finite and >= 0");
-            tensor_gamma = 0;
             if (opts.granularity == scale_granularity::per_tensor)
             {
                 std::vector<double> buf, pre;
-                tensor_gamma = group_scale(w.data(), R * C, opts.scale, opts.eps, buf, pre);
-                if (!std::isfinite(tensor_gamma))
-                    report_nonfinite(w, fn);
+                in.tensor_gamma = group_scale(w.data(), R * C, opts.scale, opts.eps, buf, pre);
+                if (!std::isfinite(in.tensor_gamma))
+                    require_finite(w, fn, "W");
             }
-            return opts.granularity == scale_granularity::per_group ? std::min(opts.group_size, C) : C;
+            in.group = opts.granularity == scale_granularity::per_group ? std::min(opts.group_size, C) : C;
+            return in;
         }
 
         /// Absmean ternary quantization of W [rows, cols].
@@ -329,22 +331,20 @@ namespace tessera::ternary
         {
             using T = value_type_t<E>;
             const char* fn = "ternary::quantize_absmean";
-            auto ev = tessera::detail::evaluate<T, 2>(W, fn, "W");
-            const auto& w = ev.get();
-            double tensor_gamma = 0;
-            const std::size_t G = prepare_quantization(w, opts, fn, tensor_gamma);
-            const std::size_t R = w.shape(0), C = w.shape(1), ng = (C + G - 1) / G;
+            const auto in = prepare_quantization(W, opts, fn);
+            const auto& w = in.w.get();
+            const std::size_t G = in.group, R = w.shape(0), C = w.shape(1), ng = (C + G - 1) / G;
             xt::xtensor<std::int8_t, 2> codes = xt::xtensor<std::int8_t, 2>::from_shape({R, C});
             xt::xtensor<float, 2> scales = xt::xtensor<float, 2>::from_shape({R, ng});
             std::vector<char> ok(R, 1);
             tessera::detail::parallel_for(0, static_cast<std::ptrdiff_t>(R), [&](std::ptrdiff_t ii) {
                 const auto i = static_cast<std::size_t>(ii);
                 std::vector<double> buf, pre;
-                ok[i] = quantize_row(w.data() + i * C, C, G, opts, tensor_gamma, scales.data() + i * ng,
+                ok[i] = quantize_row(w.data() + i * C, C, G, opts, in.tensor_gamma, scales.data() + i * ng,
                                      codes.data() + i * C, buf, pre);
             });
             if (std::find(ok.begin(), ok.end(), 0) != ok.end())
-                report_nonfinite(w, fn);
+                require_finite(w, fn, "W");
             return ternary_matrix<T>(std::move(codes), std::move(scales), G, opts.granularity);
         }
     }  // namespace detail

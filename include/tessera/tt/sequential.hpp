@@ -18,6 +18,7 @@
 #include "../core/errors.hpp"
 #include "../core/traits.hpp"
 #include "detail/apply.hpp"
+#include "detail/matrix_base.hpp"
 #include "tensor_train.hpp"
 #include "tt_svd.hpp"
 
@@ -25,17 +26,16 @@ namespace tessera::tt
 {
     namespace detail
     {
-        /// A matrix W [M, N] as the sequential train of its reshape; see the file comment.
+        /// A matrix W [M, N] as the sequential train of its reshape; see the file comment. Sizes,
+        /// ranks (r_a is the middle bond) and cost come from matrix_train_base.
         template <class T>
-        class tt_matrix_sequential
+        class tt_matrix_sequential : public matrix_train_base<T>
         {
-            static_assert(is_real_v<T>, "tessera::tt::tt_matrix_sequential<T>: T must be float or double");
-
         public:
             /// Wraps a train whose first `row_modes` cores carry the row index.
             /// \throws tessera::invalid_argument unless 1 <= row_modes < train.order().
             tt_matrix_sequential(tensor_train<T> train, std::size_t row_modes)
-                : m_train(std::move(train)), m_a(row_modes)
+                : matrix_train_base<T>(std::move(train)), m_a(row_modes)
             {
                 require(m_a >= 1 && m_a < m_train.order(), "tt::tt_matrix_sequential", "row_modes=", m_a,
                         " must be in [1, order()-1] = [1, ", m_train.order() - 1, "]");
@@ -44,10 +44,6 @@ namespace tessera::tt
                     (k < m_a ? m_M : m_N) *= s[k];
             }
 
-            /// Rows M = prod m_k.
-            std::size_t rows() const noexcept { return m_M; }
-            /// Columns N = prod n_k.
-            std::size_t cols() const noexcept { return m_N; }
             /// (m_1, ..., m_a).
             std::vector<std::size_t> row_modes() const
             {
@@ -60,27 +56,6 @@ namespace tessera::tt
                 auto s = m_train.shape();
                 return std::vector<std::size_t>(s.begin() + static_cast<std::ptrdiff_t>(m_a), s.end());
             }
-            /// TT ranks (1, r_1, ..., r_{a+b-1}, 1); r_a is the middle bond.
-            std::vector<std::size_t> ranks() const { return m_train.ranks(); }
-            /// The train over (m_1..m_a, n_1..n_b).
-            const tensor_train<T>& train() const noexcept { return m_train; }
-            /// Stored values.
-            std::size_t parameter_count() const noexcept { return m_train.parameter_count(); }
-            /// Bytes of the cores.
-            std::size_t storage_bytes() const noexcept { return m_train.storage_bytes(); }
-            /// M N / parameter_count().
-            double compression_ratio() const noexcept
-            {
-                return static_cast<double>(m_M) * static_cast<double>(m_N) /
-                       static_cast<double>(parameter_count());
-            }
-            /// Per-bond report (a + b - 1 bonds).
-            std::vector<tt_bond> bonds() const
-            {
-                return bond_report(m_train.ranks(), m_train.shape(), m_train.discarded_energy());
-            }
-            /// Numerical outcome of the truncation that built it.
-            const tessera::status& status() const noexcept { return m_train.status(); }
 
             /// y = W x without forming W. \throws tessera::invalid_argument if x.size() != cols().
             xt::xtensor<T, 1> matvec(const xt::xtensor<T, 1>& x) const
@@ -127,16 +102,8 @@ namespace tessera::tt
             }
 
         private:
-            static xt::xtensor<T, 1> column(const xt::xtensor<T, 2>& Y)
-            {
-                xt::xtensor<T, 1> y = xt::xtensor<T, 1>::from_shape({Y.size()});
-                std::copy(Y.data(), Y.data() + Y.size(), y.data());
-                return y;
-            }
-
-            tensor_train<T> m_train;
+            using matrix_train_base<T>::m_M, matrix_train_base<T>::m_N, matrix_train_base<T>::m_train;
             std::size_t m_a = 0;
-            std::size_t m_M = 1, m_N = 1;
         };
 
         /// Sequential TT-matrix of a dense W: see tessera::tt::to_tt_matrix_sequential.

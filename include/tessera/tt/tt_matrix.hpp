@@ -22,6 +22,7 @@
 #include "../core/traits.hpp"
 #include "detail/apply.hpp"
 #include "detail/kernels.hpp"
+#include "detail/matrix_base.hpp"
 #include "detail/plan.hpp"
 #include "tensor_train.hpp"
 #include "tt_svd.hpp"
@@ -30,18 +31,17 @@ namespace tessera::tt
 {
     namespace detail
     {
-        /// A matrix W [M, N] as an interleaved TT-matrix; see the file comment.
+        /// A matrix W [M, N] as an interleaved TT-matrix; see the file comment. Sizes, ranks and
+        /// cost come from matrix_train_base (the train is over modes m_k n_k).
         template <class T>
-        class tt_matrix
+        class tt_matrix : public matrix_train_base<T>
         {
-            static_assert(is_real_v<T>, "tessera::tt::tt_matrix<T>: T must be float or double");
-
         public:
             /// Wraps a train over modes m_k n_k.
             /// \throws tessera::invalid_argument if the mode lists differ in length from the
             ///   train's order or a train mode is not m_k n_k.
             tt_matrix(std::vector<std::size_t> row_modes, std::vector<std::size_t> col_modes, tensor_train<T> train)
-                : m_rows(std::move(row_modes)), m_cols(std::move(col_modes)), m_train(std::move(train))
+                : matrix_train_base<T>(std::move(train)), m_rows(std::move(row_modes)), m_cols(std::move(col_modes))
             {
                 const char* fn = "tt::tt_matrix";
                 require(m_rows.size() == m_train.order() && m_cols.size() == m_train.order(), fn,
@@ -54,18 +54,10 @@ namespace tessera::tt
                 build_mats();
             }
 
-            /// Rows M = prod m_k.
-            std::size_t rows() const noexcept { return m_M; }
-            /// Columns N = prod n_k.
-            std::size_t cols() const noexcept { return m_N; }
             /// (m_1, ..., m_d).
             const std::vector<std::size_t>& row_modes() const noexcept { return m_rows; }
             /// (n_1, ..., n_d).
             const std::vector<std::size_t>& col_modes() const noexcept { return m_cols; }
-            /// TT ranks (1, r_1, ..., r_{d-1}, 1).
-            std::vector<std::size_t> ranks() const { return m_train.ranks(); }
-            /// The underlying train over modes m_k n_k (cores (r, m_k n_k, r)).
-            const tensor_train<T>& train() const noexcept { return m_train; }
             /// Core k as a 4-way tensor (r_{k-1}, m_k, n_k, r_k) (a copy).
             xt::xtensor<T, 4> core(std::size_t k) const
             {
@@ -74,23 +66,6 @@ namespace tessera::tt
                 std::copy(G.begin(), G.end(), C.begin());
                 return C;
             }
-            /// Stored values, sum_k r_{k-1} m_k n_k r_k.
-            std::size_t parameter_count() const noexcept { return m_train.parameter_count(); }
-            /// Bytes of the cores.
-            std::size_t storage_bytes() const noexcept { return m_train.storage_bytes(); }
-            /// M N / parameter_count(): dense values per stored value.
-            double compression_ratio() const noexcept
-            {
-                return static_cast<double>(m_M) * static_cast<double>(m_N) /
-                       static_cast<double>(parameter_count());
-            }
-            /// Per-bond report: rank, untruncated rank, discarded energy, parameters (d - 1 bonds).
-            std::vector<tt_bond> bonds() const
-            {
-                return bond_report(m_train.ranks(), m_train.shape(), m_train.discarded_energy());
-            }
-            /// Numerical outcome of the truncation that built it (accuracy_limited: max_rank bound).
-            const tessera::status& status() const noexcept { return m_train.status(); }
 
             /// y = W x without forming W: one batched GEMM per core group (detail/apply.hpp), cost
             /// sum_k 2 (m_1..m_k) r_k (n_{k+1}..n_d) r_{k-1} n_k flops. Adjacent cores are merged
@@ -158,13 +133,6 @@ namespace tessera::tt
             }
 
         private:
-            static xt::xtensor<T, 1> column(const xt::xtensor<T, 2>& Y)
-            {
-                xt::xtensor<T, 1> y = xt::xtensor<T, 1>::from_shape({Y.size()});
-                std::copy(Y.data(), Y.data() + Y.size(), y.data());
-                return y;
-            }
-
             /// GEMM-ready cores of one product direction, after the merging plan (detail/plan.hpp).
             struct sweep
             {
@@ -220,9 +188,8 @@ namespace tessera::tt
                 m_bwd = make_sweep(false);
             }
 
+            using matrix_train_base<T>::m_M, matrix_train_base<T>::m_N, matrix_train_base<T>::m_train;
             std::vector<std::size_t> m_rows, m_cols;
-            tensor_train<T> m_train;
-            std::size_t m_M = 0, m_N = 0;
             sweep m_fwd;  ///< for W X: groups as [(m r), (r n)]
             sweep m_bwd;  ///< for W^T Y: groups as [(n r), (r m)]
         };

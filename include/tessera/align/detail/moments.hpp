@@ -1,8 +1,9 @@
 #pragma once
 /// \file moments.hpp
-/// Internals of tessera::align: finiteness and weight checks, weighted column means in double,
-/// and the blocked centred cross-product A_c^T W B_c that never materialises the centred
-/// matrices (rows are centred block by block into a small buffer that feeds one GEMM each).
+/// Internals of tessera::align: evaluating the pair A, B, finiteness and weight checks,
+/// weighted column means in double, and the blocked centred cross-product A_c^T W B_c that
+/// never materialises the centred matrices (rows are centred block by block into a small
+/// buffer that feeds one GEMM each).
 
 #include <algorithm>
 #include <cmath>
@@ -17,6 +18,7 @@
 #include "../../core/detail/lapack_prototypes.hpp"
 #include "../../core/errors.hpp"
 #include "../../core/parallel.hpp"
+#include "../../core/traits.hpp"
 #include "../../core/validate.hpp"
 
 namespace tessera::align::detail
@@ -42,6 +44,26 @@ namespace tessera::align::detail
         }
         require(sum > 0.0, fn, "options.weights must have a positive sum, got ", sum);
         return sum;
+    }
+
+    /// Both sides of an alignment, each evaluated once (no copy when already an xt::xtensor<T, 2>).
+    template <class T>
+    struct matrix_pair
+    {
+        tessera::detail::evaluated<T, 2> ea, eb;
+        const xt::xtensor<T, 2>& a() const noexcept { return ea.get(); }
+        const xt::xtensor<T, 2>& b() const noexcept { return eb.get(); }
+    };
+
+    /// Evaluates A [n, p] and B [n, q] for `fn`.
+    /// \throws tessera::invalid_argument unless both are matrices with the same number of rows.
+    template <class T, class EA, class EB>
+    matrix_pair<T> evaluate_pair(const xt::xexpression<EA>& A, const xt::xexpression<EB>& B, const char* fn)
+    {
+        matrix_pair<T> m{tessera::detail::evaluate<T, 2>(A, fn, "A"), tessera::detail::evaluate<T, 2>(B, fn, "B")};
+        require(m.a().shape(0) == m.b().shape(0), fn, "A and B must have the same number of rows, got A ",
+                shape_to_string(m.a().shape()), " and B ", shape_to_string(m.b().shape()));
+        return m;
     }
 
     /// Weighted column sums and sums of squares of a matrix, in double, from one read pass.

@@ -148,6 +148,18 @@ namespace tessera::io
                 }
         }
 
+        /// dst[i] = the i-th little-endian S (float or double) at src (any alignment), as T.
+        template <class S, class T>
+        void widen_plain(const unsigned char* src, std::size_t count, T* dst) noexcept
+        {
+            for (std::size_t i = 0; i < count; ++i)
+            {
+                S v = 0;
+                std::memcpy(&v, src + sizeof(S) * i, sizeof(S));
+                dst[i] = static_cast<T>(v);
+            }
+        }
+
         /// Dequantizes `count` elements of ggml type `t` (a readable type, count a multiple of its
         /// block) from `src` into `dst` (float or double: ggml's float result, widened exactly).
         /// Parallel over chunks of blocks; the result does not depend on the thread count.
@@ -162,22 +174,8 @@ namespace tessera::io
                     " block of ", tr.block);
             switch (t)
             {
-                case ggml_type::f32:
-                    for (std::size_t i = 0; i < count; ++i)
-                    {
-                        float v = 0;
-                        std::memcpy(&v, src + 4 * i, 4);
-                        dst[i] = static_cast<T>(v);
-                    }
-                    return;
-                case ggml_type::f64:
-                    for (std::size_t i = 0; i < count; ++i)
-                    {
-                        double v = 0;
-                        std::memcpy(&v, src + 8 * i, 8);
-                        dst[i] = static_cast<T>(v);
-                    }
-                    return;
+                case ggml_type::f32: widen_plain<float>(src, count, dst); return;
+                case ggml_type::f64: widen_plain<double>(src, count, dst); return;
                 case ggml_type::f16: half_bytes_to(src, dst, count); return;
                 case ggml_type::bf16:
                     for (std::size_t i = 0; i < count; ++i)

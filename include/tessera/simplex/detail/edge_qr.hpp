@@ -10,6 +10,8 @@
 #include <array>
 #include <cmath>
 #include <cstddef>
+#include <type_traits>
+#include <utility>
 
 namespace tessera::simplex::detail
 {
@@ -158,21 +160,28 @@ namespace tessera::simplex::detail
             R[i] *= inv;
     }
 
+    /// The largest k with unrolled kernels (edge_qr_fixed, the batch loops, simplex_volume_raw).
+    inline constexpr std::size_t max_unrolled_k = 8;
+
+    template <class F, std::size_t... I>
+    bool with_unrolled_k(std::size_t k, F& f, std::index_sequence<I...>)
+    {
+        return ((k == I + 1 ? (f(std::integral_constant<std::size_t, I + 1>{}), true) : false) || ...);
+    }
+
+    /// Calls f(std::integral_constant<std::size_t, k>{}) when 1 <= k <= max_unrolled_k, so that f
+    /// can pass k to an unrolled kernel as a template argument; returns whether it did.
+    template <class F>
+    bool with_unrolled_k(std::size_t k, F&& f)
+    {
+        return with_unrolled_k(k, f, std::make_index_sequence<max_unrolled_k>{});
+    }
+
     /// Dispatches to the unrolled kernel for k = 1..8, else the runtime one.
     inline void edge_qr(double* E, std::size_t k, std::size_t d, double* R) noexcept
     {
-        switch (k)
-        {
-            case 1: edge_qr_fixed<1>(E, d, R); return;
-            case 2: edge_qr_fixed<2>(E, d, R); return;
-            case 3: edge_qr_fixed<3>(E, d, R); return;
-            case 4: edge_qr_fixed<4>(E, d, R); return;
-            case 5: edge_qr_fixed<5>(E, d, R); return;
-            case 6: edge_qr_fixed<6>(E, d, R); return;
-            case 7: edge_qr_fixed<7>(E, d, R); return;
-            case 8: edge_qr_fixed<8>(E, d, R); return;
-            default: edge_qr_dynamic(E, k, d, R); return;
-        }
+        if (!with_unrolled_k(k, [&](auto kc) { edge_qr_fixed<decltype(kc)::value>(E, d, R); }))
+            edge_qr_dynamic(E, k, d, R);
     }
 
     /// k! as a double (exact for k <= 22).

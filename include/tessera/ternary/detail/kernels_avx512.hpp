@@ -7,6 +7,7 @@
 /// contract of plan.hpp, so their floats equal the scalar reference bit for bit.
 
 #include "../../core/cpu.hpp"
+#include "kernels_avx2.hpp"
 #include "plan.hpp"
 
 #if defined(TESSERA_X86_DISPATCH)
@@ -40,13 +41,11 @@ namespace tessera::ternary::detail::avx512
         return _mm512_add_epi32(_mm512_permutex2var_epi32(a, ev, b), _mm512_permutex2var_epi32(a, od, b));
     }
 
-    /// Pairwise lane sum, halves 8, 4, 2, 1 (same order as reduce_lanes).
+    /// Pairwise lane sum, halves 8, 4, 2, 1 (same order as reduce_lanes): the AVX2 reduction of
+    /// the two 256-bit halves (this target includes AVX2, so it inlines).
     inline float reduce16(__m512 F) noexcept
     {
-        const __m256 a = _mm256_add_ps(_mm512_castps512_ps256(F), _mm512_extractf32x8_ps(F, 1));
-        const __m128 b = _mm_add_ps(_mm256_castps256_ps128(a), _mm256_extractf128_ps(a, 1));
-        const __m128 c = _mm_add_ps(b, _mm_movehl_ps(b, b));
-        return _mm_cvtss_f32(_mm_add_ss(c, _mm_movehdup_ps(c)));
+        return avx2::reduce16(_mm512_castps512_ps256(F), _mm512_extractf32x8_ps(F, 1));
     }
 
     /// The four code planes (0..2 in bytes) of 64 packed bytes = 256 weights. With GFNI one

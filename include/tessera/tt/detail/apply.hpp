@@ -27,6 +27,15 @@ namespace tessera::tt
 
 namespace tessera::tt::detail
 {
+    /// The first rows * cols values of a work buffer as a matrix [rows, cols] (a copy).
+    template <class T>
+    xt::xtensor<T, 2> leading_matrix(const std::vector<T>& buf, std::size_t rows, std::size_t cols)
+    {
+        xt::xtensor<T, 2> M = xt::xtensor<T, 2>::from_shape({rows, cols});
+        std::copy(buf.begin(), buf.begin() + static_cast<std::ptrdiff_t>(rows * cols), M.data());
+        return M;
+    }
+
     /// Interleaved (MPO) product. mats[k] is core k as a matrix [(o_k r_k), (r_{k-1} i_k)];
     /// X [(i_1..i_d), b] row-major; returns Y [(o_1..o_d), b]. Step k is a batch over
     /// p = (o_1..o_{k-1}) of  Y_p [(o_k r_k), R] = mats[k] * Z_p [(r_{k-1} i_k), R],
@@ -64,9 +73,7 @@ namespace tessera::tt::detail
             P *= o;
             a.swap(b);
         }
-        xt::xtensor<T, 2> Y = xt::xtensor<T, 2>::from_shape({out_total, batch});
-        std::copy(a.begin(), a.begin() + static_cast<std::ptrdiff_t>(out_total * batch), Y.data());
-        return Y;
+        return leading_matrix(a, out_total, batch);
     }
 
     /// Sequential layout W(i_1..i_a, j_1..j_b) = G_1 ... G_{a+b}: Y = W X (X [(j), batch]).
@@ -114,9 +121,7 @@ namespace tessera::tt::detail
             cur *= m;
             z.swap(w);
         }
-        xt::xtensor<T, 2> Y = xt::xtensor<T, 2>::from_shape({out_total, batch});
-        std::copy(z.begin(), z.begin() + static_cast<std::ptrdiff_t>(out_total * batch), Y.data());
-        return Y;
+        return leading_matrix(z, out_total, batch);
     }
 
     /// Sequential layout, transposed: X = W^T Y (Y [(i), batch]). Row cores left-to-right,
@@ -162,9 +167,7 @@ namespace tessera::tt::detail
             P *= n;
             z.swap(w);
         }
-        xt::xtensor<T, 2> X = xt::xtensor<T, 2>::from_shape({out_total, batch});
-        std::copy(z.begin(), z.begin() + static_cast<std::ptrdiff_t>(out_total * batch), X.data());
-        return X;
+        return leading_matrix(z, out_total, batch);
     }
 
     /// Per-bond report of a train with mode sizes s_k (for a TT-matrix s_k = m_k n_k).
