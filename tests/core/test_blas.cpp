@@ -154,6 +154,48 @@ TEST_CASE("gram<double, float>: float block products summed in double")
     CHECK(xt::all(xt::equal(G0, 0.0)));
 }
 
+TEST_CASE_TEMPLATE("gram splits a narrow matrix into one row range per thread", T, float, double)
+{
+    // 9001 x 37 (odd, so the two ranges and their 2048-row blocks are uneven), entries of both
+    // signs. Every combination of Acc and Work must equal the exact Gram to the accuracy of its
+    // summation, with 1 thread (one syrk) and 2 (two ranges, summed).
+    const std::size_t m = 9001, n = 37;
+    auto A = tessera::random_normal<T>(m, n, 42);
+    xt::xtensor<double, 2> exact = xt::zeros<double>({n, n});
+    for (std::size_t i = 0; i < m; ++i)
+        for (std::size_t a = 0; a < n; ++a)
+            for (std::size_t b = 0; b < n; ++b)
+                exact(a, b) += double(A(i, a)) * double(A(i, b));
+    const double uf = std::numeric_limits<float>::epsilon() / 2, ud = std::numeric_limits<double>::epsilon() / 2;
+    // |sum error| <= k u sum |a_ia a_ib| <= k u ||a_a|| ||a_b||; k = m for one sum, 2048 for blocks.
+    auto bound = [&](std::size_t a, std::size_t b, double k_u) { return k_u * std::sqrt(exact(a, a) * exact(b, b)); };
+    for (int threads : {1, 2})
+    {
+        tessera::detail::thread_count_guard guard(threads);
+        const std::size_t parts = tessera::blas::detail::gram_row_parts(m, n);
+        if (threads == 1)
+            CHECK(parts == 1);
+        else if (tessera::detail::max_threads() == 2 && tessera::blas::detail::blas_runs_on_calling_thread())
+            CHECK(parts == 2);
+        CHECK(tessera::blas::detail::gram_row_parts(m, 513) == 1);
+        CHECK(tessera::blas::detail::gram_row_parts(100, n) == 1);
+        auto Gd = tessera::blas::gram<double>(A);
+        auto Gt = tessera::blas::gram<T>(A);
+        auto Gm = tessera::blas::gram<double, float>(xt::xtensor<float, 2>(xt::cast<float>(A)));
+        for (std::size_t a = 0; a < n; ++a)
+            for (std::size_t b = 0; b < n; ++b)
+            {
+                CHECK(Gd(a, b) == Gd(b, a));
+                CHECK(std::abs(Gd(a, b) - exact(a, b)) <= bound(a, b, double(m) * ud) + 1e-300);
+                const double ut = std::is_same_v<T, float> ? uf : ud;
+                CHECK(std::abs(double(Gt(a, b)) - exact(a, b)) <= bound(a, b, double(m) * ut));
+                // float A: block products in float over <= 2048 rows; the cast rounds a double A first.
+                CHECK(std::abs(Gm(a, b) - exact(a, b)) <= bound(a, b, 2048 * uf + (std::is_same_v<T, float> ? 0 : 2 * uf)));
+            }
+        MESSAGE(threads << " threads: " << parts << " row ranges");
+    }
+}
+
 TEST_CASE("the BLAS reports its core")
 {
     const std::string core = tessera::blas::core_name();

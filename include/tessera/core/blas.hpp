@@ -23,6 +23,11 @@ extern "C" char* openblas_get_corename(void);
 extern "C" char* openblas_get_config(void);
 extern "C" int openblas_get_num_threads(void);
 extern "C" int openblas_get_parallel(void);
+#if defined(__GNUC__) && defined(__ELF__)
+// Weak: gram asks it whether a BLAS call inside an OpenMP region stays on its thread, and a
+// BLAS that is not OpenBLAS leaves it null (blas::detail::blas_runs_on_calling_thread).
+#pragma weak openblas_get_parallel
+#endif
 
 namespace tessera::blas
 {
@@ -126,12 +131,106 @@ namespace tessera::blas
         return y;
     }
 
+    namespace detail
+    {
+        /// Raw row-major SYRK on the upper triangle: C[n, n] = alpha A^T A + beta C, A [k, n].
+        template <class T>
+        void syrk_raw(std::size_t n, std::size_t k, T alpha, const T* a, T beta, T* c)
+        {
+            const char* fn = "blas::gram";
+            if constexpr (std::is_same_v<T, float>)
+                cblas_ssyrk(CblasRowMajor, CblasUpper, CblasTrans, to_int(n, fn), to_int(k, fn), alpha, a,
+                            to_int(n, fn), beta, c, to_int(n, fn));
+            else
+                cblas_dsyrk(CblasRowMajor, CblasUpper, CblasTrans, to_int(n, fn), to_int(k, fn), alpha, a,
+                            to_int(n, fn), beta, c, to_int(n, fn));
+        }
+
+        /// Whether a BLAS call made on an OpenMP thread inside a parallel region runs on that
+        /// thread alone: OpenBLAS's OpenMP and sequential builds (openblas_get_parallel() 2, 0).
+        /// False for its pthreads build, whose pool would serve both threads' calls in turn,
+        /// and for a BLAS that is not OpenBLAS (the symbol is weak, null when not linked).
+        inline bool blas_runs_on_calling_thread() noexcept
+        {
+#if defined(__GNUC__) && defined(__ELF__)
+            if (&openblas_get_parallel == nullptr)
+                return false;
+            const int parallel = openblas_get_parallel();
+            return parallel == 0 || parallel == 2;
+#else
+            return false;
+#endif
+        }
+
+        /// How many row ranges gram splits A [m, n] into, one per thread, each a single-threaded
+        /// syrk into its own [n, n] sum: OpenBLAS threads syrk over the n output columns, which
+        /// leaves its threads short of work at small n (GloVe 341479 x 100 on 2 threads: dsyrk
+        /// 114 -> 54 ms, ssyrk 58 -> 24 ms; 32128 x 512 dsyrk 203 -> 190 ms; 896 columns gain
+        /// nothing). 1 (one threaded syrk per block) for n > 512, short A, one thread, or a BLAS
+        /// that threads each call itself.
+        inline std::size_t gram_row_parts(std::size_t m, std::size_t n) noexcept
+        {
+            const int threads = tessera::detail::max_threads();
+            if (n > 512 || threads < 2 || m < 2048 * static_cast<std::size_t>(threads) || !blas_runs_on_calling_thread())
+                return 1;
+            return static_cast<std::size_t>(threads);
+        }
+
+        /// Adds the upper triangle of A[r0:r1, :]^T A[r0:r1, :] to G [n, n] (Acc), the products
+        /// in Work; see gram.
+        template <class Acc, class Work, class T>
+        void gram_rows(const xt::xtensor<T, 2>& A, std::size_t r0, std::size_t r1, Acc* G)
+        {
+            const std::size_t n = A.shape(1);
+            constexpr std::size_t block_rows = 2048;
+            if (r1 <= r0)
+                return;
+            if constexpr (std::is_same_v<Acc, T> && std::is_same_v<Work, T>)
+                syrk_raw<T>(n, r1 - r0, T(1), A.data() + r0 * n, T(1), G);
+            else if constexpr (std::is_same_v<Work, T>)
+            {
+                // Block products in T, summed in Acc (upper triangle).
+                std::vector<Work> C(n * n);
+                for (std::size_t b = r0; b < r1; b += block_rows)
+                {
+                    syrk_raw<Work>(n, std::min(block_rows, r1 - b), Work(1), A.data() + b * n, Work(0), C.data());
+                    tessera::detail::parallel_for(0, static_cast<std::ptrdiff_t>(n), [&](std::ptrdiff_t ii) {
+                        const auto i = static_cast<std::size_t>(ii);
+                        for (std::size_t j = i; j < n; ++j)
+                            G[i * n + j] += static_cast<Acc>(C[i * n + j]);
+                    }, 16);
+                }
+            }
+            else
+            {
+                static_assert(std::is_same_v<Work, Acc>, "tessera::blas::gram: Work must be T or Acc");
+                // Converted blocks of at least 2048 rows and ~2^20 values: a narrow A (n = 100) in
+                // 10,485-row blocks, not one syrk call per 2048 rows.
+                const std::size_t conv_rows =
+                    std::max(block_rows, (std::size_t(1) << 20) / std::max<std::size_t>(n, 1));
+                std::vector<Work> buf(std::min(r1 - r0, conv_rows) * n);
+                for (std::size_t b = r0; b < r1; b += conv_rows)
+                {
+                    const std::size_t rows = std::min(conv_rows, r1 - b);
+                    const T* src = A.data() + b * n;
+                    tessera::detail::parallel_for(0, static_cast<std::ptrdiff_t>(rows), [&](std::ptrdiff_t i) {
+                        const auto r = static_cast<std::size_t>(i);
+                        std::copy(src + r * n, src + (r + 1) * n, buf.begin() + static_cast<std::ptrdiff_t>(r * n));
+                    }, 64);
+                    syrk_raw<Work>(n, rows, Work(1), buf.data(), Work(1), G);
+                }
+            }
+        }
+    }  // namespace detail
+
     /// Gram matrix A^T A ([n, n], both triangles filled) of A [m, n], accumulated in
     /// precision Acc (pass Acc = double for float input: rows are converted in blocks of
-    /// 2048, so the extra memory is 2048 x n doubles). With Work = float and Acc = double
+    /// ~2^20 values, so the extra memory is about 8 MB). With Work = float and Acc = double
     /// (float A), each block of 2048 rows is multiplied in float (ssyrk, twice the dsyrk rate)
     /// and the block products are summed in double: entry errors ~ eps_float of a 2048-term
-    /// sum instead of an m-term one. Cost: m n^2 flops (syrk) in Work.
+    /// sum instead of an m-term one. For n <= 512 on several threads the rows are split into
+    /// one range per thread, each summed on its own and the sums added (detail::gram_row_parts).
+    /// Cost: m n^2 flops (syrk) in Work.
     template <class Acc, class Work = Acc, class T>
     xt::xtensor<Acc, 2> gram(const xt::xtensor<T, 2>& A)
     {
@@ -142,51 +241,22 @@ namespace tessera::blas
         xt::xtensor<Acc, 2> G = xt::zeros<Acc>({n, n});
         if (n == 0)
             return G;
-        const int ni = detail::to_int(n, "blas::gram");
-        auto syrk = [&](const Work* block, std::size_t rows, Work beta, Work* C) {
-            const int ri = detail::to_int(rows, "blas::gram");
-            if constexpr (std::is_same_v<Work, float>)
-                cblas_ssyrk(CblasRowMajor, CblasUpper, CblasTrans, ni, ri, 1.0f, block, ni, beta, C, ni);
-            else
-                cblas_dsyrk(CblasRowMajor, CblasUpper, CblasTrans, ni, ri, 1.0, block, ni, beta, C, ni);
-        };
-        constexpr std::size_t block_rows = 2048;
-        if constexpr (std::is_same_v<Acc, T> && std::is_same_v<Work, T>)
-        {
-            if (m > 0)
-                syrk(A.data(), m, T(1), G.data());
-        }
-        else if constexpr (std::is_same_v<Work, T>)
-        {
-            // Block products in T, summed in Acc (upper triangle).
-            std::vector<Work> C(n * n);
-            for (std::size_t r0 = 0; r0 < m; r0 += block_rows)
-            {
-                syrk(A.data() + r0 * n, std::min(block_rows, m - r0), Work(0), C.data());
-                tessera::detail::parallel_for(0, static_cast<std::ptrdiff_t>(n), [&](std::ptrdiff_t ii) {
-                    const auto i = static_cast<std::size_t>(ii);
-                    for (std::size_t j = i; j < n; ++j)
-                        G(i, j) += static_cast<Acc>(C[i * n + j]);
-                }, 16);
-            }
-        }
+        detail::to_int(n, "blas::gram");
+        const std::size_t parts = detail::gram_row_parts(m, n);
+        if (parts == 1)
+            detail::gram_rows<Acc, Work>(A, 0, m, G.data());
         else
         {
-            static_assert(std::is_same_v<Work, Acc>, "tessera::blas::gram: Work must be T or Acc");
-            // Converted blocks of at least 2048 rows and ~2^20 values: a narrow A (n = 100) in
-            // 10,485-row blocks, not one syrk call per 2048 rows (GloVe 341479 x 100: 130 -> 120 ms).
-            const std::size_t conv_rows = std::max(block_rows, (std::size_t(1) << 20) / std::max<std::size_t>(n, 1));
-            std::vector<Work> buf(std::min(m, conv_rows) * n);
-            for (std::size_t r0 = 0; r0 < m; r0 += conv_rows)
-            {
-                const std::size_t rows = std::min(conv_rows, m - r0);
-                const T* src = A.data() + r0 * n;
-                tessera::detail::parallel_for(0, static_cast<std::ptrdiff_t>(rows), [&](std::ptrdiff_t i) {
-                    const auto r = static_cast<std::size_t>(i);
-                    std::copy(src + r * n, src + (r + 1) * n, buf.begin() + static_cast<std::ptrdiff_t>(r * n));
-                }, 64);
-                syrk(buf.data(), rows, Work(1), G.data());
-            }
+            std::vector<Acc> sums((parts - 1) * n * n, Acc(0));
+            tessera::detail::parallel_for(0, static_cast<std::ptrdiff_t>(parts), [&](std::ptrdiff_t p) {
+                const auto k = static_cast<std::size_t>(p);
+                Acc* out = k == 0 ? G.data() : sums.data() + (k - 1) * n * n;
+                detail::gram_rows<Acc, Work>(A, m * k / parts, m * (k + 1) / parts, out);
+            });
+            for (std::size_t k = 1; k < parts; ++k)
+                for (std::size_t i = 0; i < n; ++i)
+                    for (std::size_t j = i; j < n; ++j)
+                        G(i, j) += sums[(k - 1) * n * n + i * n + j];
         }
         for (std::size_t i = 0; i < n; ++i)
             for (std::size_t j = 0; j < i; ++j)

@@ -144,26 +144,14 @@ namespace tessera::spectral::detail
         // U = Y C in float (2 m l r flops); its loss of orthonormality, eps_float sigma_1 / sigma_j
         // amplified as on the double route, is checked the same way, and U recomputed from Y
         // with double products when it exceeds the tolerance.
-        xt::xtensor<float, 2> Cf = xt::xtensor<float, 2>::from_shape({l, r});
-        std::transform(C.begin(), C.end(), Cf.begin(), [](double v) { return static_cast<float>(v); });
         res.U = tessera::detail::fresh_tensor<float, 2>({m, r});
-        tessera::blas::gemm(op::none, op::none, 1.0f, Y, Cf, 0.0f, res.U);
+        left_product<float>(Y, C.data(), r, res.U);
         const double orth_tol = gram_orthonormality_tolerance<float>();
         const std::size_t from = first_column_to_check<float>(sigma, r, orth_tol);
         double loss = orthonormality_loss(res.U, r, from);
         if (loss > orth_tol)
         {
-            constexpr std::size_t block = 2048;
-            std::vector<double> y(std::min(m, block) * l), u(std::min(m, block) * r);
-            for (std::size_t r0 = 0; r0 < m; r0 += block)
-            {
-                const std::size_t rows = std::min(block, m - r0);
-                std::copy(Y.data() + r0 * l, Y.data() + (r0 + rows) * l, y.begin());
-                tessera::blas::detail::gemm_raw(op::none, op::none, rows, r, l, 1.0, y.data(), l, C.data(), r, 0.0,
-                                                u.data(), r);
-                std::transform(u.begin(), u.begin() + static_cast<std::ptrdiff_t>(rows * r), res.U.data() + r0 * r,
-                               [](double v) { return static_cast<float>(v); });
-            }
+            left_product<double>(Y, C.data(), r, res.U);
             loss = orthonormality_loss(res.U, r, from);
             if (loss > orth_tol)
             {

@@ -119,45 +119,47 @@ namespace tessera::spectral::detail
         return from;
     }
 
-    /// U [m, r] = A V diag(1/sigma) with the products in W (row blocks of 2048 converted to W
-    /// when W differs from T); columns j >= nonzero are set to 0.
+    /// U [m, r] = X [m, k] M [k, r] (M row-major in double) with the products in W: one GEMM when
+    /// W is T, else row blocks of 2048 converted to W. U must have shape [m, r]; it is written
+    /// once, by the product.
+    template <class W, class T>
+    void left_product(const xt::xtensor<T, 2>& X, const double* M, std::size_t r, xt::xtensor<T, 2>& U)
+    {
+        using tessera::blas::op;
+        const std::size_t m = X.shape(0), k = X.shape(1);
+        xt::xtensor<W, 2> Mw = xt::xtensor<W, 2>::from_shape({k, r});
+        std::transform(M, M + k * r, Mw.begin(), [](double v) { return static_cast<W>(v); });
+        if constexpr (std::is_same_v<W, T>)
+            tessera::blas::gemm(op::none, op::none, T(1), X, Mw, T(0), U);
+        else
+        {
+            constexpr std::size_t block = 2048;
+            std::vector<W> x(std::min(m, block) * k), u(std::min(m, block) * r);
+            for (std::size_t r0 = 0; r0 < m; r0 += block)
+            {
+                const std::size_t rows = std::min(block, m - r0);
+                std::copy(X.data() + r0 * k, X.data() + (r0 + rows) * k, x.begin());
+                tessera::blas::detail::gemm_raw(op::none, op::none, rows, r, k, W(1), x.data(), k, Mw.data(), r, W(0),
+                                                u.data(), r);
+                std::transform(u.begin(), u.begin() + static_cast<std::ptrdiff_t>(rows * r), U.data() + r0 * r,
+                               [](W v) { return static_cast<T>(v); });
+            }
+        }
+    }
+
+    /// U [m, r] = A (V diag(1/sigma)) with the products in W (left_product); columns j >= nonzero
+    /// are 0 (their V columns are zeroed). The scaling is folded into V, so U is written once.
     template <class W, class T>
     xt::xtensor<T, 2> gram_left_vectors(const xt::xtensor<T, 2>& A, const xt::xtensor<double, 2>& Vfull,
                                         const std::vector<double>& sigma, std::size_t r, std::size_t nonzero)
     {
-        using tessera::blas::op;
-        const std::size_t m = A.shape(0), n = A.shape(1);
-        xt::xtensor<W, 2> V = xt::xtensor<W, 2>::from_shape({n, r});
+        const std::size_t n = A.shape(1);
+        std::vector<double> V(n * r);
         for (std::size_t i = 0; i < n; ++i)
             for (std::size_t j = 0; j < r; ++j)
-                V(i, j) = static_cast<W>(Vfull(i, j));
-        xt::xtensor<T, 2> U = tessera::detail::fresh_tensor<T, 2>({m, r});
-        auto scale = [&](const W* src, T* dst, std::size_t rows) {
-            tessera::parallel_for(0, static_cast<std::ptrdiff_t>(rows), [&](std::ptrdiff_t ii) {
-                const std::size_t i = static_cast<std::size_t>(ii);
-                for (std::size_t j = 0; j < r; ++j)
-                    dst[i * r + j] =
-                        j < nonzero ? static_cast<T>(static_cast<double>(src[i * r + j]) / sigma[j]) : T(0);
-            });
-        };
-        if constexpr (std::is_same_v<W, T>)
-        {
-            tessera::blas::gemm(op::none, op::none, T(1), A, V, T(0), U);
-            scale(U.data(), U.data(), m);
-        }
-        else
-        {
-            constexpr std::size_t block = 2048;
-            std::vector<W> a(std::min(m, block) * n), u(std::min(m, block) * r);
-            for (std::size_t r0 = 0; r0 < m; r0 += block)
-            {
-                const std::size_t rows = std::min(block, m - r0);
-                std::copy(A.data() + r0 * n, A.data() + (r0 + rows) * n, a.begin());
-                tessera::blas::detail::gemm_raw(op::none, op::none, rows, r, n, W(1), a.data(), n, V.data(), r, W(0),
-                                                u.data(), r);
-                scale(u.data(), U.data() + r0 * r, rows);
-            }
-        }
+                V[i * r + j] = j < nonzero ? Vfull(i, j) / sigma[j] : 0.0;
+        xt::xtensor<T, 2> U = tessera::detail::fresh_tensor<T, 2>({A.shape(0), r});
+        left_product<W>(A, V.data(), r, U);
         return U;
     }
 
