@@ -49,6 +49,40 @@ TEST_CASE_TEMPLATE("svd reconstructs tall and wide matrices with orthonormal fac
     }
 }
 
+TEST_CASE_TEMPLATE("svd reads an lvalue without changing it; the rvalue overload gives the same factors", T, float,
+                   double)
+{
+    for (auto [m, n] : {std::pair<std::size_t, std::size_t>{300, 41}, {41, 300}, {33, 33}})
+    {
+        const auto A = tessera::random_normal<T>(m, n, 21);
+        const xt::xtensor<T, 2> before = A;
+        auto f = tessera::lapack::svd<T>(A);
+        CHECK(xt::all(xt::equal(A, before)));
+        auto g = tessera::lapack::svd<T>(xt::xtensor<T, 2>(A));
+        CHECK(xt::all(xt::equal(f.S, g.S)));
+        CHECK(xt::all(xt::equal(f.U, g.U)));
+        CHECK(xt::all(xt::equal(f.Vt, g.Vt)));
+    }
+}
+
+TEST_CASE_TEMPLATE("transposed matches the definition on uneven tiles and thread counts", T, float, double)
+{
+    for (auto [m, n] : {std::pair<std::size_t, std::size_t>{1000, 3}, {3, 1000}, {129, 65}, {0, 4}, {1, 1}})
+        for (int threads : {1, 2})
+        {
+            tessera::detail::thread_count_guard guard(threads);
+            auto A = tessera::random_normal<T>(m, n, 5);
+            auto B = tessera::blas::transposed(A);
+            REQUIRE(B.shape(0) == n);
+            REQUIRE(B.shape(1) == m);
+            bool same = true;
+            for (std::size_t i = 0; i < m; ++i)
+                for (std::size_t j = 0; j < n; ++j)
+                    same = same && B(j, i) == A(i, j);
+            CHECK(same);
+        }
+}
+
 TEST_CASE("svd singular values of a known matrix")
 {
     // diag(3, 2, 1) rotated on both sides by permutations and signs.

@@ -264,20 +264,25 @@ namespace tessera::blas
         return G;
     }
 
-    /// Row-major transpose copy of A [m, n] -> [n, m] (cache-blocked, 64 x 64 tiles).
+    /// Row-major transpose copy of A [m, n] -> [n, m]: 64 x 64 tiles, bands of 64 rows of A
+    /// across OpenMP threads, into fresh (huge-page) memory. GloVe 341479 x 100 float: 400 ->
+    /// 60 ms on 2 threads (most of the 400 were 4 KiB page faults of the result).
     template <class T>
     xt::xtensor<T, 2> transposed(const xt::xtensor<T, 2>& A)
     {
         const std::size_t m = A.shape(0), n = A.shape(1);
-        xt::xtensor<T, 2> out = xt::xtensor<T, 2>::from_shape({n, m});
+        xt::xtensor<T, 2> out = tessera::detail::fresh_tensor<T, 2>({n, m});
         constexpr std::size_t b = 64;
         const T* src = A.data();
         T* dst = out.data();
-        for (std::size_t i0 = 0; i0 < m; i0 += b)
+        const auto bands = static_cast<std::ptrdiff_t>((m + b - 1) / b);
+        tessera::detail::parallel_for(0, bands, [&](std::ptrdiff_t band) {
+            const std::size_t i0 = static_cast<std::size_t>(band) * b, i1 = std::min(m, i0 + b);
             for (std::size_t j0 = 0; j0 < n; j0 += b)
-                for (std::size_t i = i0; i < std::min(m, i0 + b); ++i)
+                for (std::size_t i = i0; i < i1; ++i)
                     for (std::size_t j = j0; j < std::min(n, j0 + b); ++j)
                         dst[j * m + i] = src[i * n + j];
+        }, 16);
         return out;
     }
 

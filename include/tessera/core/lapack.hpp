@@ -158,46 +158,69 @@ namespace tessera::lapack
             r.Q = blas::transposed(C);
             return r;
         }
+
+        /// Thin SVD of a wide or square row-major A [m, n] (m <= n) by gesdd, destroying A; if
+        /// gesdd does not converge, `refill(A)` restores the input and gesvd runs (status
+        /// fallback_used; not_converged if that fails too). Factors in fresh (huge-page) memory.
+        template <class T, class Refill>
+        svd_factors<T> svd_wide(xt::xtensor<T, 2>& A, Refill&& refill)
+        {
+            const std::size_t m = A.shape(0), n = A.shape(1), k = std::min(m, n);
+            svd_factors<T> r{tessera::detail::fresh_tensor<T, 2>({m, k}), xt::xtensor<T, 1>::from_shape({k}),
+                             tessera::detail::fresh_tensor<T, 2>({k, n}), {}};
+            if (k == 0)
+                return r;
+            const int mi = to_int(m, "lapack::svd"), ni = to_int(n, "lapack::svd");
+            int info = svd_gesdd(A.data(), mi, ni, r.S.data(), r.U.data(), r.Vt.data());
+            if (info > 0)
+            {
+                refill(A);
+                info = svd_gesvd(A.data(), mi, ni, r.S.data(), r.U.data(), r.Vt.data());
+                r.status = info > 0 ? tessera::status{status_code::not_converged,
+                                                      concat("gesdd and gesvd did not converge (gesvd info=", info, ")")}
+                                    : tessera::status{status_code::fallback_used, "gesdd did not converge; gesvd used"};
+            }
+            return r;
+        }
+
+        /// Thin SVD of a tall A [m, n] (m > n) through its explicit transpose: a row-major tall A
+        /// is a wide column-major buffer, for which gesdd takes its slower LQ-first route (3x on
+        /// 8000 x 512); A^T is a tall column-major problem (QR first), and A^T = U' S Vt' gives
+        /// A = Vt'^T S U'^T. A itself restores the fallback's input, so it is not copied.
+        template <class T>
+        svd_factors<T> svd_tall(const xt::xtensor<T, 2>& A)
+        {
+            auto At = blas::transposed(A);
+            auto t = svd_wide(At, [&](xt::xtensor<T, 2>& buf) { buf = blas::transposed(A); });
+            return {blas::transposed(t.Vt), std::move(t.S), blas::transposed(t.U), std::move(t.status)};
+        }
     }  // namespace detail
 
-    /// Thin SVD of A [m, n] (A is taken by value and overwritten; tall A is factored through its
-    /// transpose so that gesdd takes its QR-first route). Runs gesdd; if it fails to
-    /// converge (info > 0), reruns gesvd on a saved copy and sets status fallback_used; if
-    /// that fails too, status not_converged. Cost: O(m n min(m, n)).
+    /// Thin SVD of A [m, n]: gesdd, on the transpose for tall A (QR-first route); if gesdd fails
+    /// to converge (info > 0), gesvd on the input restored, status fallback_used (not_converged
+    /// if that fails too). A is read, not modified: the wide case works on a copy (the rvalue
+    /// overload works in place and saves a copy for the fallback instead). Cost: O(m n min(m, n)).
     /// \note No sign normalization: callers that need deterministic signs apply their own.
     /// \throws tessera::lapack_error on info < 0; tessera::invalid_argument on dimensions > 2^31.
     template <class T>
-    svd_factors<T> svd(xt::xtensor<T, 2> A)
+    svd_factors<T> svd(const xt::xtensor<T, 2>& A)
     {
         static_assert(is_real_v<T>, "tessera::lapack::svd: T must be float or double");
-        const std::size_t m = A.shape(0), n = A.shape(1), k = std::min(m, n);
-        svd_factors<T> r{xt::xtensor<T, 2>::from_shape({m, k}), xt::xtensor<T, 1>::from_shape({k}),
-                         xt::xtensor<T, 2>::from_shape({k, n}), {}};
-        if (k == 0)
-            return r;
-        if (m > n)
-        {
-            // A tall row-major A is a wide column-major buffer, for which gesdd takes its slower
-            // LQ-first route (3x on 8000 x 512). Factor the explicit transpose instead (a tall
-            // column-major problem, QR first): A^T = U' S Vt'  =>  A = Vt'^T S U'^T.
-            auto t = svd<T>(blas::transposed(A));
-            r.U = blas::transposed(t.Vt);
-            r.S = std::move(t.S);
-            r.Vt = blas::transposed(t.U);
-            r.status = std::move(t.status);
-            return r;
-        }
-        const int mi = detail::to_int(m, "lapack::svd"), ni = detail::to_int(n, "lapack::svd");
-        xt::xtensor<T, 2> saved = A;
-        int info = detail::svd_gesdd(A.data(), mi, ni, r.S.data(), r.U.data(), r.Vt.data());
-        if (info > 0)
-        {
-            info = detail::svd_gesvd(saved.data(), mi, ni, r.S.data(), r.U.data(), r.Vt.data());
-            r.status = info > 0 ? tessera::status{status_code::not_converged,
-                                                  concat("gesdd and gesvd did not converge (gesvd info=", info, ")")}
-                                : tessera::status{status_code::fallback_used, "gesdd did not converge; gesvd used"};
-        }
-        return r;
+        if (A.shape(0) > A.shape(1))
+            return detail::svd_tall(A);
+        xt::xtensor<T, 2> work = A;
+        return detail::svd_wide(work, [&](xt::xtensor<T, 2>& buf) { buf = A; });
+    }
+
+    /// Thin SVD of an A the caller gives up (overwritten in the wide case); see svd(const&).
+    template <class T>
+    svd_factors<T> svd(xt::xtensor<T, 2>&& A)
+    {
+        static_assert(is_real_v<T>, "tessera::lapack::svd: T must be float or double");
+        if (A.shape(0) > A.shape(1))
+            return detail::svd_tall(A);
+        const xt::xtensor<T, 2> saved = A;
+        return detail::svd_wide(A, [&](xt::xtensor<T, 2>& buf) { buf = saved; });
     }
 
     /// Eigendecomposition of the symmetric A [n, n] (only the upper triangle is read), values

@@ -15,6 +15,7 @@
 
 #include "../core/errors.hpp"
 #include "../core/lapack.hpp"
+#include "../core/memory.hpp"
 #include "../core/traits.hpp"
 #include "detail/gram_float32.hpp"
 #include "detail/gram_svd.hpp"
@@ -85,7 +86,7 @@ namespace tessera::spectral
                     out.Vt = std::move(f.Vt);
                     return out;
                 }
-            out.U = xt::xtensor<T, 2>::from_shape({m, r});
+            out.U = tessera::detail::fresh_tensor<T, 2>({m, r});
             for (std::size_t i = 0; i < m; ++i)
                 std::copy(f.U.data() + i * k, f.U.data() + i * k + r, out.U.data() + i * r);
             out.S = xt::xtensor<T, 1>::from_shape({r});
