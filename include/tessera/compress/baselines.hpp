@@ -256,7 +256,5 @@ namespace tessera::compress
         }
     }  // namespace detail
 
-    using detail::quantize_int4_per_group;
-    using detail::quantize_int8_per_row;
-    using detail::to_fp16;
+    using detail::quantize_int4_per_group, detail::quantize_int8_per_row, detail::to_fp16;
 }  // namespace tessera::compress

@@ -249,10 +249,6 @@ namespace tessera
     using detail::double_to_bfloat16;
     /// Bulk conversions: `half_to(src, dst, n)`, `bfloat16_to`, `to_half`, `to_bfloat16`
     /// over float or double arrays; O(n), no allocation.
-    using detail::bfloat16_to;
-    using detail::half_bytes_to;
-    using detail::half_to;
-    using detail::to_bfloat16;
-    using detail::to_half;
-    using detail::to_half_bytes;
+    using detail::bfloat16_to, detail::half_bytes_to, detail::half_to, detail::to_bfloat16, detail::to_half,
+        detail::to_half_bytes;
 }  // namespace tessera

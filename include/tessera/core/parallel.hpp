@@ -112,10 +112,6 @@ namespace tessera
         }
     }  // namespace detail
 
-    using detail::has_openmp;
-    using detail::max_threads;
-    using detail::parallel_for;
-    using detail::parallel_for_dynamic;
-    using detail::thread_count_guard;
-    using detail::thread_index;
+    using detail::has_openmp, detail::max_threads, detail::parallel_for, detail::parallel_for_dynamic,
+        detail::thread_count_guard, detail::thread_index;
 }  // namespace tessera

@@ -214,7 +214,5 @@ namespace tessera::model
         }
     }  // namespace detail
 
-    using detail::cross_layer_cosine;
-    using detail::measure_ffn;
-    using detail::measure_gated_ffn;
+    using detail::cross_layer_cosine, detail::measure_ffn, detail::measure_gated_ffn;
 }  // namespace tessera::model

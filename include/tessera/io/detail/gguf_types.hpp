@@ -175,12 +175,7 @@ namespace tessera::io
         }
     }  // namespace detail
 
-    using detail::ggml_traits;
-    using detail::ggml_type;
-    using detail::ggml_type_name;
-    using detail::ggml_type_readable;
-    using detail::ggml_type_traits;
-    using detail::gguf_value_size;
-    using detail::gguf_value_type;
-    using detail::gguf_value_type_name;
+    using detail::ggml_traits, detail::ggml_type, detail::ggml_type_name, detail::ggml_type_readable,
+        detail::ggml_type_traits, detail::gguf_value_size, detail::gguf_value_type,
+        detail::gguf_value_type_name;
 }  // namespace tessera::io
