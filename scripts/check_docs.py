@@ -4,7 +4,7 @@
 1. Every `<!-- include: path -->` block in docs/*.md and README.md holds exactly the file's
    contents (`--fix` rewrites the blocks from the files), and the file exists.
 2. Every included examples/*.cpp was built (exists in <build>/examples/), so it compiles.
-3. Every public name of a module -- the `using detail::name;` lists that end its headers, and
+3. Every public name of a module -- the `using detail::a, detail::b;` lists that end its headers, and
    the structs, classes and enums declared outside `detail` -- has a `///` comment in its header
    and appears on the module's page docs/<module>.md.
 4. Relative links in docs/*.md point to files that exist.
@@ -53,7 +53,9 @@ def check_includes(fix, build, problems):
 
 
 def public_names(header_text):
-    names = set(re.findall(r"^\s*using detail::(\w+);", header_text, re.M))
+    names = set()
+    for decl in re.findall(r"^\s*using (detail::\w+(?:\s*,\s*detail::\w+)*)\s*;", header_text, re.M):
+        names.update(re.findall(r"detail::(\w+)", decl))
     # Types declared outside detail: track namespace nesting crudely by 'namespace detail' blocks.
     out_of_detail = re.sub(r"namespace detail\s*\{.*?\n    \}  // namespace detail", "", header_text, flags=re.S)
     for kind, name in re.findall(r"^\s*(?:template\s*<[^>]*>\s*)?(struct|class|enum class)\s+(\w+)\s*(?:final\s*)?[:{\n]", out_of_detail, re.M):

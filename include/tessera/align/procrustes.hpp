@@ -259,6 +259,5 @@ namespace tessera::align
         }
     }  // namespace detail
 
-    using detail::procrustes;
-    using detail::procrustes_disparity;
+    using detail::procrustes, detail::procrustes_disparity;
 }  // namespace tessera::align

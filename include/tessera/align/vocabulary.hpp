@@ -168,8 +168,6 @@ namespace tessera::align
         }
     }  // namespace detail
 
-    using detail::center_and_normalize;
-    using detail::gather_rows;
-    using detail::intersect_vocabularies;
-    using detail::split_anchors;
+    using detail::center_and_normalize, detail::gather_rows, detail::intersect_vocabularies,
+        detail::split_anchors;
 }  // namespace tessera::align

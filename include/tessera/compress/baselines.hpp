@@ -158,6 +158,20 @@ namespace tessera::compress
 
     namespace detail
     {
+        /// The frame of every baseline format: A evaluated once (finite; `fn` names it in the
+        /// messages), a Result<T> with A's rows and cols, filled by fill(M, result) from A as M.
+        template <template <class> class Result, class E, class Fill>
+        Result<value_type_t<E>> encode(const xt::xexpression<E>& A, const char* fn, const Fill& fill)
+        {
+            const auto ev = tessera::detail::evaluate_finite<value_type_t<E>, 2>(A, fn, "A");
+            const auto& M = ev.get();
+            Result<value_type_t<E>> r;
+            r.rows = M.shape(0);
+            r.cols = M.shape(1);
+            fill(M, r);
+            return r;
+        }
+
         /// Rounds A [n, d] to binary16 (nearest, ties to even, as numpy's astype(float16)).
         /// \return fp16_matrix<T>; 2 bytes per weight. Values beyond +-65504 saturate and set
         ///         status accuracy_limited (a plain cast would give infinity).
@@ -165,20 +179,15 @@ namespace tessera::compress
         template <class E, requires_t<is_real_expression_v<E>> = true>
         fp16_matrix<value_type_t<E>> to_fp16(const xt::xexpression<E>& A)
         {
-            using T = value_type_t<E>;
-            const auto ev = tessera::detail::evaluate_finite<T, 2>(A, "compress::to_fp16", "A");
-            const auto& M = ev.get();
-            fp16_matrix<T> f;
-            f.rows = M.shape(0);
-            f.cols = M.shape(1);
-            f.bits.resize(M.size());
-            std::size_t saturated = 0;
-            for (std::size_t i = 0; i < M.size(); ++i)
-                f.bits[i] = saturating_half(static_cast<double>(M.data()[i]), saturated);
-            if (saturated > 0)
-                f.status = {status_code::accuracy_limited,
-                            concat(saturated, " values beyond the binary16 range were saturated to +-65504")};
-            return f;
+            return encode<fp16_matrix>(A, "compress::to_fp16", [](const auto& M, auto& f) {
+                f.bits.resize(M.size());
+                std::size_t saturated = 0;
+                for (std::size_t i = 0; i < M.size(); ++i)
+                    f.bits[i] = saturating_half(static_cast<double>(M.data()[i]), saturated);
+                if (saturated > 0)
+                    f.status = {status_code::accuracy_limited,
+                                concat(saturated, " values beyond the binary16 range were saturated to +-65504")};
+            });
         }
 
         /// Symmetric absmax int8 per row (ternary::quantize_activations_int8 per token):
@@ -189,16 +198,11 @@ namespace tessera::compress
         template <class E, requires_t<is_real_expression_v<E>> = true>
         int8_row_matrix<value_type_t<E>> quantize_int8_per_row(const xt::xexpression<E>& A)
         {
-            using T = value_type_t<E>;
-            const auto ev = tessera::detail::evaluate_finite<T, 2>(A, "compress::quantize_int8_per_row", "A");
-            const auto& M = ev.get();
-            int8_row_matrix<T> q;
-            q.rows = M.shape(0);
-            q.cols = M.shape(1);
-            ternary::activation_options o;
-            o.per_token = true;
-            q.codes = ternary::quantize_activations_int8(M, o);
-            return q;
+            return encode<int8_row_matrix>(A, "compress::quantize_int8_per_row", [](const auto& M, auto& q) {
+                ternary::activation_options o;
+                o.per_token = true;
+                q.codes = ternary::quantize_activations_int8(M, o);
+            });
         }
 
         /// int4 per group with ggml's Q4_0 rule (symmetric, the signed value m of largest |a| in
@@ -215,48 +219,42 @@ namespace tessera::compress
             using T = value_type_t<E>;
             const char* fn = "compress::quantize_int4_per_group";
             require(options.group_size >= 1, fn, "options.group_size=", options.group_size, " must be >= 1");
-            const auto ev = tessera::detail::evaluate_finite<T, 2>(A, fn, "A");
-            const auto& M = ev.get();
-            int4_group_matrix<T> q;
-            q.rows = M.shape(0);
-            q.cols = M.shape(1);
-            q.group_size = options.group_size;
-            const std::size_t d = q.cols, g = q.group_size, gpr = q.groups_per_row(), bpr = q.bytes_per_row();
-            q.packed.assign(q.rows * bpr, 0);
-            q.scales.resize(q.rows * gpr);
-            std::vector<std::size_t> saturated(q.rows, 0);
-            tessera::detail::parallel_for(0, static_cast<std::ptrdiff_t>(q.rows), [&](std::ptrdiff_t ii) {
-                const std::size_t i = static_cast<std::size_t>(ii);
-                const T* a = M.data() + i * d;
-                for (std::size_t b = 0; b < gpr; ++b)
-                {
-                    const std::size_t j0 = b * g, j1 = std::min(d, j0 + g);
-                    double amax = 0.0, m = 0.0;  // first value of largest magnitude, as ggml
-                    for (std::size_t j = j0; j < j1; ++j)
-                        if (std::abs(static_cast<double>(a[j])) > amax)
-                            amax = std::abs(static_cast<double>(a[j])), m = static_cast<double>(a[j]);
-                    const double scale = m / -8.0, inv = scale != 0.0 ? 1.0 / scale : 0.0;
-                    q.scales[i * gpr + b] = saturating_half(scale, saturated[i]);
-                    for (std::size_t j = j0; j < j1; ++j)
+            return encode<int4_group_matrix>(A, fn, [&](const xt::xtensor<T, 2>& M, int4_group_matrix<T>& q) {
+                q.group_size = options.group_size;
+                const std::size_t d = q.cols, g = q.group_size, gpr = q.groups_per_row(), bpr = q.bytes_per_row();
+                q.packed.assign(q.rows * bpr, 0);
+                q.scales.resize(q.rows * gpr);
+                std::vector<std::size_t> saturated(q.rows, 0);
+                tessera::detail::parallel_for(0, static_cast<std::ptrdiff_t>(q.rows), [&](std::ptrdiff_t ii) {
+                    const std::size_t i = static_cast<std::size_t>(ii);
+                    const T* a = M.data() + i * d;
+                    for (std::size_t b = 0; b < gpr; ++b)
                     {
-                        const double c = std::min(15.0, std::floor(static_cast<double>(a[j]) * inv + 8.5));
-                        const auto code = static_cast<unsigned>(std::max(0.0, c));
-                        const auto [byte, high] = q.locate(j);
-                        q.packed[i * bpr + byte] |= static_cast<std::uint8_t>(high ? code << 4u : code);
+                        const std::size_t j0 = b * g, j1 = std::min(d, j0 + g);
+                        double amax = 0.0, m = 0.0;  // first value of largest magnitude, as ggml
+                        for (std::size_t j = j0; j < j1; ++j)
+                            if (std::abs(static_cast<double>(a[j])) > amax)
+                                amax = std::abs(static_cast<double>(a[j])), m = static_cast<double>(a[j]);
+                        const double scale = m / -8.0, inv = scale != 0.0 ? 1.0 / scale : 0.0;
+                        q.scales[i * gpr + b] = saturating_half(scale, saturated[i]);
+                        for (std::size_t j = j0; j < j1; ++j)
+                        {
+                            const double c = std::min(15.0, std::floor(static_cast<double>(a[j]) * inv + 8.5));
+                            const auto code = static_cast<unsigned>(std::max(0.0, c));
+                            const auto [byte, high] = q.locate(j);
+                            q.packed[i * bpr + byte] |= static_cast<std::uint8_t>(high ? code << 4u : code);
+                        }
                     }
-                }
-            }, 256);
-            std::size_t total = 0;
-            for (std::size_t s : saturated)
-                total += s;
-            if (total > 0)
-                q.status = {status_code::accuracy_limited,
-                            concat(total, " group scales beyond the binary16 range were saturated to +-65504")};
-            return q;
+                }, 256);
+                std::size_t total = 0;
+                for (std::size_t s : saturated)
+                    total += s;
+                if (total > 0)
+                    q.status = {status_code::accuracy_limited,
+                                concat(total, " group scales beyond the binary16 range were saturated to +-65504")};
+            });
         }
     }  // namespace detail
 
-    using detail::quantize_int4_per_group;
-    using detail::quantize_int8_per_row;
-    using detail::to_fp16;
+    using detail::quantize_int4_per_group, detail::quantize_int8_per_row, detail::to_fp16;
 }  // namespace tessera::compress

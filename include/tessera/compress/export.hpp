@@ -311,9 +311,6 @@ namespace tessera::compress
         };
     }  // namespace detail
 
-    using detail::compressed_file;
-    using detail::export_item;
-    using detail::export_kind;
-    using detail::export_object;
-    using detail::save_compressed;
+    using detail::compressed_file, detail::export_item, detail::export_kind, detail::export_object,
+        detail::save_compressed;
 }  // namespace tessera::compress

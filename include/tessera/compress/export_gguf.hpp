@@ -113,7 +113,5 @@ namespace tessera::compress
         }
     }  // namespace detail
 
-    using detail::load_ternary_gguf;
-    using detail::save_ternary_gguf;
-    using detail::ternary_gguf_item;
+    using detail::load_ternary_gguf, detail::save_ternary_gguf, detail::ternary_gguf_item;
 }  // namespace tessera::compress

@@ -80,6 +80,5 @@ namespace tessera::compress
         }
     }  // namespace detail
 
-    using detail::add_gaussian_noise;
-    using detail::noise_stream;
+    using detail::add_gaussian_noise, detail::noise_stream;
 }  // namespace tessera::compress

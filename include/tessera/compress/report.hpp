@@ -251,7 +251,5 @@ namespace tessera::compress
         }
     }  // namespace detail
 
-    using detail::compression_report;
-    using detail::is_compressed_form;
-    using detail::is_compressed_form_v;
+    using detail::compression_report, detail::is_compressed_form, detail::is_compressed_form_v;
 }  // namespace tessera::compress

@@ -235,8 +235,6 @@ namespace tessera::compress
         }
     }  // namespace detail
 
-    using detail::evaluate_word_similarity;
-    using detail::read_word_similarity;
-    using detail::detect_word_markers;
-    using detail::find_word;
+    using detail::evaluate_word_similarity, detail::read_word_similarity, detail::detect_word_markers,
+        detail::find_word;
 }  // namespace tessera::compress

@@ -280,6 +280,5 @@ namespace tessera::compress
         }
     }  // namespace detail
 
-    using detail::sample_wordnet_probe;
-    using detail::wordnet_probe;
+    using detail::sample_wordnet_probe, detail::wordnet_probe;
 }  // namespace tessera::compress

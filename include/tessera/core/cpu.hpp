@@ -154,9 +154,6 @@ namespace tessera
         }
     }  // namespace detail
 
-    using detail::cpu;
-    using detail::cpu_missing_feature;
-    using detail::cpu_supports;
-    using detail::simd_dispatch_level;
-    using detail::to_string;
+    using detail::cpu, detail::cpu_missing_feature, detail::cpu_supports, detail::simd_dispatch_level,
+        detail::to_string;
 }  // namespace tessera

@@ -149,6 +149,30 @@ namespace tessera
         }
         TESSERA_TARGET_END
 #endif
+        /// The F16C conversions for any other types, or on builds without x86 dispatch: none
+        /// converted (never reached: f16c_available() is false there).
+        template <class S, class D>
+        inline std::size_t half_bytes_to_f16c(const S*, D*, std::size_t) noexcept
+        {
+            return 0;
+        }
+        template <class S, class D>
+        inline std::size_t to_half_bytes_f16c(const S*, D*, std::size_t) noexcept
+        {
+            return 0;
+        }
+
+        /// True when the F16C bulk conversions serve T: T = float on an x86 dispatch build whose
+        /// CPU has them (run-time SIMD level above scalar, core/cpu.hpp).
+        template <class T>
+        inline bool f16c_available() noexcept
+        {
+#if defined(TESSERA_X86_DISPATCH)
+            if constexpr (std::is_same_v<T, float>)
+                return tessera::simd_dispatch_level() != tessera::simd_level::scalar;
+#endif
+            return false;
+        }
 
         /// Converts `n` little-endian binary16 values at `src` (any alignment) to T. On CPUs with
         /// F16C (chosen at run time, core/cpu.hpp) eight floats go per instruction; the scalar
@@ -157,12 +181,7 @@ namespace tessera
         template <class T>
         void half_bytes_to(const unsigned char* src, T* dst, std::size_t n) noexcept
         {
-            std::size_t i = 0;
-#if defined(TESSERA_X86_DISPATCH)
-            if constexpr (std::is_same_v<T, float>)
-                if (tessera::simd_dispatch_level() != tessera::simd_level::scalar)
-                    i = half_bytes_to_f16c(src, dst, n);
-#endif
+            const std::size_t i = f16c_available<T>() ? half_bytes_to_f16c(src, dst, n) : 0;
             const unsigned char* p = src + 2 * i;
             for (T* q = dst + i; q != dst + n; ++q, p += 2)
             {
@@ -193,12 +212,7 @@ namespace tessera
         template <class T>
         void to_half_bytes(const T* src, unsigned char* dst, std::size_t n) noexcept
         {
-            std::size_t i = 0;
-#if defined(TESSERA_X86_DISPATCH)
-            if constexpr (std::is_same_v<T, float>)
-                if (tessera::simd_dispatch_level() != tessera::simd_level::scalar)
-                    i = to_half_bytes_f16c(src, dst, n);
-#endif
+            const std::size_t i = f16c_available<T>() ? to_half_bytes_f16c(src, dst, n) : 0;
             unsigned char* p = dst + 2 * i;
             for (const T* q = src + i; q != src + n; ++q, p += 2)
             {
@@ -249,10 +263,6 @@ namespace tessera
     using detail::double_to_bfloat16;
     /// Bulk conversions: `half_to(src, dst, n)`, `bfloat16_to`, `to_half`, `to_bfloat16`
     /// over float or double arrays; O(n), no allocation.
-    using detail::bfloat16_to;
-    using detail::half_bytes_to;
-    using detail::half_to;
-    using detail::to_bfloat16;
-    using detail::to_half;
-    using detail::to_half_bytes;
+    using detail::bfloat16_to, detail::half_bytes_to, detail::half_to, detail::to_bfloat16, detail::to_half,
+        detail::to_half_bytes;
 }  // namespace tessera

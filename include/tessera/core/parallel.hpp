@@ -14,6 +14,36 @@ namespace tessera
 {
     namespace detail
     {
+        /// The one loop of parallel_for and parallel_for_dynamic: `f(i)` for every i in
+        /// [begin, end), on the OpenMP threads when `threaded`, more than one thread is allowed and
+        /// no parallel region is active, with OpenMP's static schedule (chunk <= 0: one contiguous
+        /// block per thread) or its dynamic schedule in chunks of `chunk`; else in order. The
+        /// schedule goes through the calling task's run-sched-var (schedule(runtime)), restored after.
+        template <class F>
+        void parallel_loop(std::ptrdiff_t begin, std::ptrdiff_t end, bool threaded, std::ptrdiff_t chunk, F& f)
+        {
+#if defined(_OPENMP)
+            if (threaded && omp_get_max_threads() > 1 && !omp_in_parallel())
+            {
+                omp_sched_t kind;
+                int size = 0;
+                omp_get_schedule(&kind, &size);
+                omp_set_schedule(chunk > 0 ? omp_sched_dynamic : omp_sched_static,
+                                 chunk > 0 ? static_cast<int>(chunk) : 0);
+#pragma omp parallel for schedule(runtime)
+                for (std::ptrdiff_t i = begin; i < end; ++i)
+                    f(i);
+                omp_set_schedule(kind, size);
+                return;
+            }
+#else
+            (void)threaded;
+            (void)chunk;
+#endif
+            for (std::ptrdiff_t i = begin; i < end; ++i)
+                f(i);
+        }
+
         /// Calls `f(i)` for every i in [begin, end), split statically across OpenMP threads
         /// when the range holds at least `min_parallel` iterations. `f` must be safe to call
         /// concurrently for distinct i. Exceptions must not escape `f` (OpenMP forbids it);
@@ -21,59 +51,28 @@ namespace tessera
         template <class F>
         void parallel_for(std::ptrdiff_t begin, std::ptrdiff_t end, F&& f, std::ptrdiff_t min_parallel = 2)
         {
-#if defined(_OPENMP)
-            if (end - begin >= min_parallel && omp_get_max_threads() > 1 && !omp_in_parallel())
-            {
-#pragma omp parallel for schedule(static)
-                for (std::ptrdiff_t i = begin; i < end; ++i)
-                    f(i);
-                return;
-            }
-#else
-            (void)min_parallel;
-#endif
-            for (std::ptrdiff_t i = begin; i < end; ++i)
-                f(i);
+            parallel_loop(begin, end, end - begin >= min_parallel, 0, f);
         }
 
         /// Like parallel_for, with dynamic scheduling in chunks of `chunk` for uneven work.
         template <class F>
         void parallel_for_dynamic(std::ptrdiff_t begin, std::ptrdiff_t end, std::ptrdiff_t chunk, F&& f)
         {
-#if defined(_OPENMP)
-            if (end - begin > chunk && omp_get_max_threads() > 1 && !omp_in_parallel())
-            {
-#pragma omp parallel for schedule(dynamic, chunk)
-                for (std::ptrdiff_t i = begin; i < end; ++i)
-                    f(i);
-                return;
-            }
-#else
-            (void)chunk;
-#endif
-            for (std::ptrdiff_t i = begin; i < end; ++i)
-                f(i);
+            parallel_loop(begin, end, end - begin > chunk, chunk, f);
         }
 
+#if defined(_OPENMP)
+        /// True when tessera was compiled with OpenMP.
+        inline constexpr bool has_openmp() noexcept { return true; }
         /// Number of threads a parallel_for would use (1 without OpenMP).
-        inline int max_threads() noexcept
-        {
-#if defined(_OPENMP)
-            return omp_get_max_threads();
-#else
-            return 1;
-#endif
-        }
-
+        inline int max_threads() noexcept { return omp_get_max_threads(); }
         /// Index of the calling thread inside a parallel region (0 outside or without OpenMP).
-        inline int thread_index() noexcept
-        {
-#if defined(_OPENMP)
-            return omp_get_thread_num();
+        inline int thread_index() noexcept { return omp_get_thread_num(); }
 #else
-            return 0;
+        inline constexpr bool has_openmp() noexcept { return false; }
+        inline int max_threads() noexcept { return 1; }
+        inline int thread_index() noexcept { return 0; }
 #endif
-        }
 
         /// Sets the OpenMP thread count for its lifetime and restores it on destruction
         /// (a no-op without OpenMP). Used by tests to check thread-count independence.
@@ -100,22 +99,8 @@ namespace tessera
         private:
             int m_previous;
         };
-
-        /// True when tessera was compiled with OpenMP.
-        inline constexpr bool has_openmp() noexcept
-        {
-#if defined(_OPENMP)
-            return true;
-#else
-            return false;
-#endif
-        }
     }  // namespace detail
 
-    using detail::has_openmp;
-    using detail::max_threads;
-    using detail::parallel_for;
-    using detail::parallel_for_dynamic;
-    using detail::thread_count_guard;
-    using detail::thread_index;
+    using detail::has_openmp, detail::max_threads, detail::parallel_for, detail::parallel_for_dynamic,
+        detail::thread_count_guard, detail::thread_index;
 }  // namespace tessera

@@ -124,6 +124,5 @@ namespace tessera::io
         };
     }  // namespace detail
 
-    using detail::gguf_bytes;
-    using detail::gguf_file;
+    using detail::gguf_bytes, detail::gguf_file;
 }  // namespace tessera::io

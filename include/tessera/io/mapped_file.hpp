@@ -178,6 +178,5 @@ namespace tessera::io
     }  // namespace detail
 
     /// Read-only memory mapping of a whole file; see detail::mapped_file.
-    using detail::file_descriptor;
-    using detail::mapped_file;
+    using detail::file_descriptor, detail::mapped_file;
 }  // namespace tessera::io

@@ -252,10 +252,6 @@ namespace tessera::io
         }
     }  // namespace detail
 
-    using detail::map_npy;
-    using detail::mapped_npy;
-    using detail::parse_npy;
-    using detail::read_npy;
-    using detail::read_npy_header;
-    using detail::write_npy;
+    using detail::map_npy, detail::mapped_npy, detail::parse_npy, detail::read_npy, detail::read_npy_header,
+        detail::write_npy;
 }  // namespace tessera::io

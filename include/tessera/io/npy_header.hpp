@@ -305,8 +305,7 @@ namespace tessera::io
     }  // namespace detail
 
     /// Parses and validates a `.npy` header from bytes; see detail::parse_npy_header.
-    using detail::parse_npy_header;
-    using detail::parse_npy_header_prefix;
+    using detail::parse_npy_header, detail::parse_npy_header_prefix;
     /// Formats a `.npy` header numpy-style (data aligned to 64 bytes).
     using detail::format_npy_header;
 }  // namespace tessera::io

@@ -359,9 +359,6 @@ namespace tessera::io
         }
     }  // namespace detail
 
-    using detail::parse_safetensors_header;
-    using detail::read_tensor;
-    using detail::safetensors_file;
-    using detail::safetensors_header;
-    using detail::write_safetensors;
+    using detail::parse_safetensors_header, detail::read_tensor, detail::safetensors_file,
+        detail::safetensors_header, detail::write_safetensors;
 }  // namespace tessera::io

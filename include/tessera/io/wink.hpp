@@ -249,6 +249,5 @@ namespace tessera::io
         }
     }  // namespace detail
 
-    using detail::import_wink_json;
-    using detail::parse_wink_json;
+    using detail::import_wink_json, detail::parse_wink_json;
 }  // namespace tessera::io

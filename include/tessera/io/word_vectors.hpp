@@ -340,12 +340,7 @@ namespace tessera::io
         }
     }  // namespace detail
 
-    using detail::parse_glove_text;
-    using detail::parse_word2vec_binary;
-    using detail::parse_word2vec_text;
-    using detail::read_glove_text;
-    using detail::read_word2vec_binary;
-    using detail::read_word2vec_text;
-    using detail::read_words;
-    using detail::write_words;
+    using detail::parse_glove_text, detail::parse_word2vec_binary, detail::parse_word2vec_text,
+        detail::read_glove_text, detail::read_word2vec_binary, detail::read_word2vec_text, detail::read_words,
+        detail::write_words;
 }  // namespace tessera::io

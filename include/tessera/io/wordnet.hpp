@@ -259,7 +259,5 @@ namespace tessera::io
         }
     }  // namespace detail
 
-    using detail::read_wordnet;
-    using detail::wordnet;
-    using detail::wordnet_lex_name;
+    using detail::read_wordnet, detail::wordnet, detail::wordnet_lex_name;
 }  // namespace tessera::io

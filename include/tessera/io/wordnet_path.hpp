@@ -187,12 +187,7 @@ namespace tessera::io
         }
     }  // namespace detail
 
-    using detail::first_hypernym;
-    using detail::path_similarity;
-    using detail::synset_distance;
-    using detail::word_ancestors;
-    using detail::word_distance;
-    using detail::word_path_similarity;
-    using detail::wordnet_ancestors;
-    using detail::wordnet_distance;
+    using detail::first_hypernym, detail::path_similarity, detail::synset_distance, detail::word_ancestors,
+        detail::word_distance, detail::word_path_similarity, detail::wordnet_ancestors,
+        detail::wordnet_distance;
 }  // namespace tessera::io

@@ -388,6 +388,5 @@ namespace tessera::model
         }
     }  // namespace detail
 
-    using detail::run_battery;
-    using detail::to_json;
+    using detail::run_battery, detail::to_json;
 }  // namespace tessera::model

@@ -197,9 +197,9 @@ namespace tessera::model
                                             const embedding_options& options = {})
         {
             using T = value_type_t<E1>;
-            const auto e = tessera::detail::evaluate<T, 2>(E, "model::measure_embedding", "E");
-            const auto h = tessera::detail::evaluate<T, 2>(head, "model::measure_embedding", "head");
-            return embedding_metrics_of<T>(e.get(), &h.get(), options);
+            const auto e = tessera::detail::evaluate<T, 2>(E, "model::measure_embedding", "E");  // E first, then head
+            return embedding_metrics_of<T>(
+                e.get(), &tessera::detail::evaluate<T, 2>(head, "model::measure_embedding", "head").get(), options);
         }
     }  // namespace detail
 

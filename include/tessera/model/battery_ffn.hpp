@@ -136,9 +136,10 @@ namespace tessera::model
                                 const ffn_options& options = {})
         {
             using T = value_type_t<E1>;
-            const auto u = tessera::detail::evaluate<T, 2>(up, "model::measure_ffn", "up");
-            const auto d = tessera::detail::evaluate<T, 2>(down, "model::measure_ffn", "down");
-            return ffn_metrics_of<T>(u.get(), nullptr, d.get(), options, "model::measure_ffn");
+            const char* fn = "model::measure_ffn";
+            const auto u = tessera::detail::evaluate<T, 2>(up, fn, "up");  // up first, then down
+            return ffn_metrics_of<T>(u.get(), nullptr, tessera::detail::evaluate<T, 2>(down, fn, "down").get(), options,
+                                     fn);
         }
 
         /// measure_ffn of a gated (SwiGLU) FFN: also gate norms and gate_importance
@@ -214,7 +215,5 @@ namespace tessera::model
         }
     }  // namespace detail
 
-    using detail::cross_layer_cosine;
-    using detail::measure_ffn;
-    using detail::measure_gated_ffn;
+    using detail::cross_layer_cosine, detail::measure_ffn, detail::measure_gated_ffn;
 }  // namespace tessera::model

@@ -230,7 +230,5 @@ namespace tessera::model
         }
     }  // namespace detail
 
-    using detail::catalog_names;
-    using detail::classify_tensor;
-    using detail::to_string;
+    using detail::catalog_names, detail::classify_tensor, detail::to_string;
 }  // namespace tessera::model

@@ -235,7 +235,5 @@ namespace tessera::model
         }
     }  // namespace detail
 
-    using detail::checkpoint;
-    using detail::parse_safetensors_index;
-    using detail::to_string;
+    using detail::checkpoint, detail::parse_safetensors_index, detail::to_string;
 }  // namespace tessera::model

@@ -236,9 +236,6 @@ namespace tessera::model
         }
     }  // namespace detail
 
-    using detail::complete_config;
-    using detail::gguf_config;
-    using detail::is_generative;
-    using detail::llama2_model_config;
-    using detail::parse_hf_config;
+    using detail::complete_config, detail::gguf_config, detail::is_generative, detail::llama2_model_config,
+        detail::parse_hf_config;
 }  // namespace tessera::model

@@ -165,7 +165,5 @@ namespace tessera::model
         }
     }  // namespace detail
 
-    using detail::generate_sampled;
-    using detail::log_softmax;
-    using detail::next_token_divergence;
+    using detail::generate_sampled, detail::log_softmax, detail::next_token_divergence;
 }  // namespace tessera::model

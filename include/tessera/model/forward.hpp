@@ -312,9 +312,6 @@ namespace tessera::model
         }
     }  // namespace detail
 
-    using detail::argmax;
-    using detail::generate_greedy;
-    using detail::llama_block;
-    using detail::llama_model;
-    using detail::llama_runner;
+    using detail::argmax, detail::generate_greedy, detail::llama_block, detail::llama_model,
+        detail::llama_runner;
 }  // namespace tessera::model

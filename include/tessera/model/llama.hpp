@@ -185,8 +185,5 @@ namespace tessera::model
         }
     }  // namespace detail
 
-    using detail::llama2_view;
-    using detail::load_llama;
-    using detail::rope_tables;
-    using detail::unpermute_rotary;
+    using detail::llama2_view, detail::load_llama, detail::rope_tables, detail::unpermute_rotary;
 }  // namespace tessera::model

@@ -335,11 +335,6 @@ namespace tessera::model
         }
     }  // namespace detail
 
-    using detail::llama2_array;
-    using detail::llama2_config;
-    using detail::llama2_header;
-    using detail::llama2_layer;
-    using detail::llama2_weights;
-    using detail::parse_llama2_header;
-    using detail::read_llama2_checkpoint;
+    using detail::llama2_array, detail::llama2_config, detail::llama2_header, detail::llama2_layer,
+        detail::llama2_weights, detail::parse_llama2_header, detail::read_llama2_checkpoint;
 }  // namespace tessera::model

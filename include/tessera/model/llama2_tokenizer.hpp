@@ -196,6 +196,5 @@ namespace tessera::model
         }
     }  // namespace detail
 
-    using detail::llama2_tokenizer;
-    using detail::read_llama2_tokenizer;
+    using detail::llama2_tokenizer, detail::read_llama2_tokenizer;
 }  // namespace tessera::model

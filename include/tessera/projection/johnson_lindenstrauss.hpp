@@ -61,6 +61,5 @@ namespace tessera::projection
         }
     }  // namespace detail
 
-    using detail::johnson_lindenstrauss_eps;
-    using detail::johnson_lindenstrauss_min_dim;
+    using detail::johnson_lindenstrauss_eps, detail::johnson_lindenstrauss_min_dim;
 }  // namespace tessera::projection

@@ -175,6 +175,5 @@ namespace tessera::simplex
         }
     }  // namespace detail
 
-    using detail::sample_simplices;
-    using detail::simplex_volumes;
+    using detail::sample_simplices, detail::simplex_volumes;
 }  // namespace tessera::simplex

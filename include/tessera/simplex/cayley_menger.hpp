@@ -101,6 +101,5 @@ namespace tessera::simplex
         }
     }  // namespace detail
 
-    using detail::cayley_menger_matrix;
-    using detail::volume_squared_from_distances;
+    using detail::cayley_menger_matrix, detail::volume_squared_from_distances;
 }  // namespace tessera::simplex

@@ -71,6 +71,5 @@ namespace tessera::simplex
         }
     }  // namespace detail
 
-    using detail::regular_simplex;
-    using detail::regular_simplex_volume;
+    using detail::regular_simplex, detail::regular_simplex_volume;
 }  // namespace tessera::simplex

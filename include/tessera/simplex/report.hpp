@@ -131,6 +131,5 @@ namespace tessera::simplex
         }
     }  // namespace detail
 
-    using detail::report_volume;
-    using detail::report_volume_from_distances;
+    using detail::report_volume, detail::report_volume_from_distances;
 }  // namespace tessera::simplex

@@ -220,7 +220,5 @@ namespace tessera::simplex
         }
     }  // namespace detail
 
-    using detail::simplex_workspace;
-    using detail::volume;
-    using detail::volume_squared;
+    using detail::simplex_workspace, detail::volume, detail::volume_squared;
 }  // namespace tessera::simplex

@@ -193,13 +193,7 @@ namespace tessera::spectral
         }
     }  // namespace detail
 
-    using detail::active_fraction;
-    using detail::condition_number;
-    using detail::effective_rank_entropy;
-    using detail::effective_rank_vonneumann;
-    using detail::energy_rank;
-    using detail::participation_ratio_lambda;
-    using detail::participation_ratio_sigma;
-    using detail::spectral_entropy;
-    using detail::stable_rank;
+    using detail::active_fraction, detail::condition_number, detail::effective_rank_entropy,
+        detail::effective_rank_vonneumann, detail::energy_rank, detail::participation_ratio_lambda,
+        detail::participation_ratio_sigma, detail::spectral_entropy, detail::stable_rank;
 }  // namespace tessera::spectral

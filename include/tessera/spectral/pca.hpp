@@ -182,6 +182,5 @@ namespace tessera::spectral
         }
     }  // namespace detail
 
-    using detail::pca;
-    using detail::pca_with_scores;
+    using detail::pca, detail::pca_with_scores;
 }  // namespace tessera::spectral

@@ -198,6 +198,5 @@ namespace tessera::spectral
         }
     }  // namespace detail
 
-    using detail::svd_flip;
-    using detail::to_string;
+    using detail::svd_flip, detail::to_string;
 }  // namespace tessera::spectral

@@ -214,6 +214,5 @@ namespace tessera::spectral
         }
     }  // namespace detail
 
-    using detail::choose_svd_method;
-    using detail::truncated_svd;
+    using detail::choose_svd_method, detail::truncated_svd;
 }  // namespace tessera::spectral

@@ -135,7 +135,5 @@ namespace tessera::stats
         }
     }  // namespace detail
 
-    using detail::average_ranks;
-    using detail::pearson;
-    using detail::spearman;
+    using detail::average_ranks, detail::pearson, detail::spearman;
 }  // namespace tessera::stats

@@ -364,7 +364,5 @@ namespace tessera::stats
         }
     }  // namespace detail
 
-    using detail::knn;
-    using detail::precision_at_k;
-    using detail::recall_at_k;
+    using detail::knn, detail::precision_at_k, detail::recall_at_k;
 }  // namespace tessera::stats

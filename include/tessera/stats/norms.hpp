@@ -115,6 +115,5 @@ namespace tessera::stats
         }
     }  // namespace detail
 
-    using detail::normalize_rows;
-    using detail::row_norms;
+    using detail::normalize_rows, detail::row_norms;
 }  // namespace tessera::stats

@@ -211,10 +211,6 @@ namespace tessera::stats
         }
     }  // namespace detail
 
-    using detail::fraction_near;
-    using detail::pairwise_cosine;
-    using detail::pairwise_distance;
-    using detail::relational_correlation;
-    using detail::sample_pairs;
-    using detail::summarize;
+    using detail::fraction_near, detail::pairwise_cosine, detail::pairwise_distance,
+        detail::relational_correlation, detail::sample_pairs, detail::summarize;
 }  // namespace tessera::stats

@@ -144,7 +144,5 @@ namespace tessera::stats
         }
     }  // namespace detail
 
-    using detail::covariance_spectrum;
-    using detail::dims_for_variance;
-    using detail::participation_ratio;
+    using detail::covariance_spectrum, detail::dims_for_variance, detail::participation_ratio;
 }  // namespace tessera::stats

@@ -281,12 +281,6 @@ namespace tessera::ternary
         }
     }  // namespace detail
 
-    using detail::encode_tq1_0;
-    using detail::encode_tq2_0;
-    using detail::from_i2_s;
-    using detail::from_tq1_0;
-    using detail::from_tq2_0;
-    using detail::to_i2_s;
-    using detail::to_tq1_0;
-    using detail::to_tq2_0;
+    using detail::encode_tq1_0, detail::encode_tq2_0, detail::from_i2_s, detail::from_tq1_0,
+        detail::from_tq2_0, detail::to_i2_s, detail::to_tq1_0, detail::to_tq2_0;
 }  // namespace tessera::ternary

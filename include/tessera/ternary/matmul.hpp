@@ -310,9 +310,5 @@ namespace tessera::ternary
         }
     }  // namespace detail
 
-    using detail::gemm;
-    using detail::gemv;
-    using detail::gemv_base3;
-    using detail::gemv_float;
-    using detail::kernel_available;
+    using detail::gemm, detail::gemv, detail::gemv_base3, detail::gemv_float, detail::kernel_available;
 }  // namespace tessera::ternary

@@ -245,9 +245,6 @@ namespace tessera::ternary
         }
     }  // namespace detail
 
-    using detail::pack_2bit;
-    using detail::pack_base3;
-    using detail::quantize_pack_2bit;
-    using detail::unpack_2bit;
-    using detail::unpack_base3;
+    using detail::pack_2bit, detail::pack_base3, detail::quantize_pack_2bit, detail::unpack_2bit,
+        detail::unpack_base3;
 }  // namespace tessera::ternary

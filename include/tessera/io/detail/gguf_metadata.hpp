@@ -235,7 +235,5 @@ namespace tessera::io
         };
     }  // namespace detail
 
-    using detail::gguf_array;
-    using detail::gguf_metadata;
-    using detail::gguf_value;
+    using detail::gguf_array, detail::gguf_metadata, detail::gguf_value;
 }  // namespace tessera::io

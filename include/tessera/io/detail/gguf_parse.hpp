@@ -278,8 +278,6 @@ namespace tessera::io
         }
     }  // namespace detail
 
-    using detail::gguf_default_alignment;
-    using detail::gguf_header;
-    using detail::gguf_tensor_info;
-    using detail::parse_gguf_header;
+    using detail::gguf_default_alignment, detail::gguf_header, detail::gguf_tensor_info,
+        detail::parse_gguf_header;
 }  // namespace tessera::io

@@ -130,20 +130,26 @@ namespace tessera::io
         /// The type of a GGUF metadata value (gguf.h `enum gguf_type`).
         enum class gguf_value_type : std::uint32_t
         {
-            uint8 = 0,
-            int8 = 1,
-            uint16 = 2,
-            int16 = 3,
-            uint32 = 4,
-            int32 = 5,
-            float32 = 6,
-            boolean = 7,  ///< GGUF_TYPE_BOOL (one byte, 0 or 1)
-            string = 8,
-            array = 9,
-            uint64 = 10,
-            int64 = 11,
-            float64 = 12
+            // numbered as gguf.h's enum gguf_type, consecutively from 0
+            uint8,
+            int8,
+            uint16,
+            int16,
+            uint32,
+            int32,
+            float32,
+            boolean,  ///< GGUF_TYPE_BOOL (one byte, 0 or 1)
+            string,
+            array,
+            uint64,
+            int64,
+            float64
         };
+        static_assert(static_cast<std::uint32_t>(gguf_value_type::uint8) == 0 &&
+                          static_cast<std::uint32_t>(gguf_value_type::boolean) == 7 &&
+                          static_cast<std::uint32_t>(gguf_value_type::string) == 8 &&
+                          static_cast<std::uint32_t>(gguf_value_type::float64) == 12,
+                      "gguf_value_type: numbered as gguf.h's enum gguf_type, consecutively from 0");
 
         /// Name of a metadata value type ("uint32", "string", ...), "unknown" otherwise.
         inline const char* gguf_value_type_name(gguf_value_type t) noexcept
@@ -175,12 +181,7 @@ namespace tessera::io
         }
     }  // namespace detail
 
-    using detail::ggml_traits;
-    using detail::ggml_type;
-    using detail::ggml_type_name;
-    using detail::ggml_type_readable;
-    using detail::ggml_type_traits;
-    using detail::gguf_value_size;
-    using detail::gguf_value_type;
-    using detail::gguf_value_type_name;
+    using detail::ggml_traits, detail::ggml_type, detail::ggml_type_name, detail::ggml_type_readable,
+        detail::ggml_type_traits, detail::gguf_value_size, detail::gguf_value_type,
+        detail::gguf_value_type_name;
 }  // namespace tessera::io

@@ -233,7 +233,5 @@ namespace tessera::io
         }
     }  // namespace detail
 
-    using detail::gguf_tensor;
-    using detail::quantize_q8_0;
-    using detail::write_gguf;
+    using detail::gguf_tensor, detail::quantize_q8_0, detail::write_gguf;
 }  // namespace tessera::io

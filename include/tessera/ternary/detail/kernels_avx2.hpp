@@ -191,16 +191,12 @@ namespace tessera::ternary::detail::avx2
     void rows(const packed_ternary& W, const Sc* scales, std::size_t i0, std::size_t n, const act_plan& p,
               const unit_tables& t, float* y, std::int32_t* units)
     {
-        const std::size_t nu = t.n_units_pad;
-        if (W.layout == packed_layout::base3)
-        {
-            const base3_geometry geo = base3_geom(W.cols);
-            for (std::size_t i = i0; i < i0 + n; ++i)
-                y[i] = row_base3(W.row(i), scales + i * W.scale_stride, p, t, geo, units ? units + i * nu : nullptr);
-            return;
-        }
-        for (std::size_t i = i0; i < i0 + n; ++i)
-            y[i] = row_2bit(W.row(i), scales + i * W.scale_stride, p, t, units ? units + i * nu : nullptr);
+        const bool base3 = W.layout == packed_layout::base3;
+        const base3_geometry geo = base3_geom(W.cols);
+        auto one_row = [&](std::size_t i, const std::uint8_t* row, const Sc* ws, std::int32_t* u) {
+            y[i] = base3 ? row_base3(row, ws, p, t, geo, u) : row_2bit(row, ws, p, t, u);
+        };
+        for_rows(W, scales, i0, n, t, units, one_row);
     }
 }  // namespace tessera::ternary::detail::avx2
 

@@ -26,11 +26,12 @@ TESSERA_TARGET_AVX512_BEGIN
 
 namespace tessera::ternary::detail::avx512
 {
-    /// 16 group scales from a row of floats, or of binary16 values widened exactly (vcvtph2ps).
-    inline __m512 load_scales16(const float* ws) noexcept { return _mm512_loadu_ps(ws); }
-    inline __m512 load_scales16(const std::uint16_t* ws) noexcept
+    /// 16 group scales from a row of floats, or of binary16 values widened exactly: the AVX2
+    /// 8-scale loads of both halves (this target includes AVX2 and F16C, so they inline).
+    template <class Sc>
+    inline __m512 load_scales16(const Sc* ws) noexcept
     {
-        return _mm512_cvtph_ps(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(ws)));
+        return _mm512_insertf32x8(_mm512_castps256_ps512(avx2::load_scales8(ws)), avx2::load_scales8(ws + 8), 1);
     }
 
     /// [a0+a1, a2+a3, ..., a14+a15, b0+b1, ..., b14+b15].
@@ -275,20 +276,16 @@ namespace tessera::ternary::detail::avx512
     void rows(const packed_ternary& W, const Sc* scales, std::size_t i0, std::size_t n, const act_plan& p,
               const unit_tables& t, float* y, std::int32_t* units)
     {
-        const std::size_t nu = t.n_units_pad;
-        if (W.layout == packed_layout::base3)
-        {
-            const base3_geometry geo = base3_geom(W.cols);
-            for (std::size_t i = i0; i < i0 + n; ++i)
-                y[i] = row_base3(W.row(i), scales + i * W.scale_stride, p, t, geo, units ? units + i * nu : nullptr);
-            return;
-        }
         const act_plan* P[1] = {&p};
-        for (std::size_t i = i0; i < i0 + n; ++i)
-        {
+        const base3_geometry geo = base3_geom(W.cols);
+        auto one_row = [&](std::size_t i, const std::uint8_t* row, const Sc* ws, std::int32_t* u) {
             float* yp[1] = {y + i};
-            row_2bit<1, true>(W.row(i), scales + i * W.scale_stride, P, t, yp, units ? units + i * nu : nullptr);
-        }
+            if (W.layout == packed_layout::base3)
+                y[i] = row_base3(row, ws, p, t, geo, u);
+            else
+                row_2bit<1, true>(row, ws, P, t, yp, u);
+        };
+        for_rows(W, scales, i0, n, t, units, one_row);
     }
 
     /// GEMM tile: rows [i0, i0 + n) of the 2-bit W against all `batch` plans, in blocks of 4
@@ -326,8 +323,10 @@ namespace tessera::ternary::detail::avx512
     void rows_float(const packed_ternary& W, const Sc* scales, std::size_t i0, std::size_t n, const float* xf,
                     const unit_tables& t, float* y)
     {
-        for (std::size_t i = i0; i < i0 + n; ++i)
-            y[i] = row_float(W.row(i), scales + i * W.scale_stride, xf, t);
+        auto one_row = [&](std::size_t i, const std::uint8_t* row, const Sc* ws, std::int32_t*) {
+            y[i] = row_float(row, ws, xf, t);
+        };
+        for_rows(W, scales, i0, n, t, nullptr, one_row);
     }
 }  // namespace tessera::ternary::detail::avx512
 

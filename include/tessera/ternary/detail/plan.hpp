@@ -205,4 +205,15 @@ namespace tessera::ternary::detail
         }
         return reduce_lanes(F);
     }
+
+    /// The row loop of the SIMD kernels' rows(): row(i, W.row(i), row i's stored scales, row i's
+    /// unit sums units + i * n_units_pad or nullptr) for i in [i0, i0 + n), scales being row 0's.
+    /// Plain code that inlines into the targeted rows() calling it with a row kernel of its target.
+    template <class Sc, class Row>
+    TESSERA_TERNARY_INLINE void for_rows(const packed_ternary& W, const Sc* scales, std::size_t i0, std::size_t n,
+                                         const unit_tables& t, std::int32_t* units, const Row& row)
+    {
+        for (std::size_t i = i0; i < i0 + n; ++i)
+            row(i, W.row(i), scales + i * W.scale_stride, units ? units + i * t.n_units_pad : nullptr);
+    }
 }  // namespace tessera::ternary::detail
