@@ -135,21 +135,25 @@ namespace
     // Flop models (per call): gram m n^2 (syrk) + 2 m n r (U), its float32 route m n^2 + 2 m n l
     // + m l^2 + 2 m l r; randomized (2q + 2) 2 m n l GEMMs; exact 4 m n^2 (QR + bidiagonalization,
     // ignoring the n^3 terms).
-    double flops(sp::svd_method method, std::size_t m, std::size_t n, std::size_t r, bool float32_gram)
+    double flops(sp::svd_method method, std::size_t m, std::size_t n, std::size_t r, bool float32_gram,
+                 bool block_krylov = false)
     {
         const double M = double(m), N = double(n), R = double(r), L = double(std::min(r + 10, n));
         switch (method)
         {
             case sp::svd_method::gram:
                 return float32_gram ? M * N * N + 2 * M * N * L + M * L * L + 2 * M * L * R : M * N * N + 2 * M * N * R;
-            case sp::svd_method::randomized: return 10 * 2 * M * N * L;
+            case sp::svd_method::randomized:
+                // block Krylov q = 3, p = 0: 7 passes of r columns (the Rayleigh-Ritz step not counted)
+                return block_krylov ? 7 * 2 * M * N * R : 10 * 2 * M * N * L;
             default: return 4 * M * N * N;
         }
     }
 
     // gram_float32: the gram path's float32 route (the default) or the double Gram (false).
+    // block_krylov: the randomized route's block Krylov variant with q = 3, p = 0 (docs/spectral.md).
     void run_svd(benchmark::State& state, const std::string& name, std::size_t r, sp::svd_method method,
-                 bool gram_float32 = true)
+                 bool gram_float32 = true, bool block_krylov = false)
     {
         const auto& A = matrix(name);
         if (skipped(state, A))
@@ -157,6 +161,12 @@ namespace
         sp::truncated_svd_options o;
         o.method = method;
         o.gram_float32 = gram_float32;
+        if (block_krylov)
+        {
+            o.block_krylov = true;
+            o.power_iterations = 3;
+            o.oversampling = 0;
+        }
         sp::svd_result<float> f;
         for (auto _ : state)
         {
@@ -165,7 +175,7 @@ namespace
         }
         state.counters["rel_error"] = relative_error(A, f);
         state.counters["fallback"] = f.status.ok() ? 0 : 1;
-        state.counters["GFLOPs"] = benchmark::Counter(flops(f.method, A.shape(0), A.shape(1), r, gram_float32) * 1e-9,
+        state.counters["GFLOPs"] = benchmark::Counter(flops(f.method, A.shape(0), A.shape(1), r, gram_float32, block_krylov) * 1e-9,
                                                       benchmark::Counter::kIsIterationInvariantRate);
     }
 
@@ -258,13 +268,16 @@ namespace
             {
                 const std::string tag = s.name + "/r" + std::to_string(r);
                 configure(benchmark::RegisterBenchmark(("spectral/gram/" + tag).c_str(), run_svd, s.name, r,
-                                                       sp::svd_method::gram, true),
+                                                       sp::svd_method::gram, true, false),
                           s.reps);
                 configure(benchmark::RegisterBenchmark(("spectral/gram_f64/" + tag).c_str(), run_svd, s.name, r,
-                                                       sp::svd_method::gram, false),
+                                                       sp::svd_method::gram, false, false),
                           s.reps);
                 configure(benchmark::RegisterBenchmark(("spectral/randomized/" + tag).c_str(), run_svd, s.name, r,
-                                                       sp::svd_method::randomized, true),
+                                                       sp::svd_method::randomized, true, false),
+                          s.reps);
+                configure(benchmark::RegisterBenchmark(("spectral/block_krylov/" + tag).c_str(), run_svd, s.name, r,
+                                                       sp::svd_method::randomized, true, true),
                           s.reps);
                 configure(benchmark::RegisterBenchmark(("baseline/eigh_top/" + s.name + "/l" + std::to_string(r + 11))
                                                            .c_str(),
@@ -279,7 +292,7 @@ namespace
             if (s.exact)
                 configure(benchmark::RegisterBenchmark(
                               ("spectral/exact/" + s.name + "/r" + std::to_string(s.ranks[0])).c_str(), run_svd,
-                              s.name, s.ranks[0], sp::svd_method::exact, true),
+                              s.name, s.ranks[0], sp::svd_method::exact, true, false),
                           1);
             configure(benchmark::RegisterBenchmark(("baseline/gram_dsyrk/" + s.name).c_str(), run_dsyrk, s.name),
                       s.reps);

@@ -7,9 +7,11 @@
 #include <string>
 #include <vector>
 
+#include <doctest/doctest.h>
 #include <tessera/core/blas.hpp>
 #include <tessera/core/lapack.hpp>
 #include <tessera/core/random.hpp>
+#include <tessera/spectral/truncated_svd.hpp>
 #include <xtensor/xtensor.hpp>
 
 #include "test_support.hpp"
@@ -142,6 +144,56 @@ namespace spectral_test
         for (std::size_t i = 0; i < k; ++i)
             s[i] = std::pow(cond, -double(i) / double(k - 1));
         return s;
+    }
+
+    /// sigma_i = scale (i + 1)^-alpha, i = 0..k-1.
+    inline std::vector<double> power_law(std::size_t k, double alpha, double scale = 1.0)
+    {
+        std::vector<double> s(k);
+        for (std::size_t i = 0; i < k; ++i)
+            s[i] = scale * std::pow(double(i + 1), -alpha);
+        return s;
+    }
+
+    /// sqrt(sum_{i >= r} s_i^2): the optimal rank-r Frobenius error of a matrix with spectrum s.
+    inline double tail(const std::vector<double>& s, std::size_t r)
+    {
+        double t = 0;
+        for (std::size_t i = r; i < s.size(); ++i)
+            t += s[i] * s[i];
+        return std::sqrt(t);
+    }
+
+    /// A seeded route: the same options give the same bits, another seed other factors, and
+    /// both stay within `bound` of the optimal error tail(s, r).
+    template <class T>
+    void check_seeded(const xt::xtensor<T, 2>& A, const std::vector<double>& s, std::size_t r,
+                      tessera::spectral::truncated_svd_options o, double bound)
+    {
+        auto svd = [](const xt::xtensor<T, 2>& M, std::size_t k, const tessera::spectral::truncated_svd_options& opt) {
+            return tessera::spectral::truncated_svd(M, k, opt);
+        };
+        auto f1 = svd(A, r, o);
+        CHECK(reconstruction_error(A, f1.U, f1.S, f1.Vt) <= bound * tail(s, r));
+        auto f2 = svd(A, r, o);
+        CHECK(f1.U == f2.U);
+        CHECK(f1.S == f2.S);
+        CHECK(f1.Vt == f2.Vt);
+        o.seed = 99;
+        auto f3 = svd(A, r, o);
+        CHECK_FALSE(f1.U == f3.U);
+        CHECK(reconstruction_error(A, f3.U, f3.S, f3.Vt) <= bound * tail(s, r));
+    }
+
+    /// The token embedding [512, 64] float32 of the shared stories260K checkpoint at `path`
+    /// (llama2.c layout: 7 int32 header fields, then the embedding); empty if it cannot be read.
+    inline xt::xtensor<float, 2> stories260k_embedding(const std::string& path)
+    {
+        std::ifstream in(path, std::ios::binary);
+        in.seekg(28);
+        xt::xtensor<float, 2> E = xt::xtensor<float, 2>::from_shape({512, 64});
+        in.read(reinterpret_cast<char*>(E.data()), static_cast<std::streamsize>(E.size() * sizeof(float)));
+        return in.good() ? E : xt::xtensor<float, 2>::from_shape({0, 64});
     }
 
     /// Singular values of A by LAPACK in double (the reference truth for float inputs).

@@ -32,14 +32,6 @@ namespace
         return worst;
     }
 
-    std::vector<double> power_law(std::size_t k, double alpha)
-    {
-        std::vector<double> s(k);
-        for (std::size_t i = 0; i < k; ++i)
-            s[i] = std::pow(double(i + 1), -alpha);
-        return s;
-    }
-
     // sigma_j = 1 for j < 4, then a cluster around sigma_r of relative spread `spread`, then a
     // power-law tail: small gaps between sigma_r and sigma_{l+1}.
     std::vector<double> clustered(std::size_t k, std::size_t r, double spread)

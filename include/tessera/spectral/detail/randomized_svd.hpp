@@ -16,6 +16,7 @@
 #include "../../core/lapack.hpp"
 #include "../../core/random.hpp"
 #include "../svd_result.hpp"
+#include "block_krylov.hpp"
 #include "orthonormalize.hpp"
 #include "tail_status.hpp"
 
@@ -117,20 +118,29 @@ namespace tessera::spectral::detail
     svd_result<T> randomized_svd_work(const xt::xtensor<W, 2>& A, std::size_t r, const truncated_svd_options& o)
     {
         const std::size_t m = A.shape(0), n = A.shape(1);
-        const std::size_t l = std::min(r + o.oversampling, std::min(m, n));
-        auto Q = randomized_range(A, l, o.power_iterations, o.normalizer, o.renormalize_both_sides, o.seed);
-        xt::xtensor<W, 2> B = xt::xtensor<W, 2>::from_shape({Q.shape(1), n});
-        tessera::blas::gemm(tessera::blas::op::transpose, tessera::blas::op::none, W(1), Q, A, W(0), B);
-        auto out = svd_from_projection<T, W>(Q, B, r);
-        out.method = svd_method::randomized;
+        svd_result<T> out;
+        if (o.block_krylov)
+            out = block_krylov_svd_work<T, W>(A, r, o);
+        else
+        {
+            const std::size_t l = std::min(r + o.oversampling, std::min(m, n));
+            auto Q = randomized_range(A, l, o.power_iterations, o.normalizer, o.renormalize_both_sides, o.seed);
+            xt::xtensor<W, 2> B = xt::xtensor<W, 2>::from_shape({Q.shape(1), n});
+            tessera::blas::gemm(tessera::blas::op::transpose, tessera::blas::op::none, W(1), Q, A, W(0), B);
+            out = svd_from_projection<T, W>(Q, B, r);
+            out.method = svd_method::randomized;
+            out.power_iterations = o.power_iterations;
+        }
         // Directions below sqrt(eps_W) sigma_1 are lost to rounding in the W-precision power
         // iterations (near full rank they come back 60-100 % too small): report them.
         const double s1 = static_cast<double>(out.S(0)), sr = static_cast<double>(out.S(r - 1));
         const double eps = eps_of<W>();
+        constexpr bool f32 = std::is_same_v<W, float>;
+        const char* route = o.block_krylov ? (f32 ? "block Krylov (float32 products)" : "block Krylov (double products)")
+                                           : (f32 ? "randomized (float32 products)" : "randomized (double products)");
         out.status = merge_status(
             std::move(out.status),
-            tail_status(std::is_same_v<W, float> ? "randomized (float32 products)" : "randomized (double products)",
-                        out.S, r, std::sqrt(static_cast<double>(std::max(m, n))) * eps * s1,
+            tail_status(route, out.S, r, std::sqrt(static_cast<double>(std::max(m, n))) * eps * s1,
                         sr > 0.0 ? std::sqrt(eps) * s1 / sr : std::numeric_limits<double>::infinity(), 1.0,
                         "sqrt(eps_products)*sigma_1/sigma_r", "the resolution limit"));
         return out;
