@@ -52,7 +52,9 @@ REASONS = [
 
 def _ratio(cell):
     import re
-    m = re.search(r"([0-9]+(?:\.[0-9]+)?)x", cell.replace("*", ""))
+    # "2.09x" or a bare "2.09" (the ternary tables); anything else (n/a, "-") is no ratio
+    c = cell.replace("*", "")
+    m = re.fullmatch(r"\s*([0-9]+(?:\.[0-9]+)?)\s*", c) or re.search(r"([0-9]+(?:\.[0-9]+)?)x", c)
     return float(m.group(1)) if m else None
 
 
