@@ -56,13 +56,14 @@ namespace tessera_py
         m.def(
             "truncated_svd",
             [](const py::object& A, std::size_t k, const std::string& method, std::size_t oversampling,
-               std::size_t power_iterations, std::uint64_t seed, bool flip_signs) {
+               std::size_t power_iterations, std::uint64_t seed, bool flip_signs, bool block_krylov) {
                 sp::truncated_svd_options o;
                 o.method = parse_svd_method(method, "spectral::truncated_svd");
                 o.oversampling = oversampling;
                 o.power_iterations = power_iterations;
                 o.seed = seed;
                 o.flip_signs = flip_signs;
+                o.block_krylov = block_krylov;
                 return dispatch(A, [&](auto tag) {
                     using T = decltype(tag);
                     const auto a = as_array<T>(A);
@@ -72,12 +73,14 @@ namespace tessera_py
             },
             py::arg("A"), py::arg("k"), py::arg("method") = "automatic", py::arg("oversampling") = 10,
             py::arg("power_iterations") = 4, py::arg("seed") = sp::truncated_svd_options{}.seed,
-            py::arg("flip_signs") = true,
+            py::arg("flip_signs") = true, py::arg("block_krylov") = false,
             "The k leading singular triplets of A [m, n]; returns SVDResult (unpacks as U, s, Vt like\n"
             "scipy.sparse.linalg.svds, but sorted descending). method: 'automatic' (default rule, see\n"
             "docs/spectral.md), 'exact' (LAPACK gesdd), 'gram' (A^T A in double, falls back to exact when\n"
             "the tail is unresolvable) or 'randomized' (Halko et al., oversampling, power_iterations, seed).\n"
-            "flip_signs: sklearn's svd_flip (largest |U| entry of each column positive). Releases the GIL.");
+            "flip_signs: sklearn's svd_flip (largest |U| entry of each column positive). block_krylov\n"
+            "(randomized): keep every iteration's block and take the factors from a Rayleigh-Ritz step on\n"
+            "their span (power_iterations=3, oversampling=0: 7 passes over A, docs/spectral.md). Releases the GIL.");
 
         m.def(
             "adaptive_svd",

@@ -29,6 +29,22 @@ def test_truncated_svd_vs_numpy(rng, dtype, method):
     assert np.all(U[np.abs(U).argmax(axis=0), np.arange(8)] > 0)
 
 
+def test_block_krylov_near_optimal_and_exact_when_covering(rng, dtype):
+    # sigma_i = 10 / i on 400 x 60: q = 3 blocks of 8 (32 columns) must be within 0.5 % of the
+    # optimal rank-8 error; q = 7 covers all 60 columns, so sigma is exact to the products' rounding.
+    A, s = power_law(rng, 400, 60, dtype)
+    A64 = A.astype(np.float64)
+    ref = np.linalg.svd(A64, compute_uv=False)
+    opt = np.sqrt(np.sum(ref[8:] ** 2))
+    r = spectral.truncated_svd(A, 8, method="randomized", block_krylov=True, power_iterations=3, oversampling=0)
+    assert r.status.ok and r.method == "randomized"
+    err = np.linalg.norm(A64 - (r.U.astype(np.float64) * r.S) @ r.Vt)
+    assert opt <= err * (1 + 1e-6) and err <= 1.005 * opt
+    np.testing.assert_allclose(r.U.T.astype(np.float64) @ r.U, np.eye(8), atol=1e-5)
+    full = spectral.truncated_svd(A, 8, method="randomized", block_krylov=True, power_iterations=7, oversampling=0)
+    np.testing.assert_allclose(full.S, ref[:8], rtol=1e-5)
+
+
 def test_adaptive_svd_meets_tolerance(rng, dtype):
     A, s = power_law(rng, 300, 80, dtype, decay=1.5)
     r = spectral.adaptive_svd(A, 0.05)
