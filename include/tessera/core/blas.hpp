@@ -164,9 +164,9 @@ namespace tessera::blas
 
         /// How many row ranges gram splits A [m, n] into, one per thread, each a single-threaded
         /// syrk into its own [n, n] sum: OpenBLAS threads syrk over the n output columns, which
-        /// leaves its threads short of work at small n (GloVe 341479 x 100 on 2 threads: dsyrk
-        /// 114 -> 54 ms, ssyrk 58 -> 24 ms; 32128 x 512 dsyrk 203 -> 190 ms; 896 columns gain
-        /// nothing). 1 (one threaded syrk per block) for n > 512, short A, one thread, or a BLAS
+        /// leaves its threads short of work at small n (2 threads, float A, medians of an
+        /// interleaved A/B: GloVe 341479 x 100 double Gram 112 -> 57 ms, float 59 -> 25 ms;
+        /// 100000 x 256 1.5x, 32128 x 512 1.3x; 896 columns gain nothing). 1 (one threaded syrk per block) for n > 512, short A, one thread, or a BLAS
         /// that threads each call itself.
         inline std::size_t gram_row_parts(std::size_t m, std::size_t n) noexcept
         {
@@ -265,7 +265,8 @@ namespace tessera::blas
     }
 
     /// Row-major transpose copy of A [m, n] -> [n, m]: 64 x 64 tiles, bands of 64 rows of A
-    /// across OpenMP threads, into fresh (huge-page) memory. GloVe 341479 x 100 float: 400 ->
+    /// across OpenMP threads (one thread below 16 bands, i.e. m < 1024), into fresh (huge-page)
+    /// memory. GloVe 341479 x 100 float: 400 ->
     /// 60 ms on 2 threads (most of the 400 were 4 KiB page faults of the result).
     template <class T>
     xt::xtensor<T, 2> transposed(const xt::xtensor<T, 2>& A)

@@ -97,17 +97,7 @@ namespace tessera::spectral
             std::size_t k = 0, block_index = 0;
             double err = total;  // ||A||_F^2 - sum ||B_i||_F^2, or the verified residual minus later blocks
             // (I - Q Q^T) applied in place to Y [m, b]: Y -= Q_k (Q_k^T Y), twice (re-orthogonalization).
-            auto project_out = [&](xt::xtensor<T, 2>& Y) {
-                if (k == 0)
-                    return;
-                const std::size_t b = Y.shape(1);
-                C.resize(k * b);
-                for (int pass = 0; pass < 2; ++pass)
-                {
-                    gemm_raw(op::transpose, op::none, k, b, m, T(1), Q.data(), kmax, Y.data(), b, T(0), C.data(), b);
-                    gemm_raw(op::none, op::none, m, b, k, T(-1), Q.data(), kmax, C.data(), b, T(1), Y.data(), b);
-                }
-            };
+            auto project_out = [&](xt::xtensor<T, 2>& Y) { detail::project_out(Q.data(), kmax, k, Y, 2, C); };
             // Below 10 sqrt(eps_T) the estimate E (a difference of two numbers ~ ||A||_F^2 that
             // carry O(eps_T ||A||_F^2) rounding) cannot resolve rel_tol^2 ||A||_F^2: before
             // stopping, E is replaced by the explicit ||A - Q B||_F^2 (products in T, sum in double).

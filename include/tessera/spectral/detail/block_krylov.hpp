@@ -34,28 +34,15 @@
 #include "../../core/random.hpp"
 #include "../svd_result.hpp"
 #include "orthonormalize.hpp"
+#include "projection_svd.hpp"
 #include "tail_status.hpp"
 
 namespace tessera::spectral::detail
 {
-    /// Z [s, w] <- Z - K[:, :width] (K[:, :width]^T Z), K [s, ldk] row-major (W products).
-    template <class W>
-    void project_out(const W* K, std::size_t ldk, std::size_t width, xt::xtensor<W, 2>& Z)
-    {
-        using tessera::blas::op;
-        const std::size_t s = Z.shape(0), w = Z.shape(1);
-        if (width == 0 || w == 0)
-            return;
-        std::vector<W> C(width * w);
-        tessera::blas::detail::gemm_raw(op::transpose, op::none, width, w, s, W(1), K, ldk, Z.data(), w, W(0),
-                                        C.data(), w);
-        tessera::blas::detail::gemm_raw(op::none, op::none, s, w, width, W(-1), K, ldk, C.data(), w, W(1), Z.data(),
-                                        w);
-    }
-
     /// Block Krylov truncated SVD of A [m, n] in the working precision W (see the file comment).
-    /// Cost (2 q + 1) 2 m n l flops in W plus b k^2 (P^T P, float products summed in double),
-    /// 2 b k r (P C) and ~8 b r^2 (orthonormal_basis, R, Q U_R) with k = (q + 1) l (at most s).
+    /// Cost (2 q + 1) 2 m n l flops in W plus 2 b k l (the last column block of P^T P; the others
+    /// come from the small side, 2 s k^2), 2 b k r (P C) and ~8 b r^2 (orthonormal_basis, R,
+    /// Q U_R) with k = (q + 1) l (at most s).
     template <class T, class W>
     svd_result<T> block_krylov_svd_work(const xt::xtensor<W, 2>& A, std::size_t r, const truncated_svd_options& o)
     {
@@ -93,6 +80,7 @@ namespace tessera::spectral::detail
         // ZA [s, k]: column block j holds op(A)^T P_j = (A^T A) K_j (tall case), the unprojected
         // sample of the next iteration; with K it gives P^T P = K^T ZA without a pass over P.
         xt::xtensor<W, 2> ZA = xt::xtensor<W, 2>::from_shape({s, k});
+        std::vector<W> work;
         for (std::size_t j = 1; j < widths.size(); ++j)
         {
             const std::size_t wp = widths[j - 1], prev = c0 - wp, w = widths[j];
@@ -105,10 +93,9 @@ namespace tessera::spectral::detail
             xt::xtensor<W, 2> Z = xt::xtensor<W, 2>::from_shape({s, w});
             for (std::size_t i = 0; i < s; ++i)
                 std::copy(ZA.data() + i * k + prev, ZA.data() + i * k + prev + w, Z.data() + i * w);
-            project_out(K.data(), k, c0, Z);
-            project_out(K.data(), k, c0, Z);
+            project_out(K.data(), k, c0, Z, 2, work);
             Z = orthonormal_basis(Z);
-            project_out(K.data(), k, c0, Z);
+            project_out(K.data(), k, c0, Z, 1, work);
             Z = orthonormal_basis(Z);
             put(Z, c0);
             big_product(c0, w);
@@ -149,48 +136,34 @@ namespace tessera::spectral::detail
         std::transform(e.vectors.begin(), e.vectors.end(), C.begin(), [](double v) { return static_cast<W>(v); });
         xt::xtensor<W, 2> PC = tessera::detail::fresh_tensor<W, 2>({b, rr});
         tessera::blas::gemm(op::none, op::none, W(1), P, C, W(0), PC);
+        // op(A) V = P C = Q R; svd_from_projection gives R = U_R Sigma V_R^T (in double) and the
+        // big-side vectors Q U_R; the small side is K (C V_R) [s, rr], in double.
         auto Q = orthonormal_basis(PC);
-        // R = Q^T (P C) [rr, rr] in double, its SVD in double.
-        xt::xtensor<W, 2> Rw = tessera::blas::matmul(Q, PC, op::transpose);
-        xt::xtensor<double, 2> R = xt::xtensor<double, 2>::from_shape({rr, rr});
-        std::copy(Rw.begin(), Rw.end(), R.begin());
-        auto f = tessera::lapack::svd<double>(std::move(R));
-        // Big side: Q U_R [b, rr]; small side: K (C V_R) [s, rr], V_R = f.Vt^T.
-        xt::xtensor<W, 2> UR = xt::xtensor<W, 2>::from_shape({rr, rr});
-        std::transform(f.U.begin(), f.U.end(), UR.begin(), [](double v) { return static_cast<W>(v); });
-        xt::xtensor<W, 2> big = tessera::detail::fresh_tensor<W, 2>({b, rr});
-        tessera::blas::gemm(op::none, op::none, W(1), Q, UR, W(0), big);
+        xt::xtensor<W, 2> R = tessera::blas::matmul(Q, PC, op::transpose);
+        auto f = svd_from_projection<T, W>(Q, R, rr);
         xt::xtensor<double, 2> Cd = xt::xtensor<double, 2>::from_shape({k, rr});
         std::copy(e.vectors.begin(), e.vectors.end(), Cd.begin());
-        auto CV = tessera::blas::matmul(Cd, f.Vt, op::none, op::transpose);  // [k, rr]
+        xt::xtensor<double, 2> VR = xt::xtensor<double, 2>::from_shape({rr, rr});  // V_R^T
+        std::copy(f.Vt.begin(), f.Vt.end(), VR.begin());
         xt::xtensor<double, 2> Kd = xt::xtensor<double, 2>::from_shape({s, k});
         std::copy(K.begin(), K.end(), Kd.begin());
-        auto small = tessera::blas::matmul(Kd, CV);  // [s, rr]
+        const auto smalld = tessera::blas::matmul(Kd, tessera::blas::matmul(Cd, VR, op::none, op::transpose));
+        xt::xtensor<T, 2> small = xt::xtensor<T, 2>::from_shape({s, rr});
+        std::copy(smalld.begin(), smalld.end(), small.begin());
 
         svd_result<T> out;
         out.method = svd_method::randomized;
         out.power_iterations = widths.size() - 1;
-        out.S = xt::xtensor<T, 1>::from_shape({rr});
-        std::transform(f.S.begin(), f.S.end(), out.S.begin(), [](double v) { return static_cast<T>(v); });
-        auto to_T = [](auto&& X) {
-            if constexpr (std::is_same_v<typename std::decay_t<decltype(X)>::value_type, T>)
-                return xt::xtensor<T, 2>(std::move(X));
-            else
-            {
-                xt::xtensor<T, 2> Y = tessera::detail::fresh_tensor<T, 2>({X.shape(0), X.shape(1)});
-                std::transform(X.begin(), X.end(), Y.begin(), [](auto v) { return static_cast<T>(v); });
-                return Y;
-            }
-        };
+        out.S = std::move(f.S);
         if (tall)
         {
-            out.U = to_T(std::move(big));
-            out.Vt = to_T(tessera::blas::transposed(small));
+            out.U = std::move(f.U);
+            out.Vt = tessera::blas::transposed(small);
         }
         else
         {
-            out.U = to_T(std::move(small));
-            out.Vt = to_T(tessera::blas::transposed(big));
+            out.U = std::move(small);
+            out.Vt = tessera::blas::transposed(f.U);
         }
         out.status = f.status;
         return out;

@@ -60,6 +60,28 @@ namespace tessera::spectral::detail
         return hi / lo;
     }
 
+    /// Y [rows, w] <- (I - Q_k Q_k^T)^passes Y for the first k columns Q_k of an orthonormal
+    /// row-major Q [rows, ldq] (products in W; two passes re-orthogonalize, as classical
+    /// Gram-Schmidt needs). `work` is resized to k w values and may be reused between calls.
+    /// Used by adaptive_svd (against the basis built so far) and block Krylov (against the
+    /// earlier blocks).
+    template <class W>
+    void project_out(const W* Q, std::size_t ldq, std::size_t k, xt::xtensor<W, 2>& Y, int passes,
+                     std::vector<W>& work)
+    {
+        using tessera::blas::op;
+        using tessera::blas::detail::gemm_raw;
+        const std::size_t rows = Y.shape(0), w = Y.shape(1);
+        if (k == 0 || w == 0)
+            return;
+        work.resize(k * w);
+        for (int pass = 0; pass < passes; ++pass)
+        {
+            gemm_raw(op::transpose, op::none, k, w, rows, W(1), Q, ldq, Y.data(), w, W(0), work.data(), w);
+            gemm_raw(op::none, op::none, rows, w, k, W(-1), Q, ldq, work.data(), w, W(1), Y.data(), w);
+        }
+    }
+
     /// An orthonormal basis Q [m, l] of range(Y) for Y [m, l], m >= l. First CholQR2 on Y
     /// itself, accepted when the second pass finds a nearly orthonormal input (diagonal ratio
     /// below 1.5, so the result is orthonormal to O(eps)); else CholQR2 of the permuted LU factor
