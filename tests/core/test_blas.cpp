@@ -196,6 +196,29 @@ TEST_CASE_TEMPLATE("gram splits a narrow matrix into one row range per thread", 
     }
 }
 
+TEST_CASE_TEMPLATE("gram of a column block read in place equals gram of its copy", T, float, double)
+{
+    // detail::gram_strided reads columns [7, 44) of a 9001 x 50 matrix through its row stride
+    // (block Krylov's H corner): it must give the same bits as gram of the copied block, for
+    // every Acc / Work combination, on 1 thread and on 2 (two row ranges).
+    const std::size_t m = 9001, n = 50, c0 = 7, w = 37;
+    const auto A = tessera::random_normal<T>(m, n, 43);
+    xt::xtensor<T, 2> block = xt::xtensor<T, 2>::from_shape({m, w});
+    for (std::size_t i = 0; i < m; ++i)
+        for (std::size_t j = 0; j < w; ++j)
+            block(i, j) = A(i, c0 + j);
+    for (int threads : {1, 2})
+    {
+        CAPTURE(threads);
+        tessera::detail::thread_count_guard guard(threads);
+        using tessera::blas::detail::gram_strided;
+        CHECK(xt::all(xt::equal(gram_strided<T>(A.data() + c0, m, w, n), tessera::blas::gram<T>(block))));
+        CHECK(xt::all(xt::equal(gram_strided<double>(A.data() + c0, m, w, n), tessera::blas::gram<double>(block))));
+        CHECK(xt::all(xt::equal(gram_strided<double, T>(A.data() + c0, m, w, n),
+                                tessera::blas::gram<double, T>(block))));
+    }
+}
+
 TEST_CASE("the BLAS reports its core")
 {
     const std::string core = tessera::blas::core_name();

@@ -138,6 +138,60 @@ TEST_CASE_TEMPLATE("block Krylov: an exactly rank-deficient matrix is reported, 
     CHECK(reconstruction_error(A, f.U, f.S, f.Vt) <= 1e-4 * s[0]);
 }
 
+TEST_CASE_TEMPLATE("block Krylov: U = P C Lambda^-1/2 only when it is orthonormal", T, float, double)
+{
+    // ritz_left_vectors, the last step of the route: P [2000, 30] with known singular values s,
+    // H = P^T P (float products summed in double, as the route forms it), (Lambda, C) its top c
+    // eigenpairs. Well conditioned, U = P C Lambda^-1/2 must be P's leading left singular
+    // vectors (|u_j . q_j| = 1) and orthonormal; where H's rounding breaks orthonormality
+    // (lambda_1 / lambda_c = 1e8 here, against the 1e-5 / 1e-10 tolerance) or lambda_c is not
+    // positive (rank 5, c = 8) it must return nothing, so the route takes the QR of P C.
+    const std::size_t b = 2000, k = 30;
+    const auto Q1 = random_orthonormal(b, k, 21);
+    auto eig = [&](const xt::xtensor<T, 2>& P, std::size_t c) {
+        return tessera::lapack::eigh_top<double>(tessera::blas::gram<double, T>(P), c);
+    };
+    {
+        const auto s = geometric(k, 10.0);
+        const auto P = with_spectrum<T>(b, k, s, 21);  // its left vectors are Q1 (same seed)
+        const auto U = sp::detail::ritz_left_vectors(P, eig(P, 10));
+        REQUIRE(U.shape(0) == b);
+        REQUIRE(U.shape(1) == 10);
+        CHECK(orthonormality_error(U) < (std::is_same_v<T, float> ? 1e-5 : 1e-10));
+        for (std::size_t j = 0; j < 10; ++j)
+        {
+            double dot = 0;
+            for (std::size_t i = 0; i < b; ++i)
+                dot += double(U(i, j)) * Q1(i, j);
+            CHECK(std::abs(dot) == doctest::Approx(1.0).epsilon(1e-5));
+        }
+    }
+    {
+        const auto P = with_spectrum<T>(b, k, geometric(k, 1e4), 21);
+        CHECK(sp::detail::ritz_left_vectors(P, eig(P, k)).size() == 0);
+    }
+    {
+        const auto P = with_spectrum<T>(b, k, {3, 2, 1, 0.5, 0.25}, 21);
+        CHECK(sp::detail::ritz_left_vectors(P, eig(P, 8)).size() == 0);
+    }
+}
+
+TEST_CASE("block Krylov: float32 products on an ill-conditioned spectrum take the QR route")
+{
+    // sigma_30 / sigma_1 = 1 / 385: float H loses U's orthonormality to ~eps_float 385^2 ~ 1e-2,
+    // so U must come from the QR of P C, orthonormal to float rounding, with the exact spectrum
+    // (l = 35 and q = 1 cover all 40 columns) and the optimal error.
+    const auto s = geometric(40, 3e3);
+    const auto A = with_spectrum<float>(800, 40, s, 17);
+    auto f = sp::truncated_svd(A, 30, krylov(1, 5));
+    CHECK(f.status.ok());
+    CHECK(orthonormality_error(f.U) < 1e-5);
+    CHECK(orthonormality_error(xt::xtensor<float, 2>(xt::transpose(f.Vt))) < 1e-5);
+    for (std::size_t i = 0; i < 30; ++i)
+        CHECK(std::abs(double(f.S(i)) - s[i]) <= 1e-6);
+    CHECK(reconstruction_error(A, f.U, f.S, f.Vt) == doctest::Approx(tail(s, 30)).epsilon(1e-3));
+}
+
 TEST_CASE("block Krylov: real data, the stories260K token embedding [512, 64]")
 {
     // The real embedding of the shared checkpoint: q = 1 with l = 32 spans its whole 64-column

@@ -133,17 +133,18 @@ namespace tessera::blas
 
     namespace detail
     {
-        /// Raw row-major SYRK on the upper triangle: C[n, n] = alpha A^T A + beta C, A [k, n].
+        /// Raw row-major SYRK on the upper triangle: C[n, n] = alpha A^T A + beta C, A [k, n] with
+        /// row stride lda.
         template <class T>
-        void syrk_raw(std::size_t n, std::size_t k, T alpha, const T* a, T beta, T* c)
+        void syrk_raw(std::size_t n, std::size_t k, T alpha, const T* a, std::size_t lda, T beta, T* c)
         {
             const char* fn = "blas::gram";
             if constexpr (std::is_same_v<T, float>)
                 cblas_ssyrk(CblasRowMajor, CblasUpper, CblasTrans, to_int(n, fn), to_int(k, fn), alpha, a,
-                            to_int(n, fn), beta, c, to_int(n, fn));
+                            to_int(lda, fn), beta, c, to_int(n, fn));
             else
                 cblas_dsyrk(CblasRowMajor, CblasUpper, CblasTrans, to_int(n, fn), to_int(k, fn), alpha, a,
-                            to_int(n, fn), beta, c, to_int(n, fn));
+                            to_int(lda, fn), beta, c, to_int(n, fn));
         }
 
         /// Whether a BLAS call made on an OpenMP thread inside a parallel region runs on that
@@ -176,24 +177,23 @@ namespace tessera::blas
             return static_cast<std::size_t>(threads);
         }
 
-        /// Adds the upper triangle of A[r0:r1, :]^T A[r0:r1, :] to G [n, n] (Acc), the products
-        /// in Work; see gram.
+        /// Adds the upper triangle of A[r0:r1, :]^T A[r0:r1, :] to G [n, n] (Acc), A [m, n] with
+        /// row stride lda, the products in Work; see gram.
         template <class Acc, class Work, class T>
-        void gram_rows(const xt::xtensor<T, 2>& A, std::size_t r0, std::size_t r1, Acc* G)
+        void gram_rows(const T* A, std::size_t n, std::size_t lda, std::size_t r0, std::size_t r1, Acc* G)
         {
-            const std::size_t n = A.shape(1);
             constexpr std::size_t block_rows = 2048;
             if (r1 <= r0)
                 return;
             if constexpr (std::is_same_v<Acc, T> && std::is_same_v<Work, T>)
-                syrk_raw<T>(n, r1 - r0, T(1), A.data() + r0 * n, T(1), G);
+                syrk_raw<T>(n, r1 - r0, T(1), A + r0 * lda, lda, T(1), G);
             else if constexpr (std::is_same_v<Work, T>)
             {
                 // Block products in T, summed in Acc (upper triangle).
                 std::vector<Work> C(n * n);
                 for (std::size_t b = r0; b < r1; b += block_rows)
                 {
-                    syrk_raw<Work>(n, std::min(block_rows, r1 - b), Work(1), A.data() + b * n, Work(0), C.data());
+                    syrk_raw<Work>(n, std::min(block_rows, r1 - b), Work(1), A + b * lda, lda, Work(0), C.data());
                     tessera::detail::parallel_for(0, static_cast<std::ptrdiff_t>(n), [&](std::ptrdiff_t ii) {
                         const auto i = static_cast<std::size_t>(ii);
                         for (std::size_t j = i; j < n; ++j)
@@ -212,14 +212,51 @@ namespace tessera::blas
                 for (std::size_t b = r0; b < r1; b += conv_rows)
                 {
                     const std::size_t rows = std::min(conv_rows, r1 - b);
-                    const T* src = A.data() + b * n;
+                    const T* src = A + b * lda;
                     tessera::detail::parallel_for(0, static_cast<std::ptrdiff_t>(rows), [&](std::ptrdiff_t i) {
                         const auto r = static_cast<std::size_t>(i);
-                        std::copy(src + r * n, src + (r + 1) * n, buf.begin() + static_cast<std::ptrdiff_t>(r * n));
+                        std::copy(src + r * lda, src + r * lda + n, buf.begin() + static_cast<std::ptrdiff_t>(r * n));
                     }, 64);
-                    syrk_raw<Work>(n, rows, Work(1), buf.data(), Work(1), G);
+                    syrk_raw<Work>(n, rows, Work(1), buf.data(), n, Work(1), G);
                 }
             }
+        }
+    }  // namespace detail
+
+    namespace detail
+    {
+        /// gram of the [m, n] matrix at `a` with row stride lda (a column block of a wider matrix).
+        template <class Acc, class Work = Acc, class T>
+        xt::xtensor<Acc, 2> gram_strided(const T* a, std::size_t m, std::size_t n, std::size_t lda)
+        {
+            static_assert(is_real_v<Acc> && is_real_v<T> && is_real_v<Work>,
+                          "tessera::blas::gram: types must be float or double");
+            static_assert(sizeof(Work) <= sizeof(Acc), "tessera::blas::gram: Work must not be wider than Acc");
+            xt::xtensor<Acc, 2> G = xt::zeros<Acc>({n, n});
+            if (n == 0)
+                return G;
+            to_int(n, "blas::gram");
+            to_int(lda, "blas::gram");
+            const std::size_t parts = gram_row_parts(m, n);
+            if (parts == 1)
+                gram_rows<Acc, Work>(a, n, lda, 0, m, G.data());
+            else
+            {
+                std::vector<Acc> sums((parts - 1) * n * n, Acc(0));
+                tessera::detail::parallel_for(0, static_cast<std::ptrdiff_t>(parts), [&](std::ptrdiff_t p) {
+                    const auto k = static_cast<std::size_t>(p);
+                    Acc* out = k == 0 ? G.data() : sums.data() + (k - 1) * n * n;
+                    gram_rows<Acc, Work>(a, n, lda, m * k / parts, m * (k + 1) / parts, out);
+                });
+                for (std::size_t k = 1; k < parts; ++k)
+                    for (std::size_t i = 0; i < n; ++i)
+                        for (std::size_t j = i; j < n; ++j)
+                            G(i, j) += sums[(k - 1) * n * n + i * n + j];
+            }
+            for (std::size_t i = 0; i < n; ++i)
+                for (std::size_t j = 0; j < i; ++j)
+                    G(i, j) = G(j, i);
+            return G;
         }
     }  // namespace detail
 
@@ -234,34 +271,7 @@ namespace tessera::blas
     template <class Acc, class Work = Acc, class T>
     xt::xtensor<Acc, 2> gram(const xt::xtensor<T, 2>& A)
     {
-        static_assert(is_real_v<Acc> && is_real_v<T> && is_real_v<Work>,
-                      "tessera::blas::gram: types must be float or double");
-        static_assert(sizeof(Work) <= sizeof(Acc), "tessera::blas::gram: Work must not be wider than Acc");
-        const std::size_t m = A.shape(0), n = A.shape(1);
-        xt::xtensor<Acc, 2> G = xt::zeros<Acc>({n, n});
-        if (n == 0)
-            return G;
-        detail::to_int(n, "blas::gram");
-        const std::size_t parts = detail::gram_row_parts(m, n);
-        if (parts == 1)
-            detail::gram_rows<Acc, Work>(A, 0, m, G.data());
-        else
-        {
-            std::vector<Acc> sums((parts - 1) * n * n, Acc(0));
-            tessera::detail::parallel_for(0, static_cast<std::ptrdiff_t>(parts), [&](std::ptrdiff_t p) {
-                const auto k = static_cast<std::size_t>(p);
-                Acc* out = k == 0 ? G.data() : sums.data() + (k - 1) * n * n;
-                detail::gram_rows<Acc, Work>(A, m * k / parts, m * (k + 1) / parts, out);
-            });
-            for (std::size_t k = 1; k < parts; ++k)
-                for (std::size_t i = 0; i < n; ++i)
-                    for (std::size_t j = i; j < n; ++j)
-                        G(i, j) += sums[(k - 1) * n * n + i * n + j];
-        }
-        for (std::size_t i = 0; i < n; ++i)
-            for (std::size_t j = 0; j < i; ++j)
-                G(i, j) = G(j, i);
-        return G;
+        return detail::gram_strided<Acc, Work>(A.data(), A.shape(0), A.shape(1), A.shape(1));
     }
 
     /// Row-major transpose copy of A [m, n] -> [n, m]: 64 x 64 tiles, bands of 64 rows of A

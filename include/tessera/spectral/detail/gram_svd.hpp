@@ -73,7 +73,7 @@ namespace tessera::spectral::detail
 
     /// max |(U^T U - I)(a, b)| over a < cols, from <= b < cols: the columns [from, cols) of U [m, r]
     /// against the first `cols` (a cols x (cols - from) product in double, row blocks of 2048
-    /// converted; m cols (cols - from) flops).
+    /// converted; m cols (cols - from) flops; all of U against all: blas::gram<double, T>, m r^2).
     template <class T>
     double orthonormality_loss(const xt::xtensor<T, 2>& U, std::size_t cols, std::size_t from)
     {
@@ -81,6 +81,19 @@ namespace tessera::spectral::detail
         const std::size_t m = U.shape(0), r = U.shape(1), w = cols - from;
         if (w == 0)
             return 0.0;
+        if (from == 0 && cols == r)
+        {
+            // All of U against all: blas::gram (half the flops, rows split over threads), products
+            // in T summed in double per 2048 rows. For float U this moves the loss by < 1e-7
+            // (measured 4e-8 - 8e-8 against double products on GloVe and 32128 x 512 U's), 100x
+            // under the float tolerance, at a third to a tenth of the time.
+            const auto G = tessera::blas::gram<double, T>(U);
+            double worst = 0.0;
+            for (std::size_t a = 0; a < r; ++a)
+                for (std::size_t b = 0; b < r; ++b)
+                    worst = std::max(worst, std::abs(G(a, b) - (a == b ? 1.0 : 0.0)));
+            return worst;
+        }
         constexpr std::size_t block = 2048;
         std::vector<double> buf(std::min(m, block) * cols), G(cols * w, 0.0);
         for (std::size_t r0 = 0; r0 < m; r0 += block)

@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <cstddef>
 #include <type_traits>
+#include <utility>
 
 #include <xtensor/xtensor.hpp>
 
@@ -16,6 +17,20 @@
 
 namespace tessera::spectral::detail
 {
+    /// X in precision T: moved when it already is, else copied into fresh memory.
+    template <class T, class W>
+    xt::xtensor<T, 2> in_precision(xt::xtensor<W, 2>&& X)
+    {
+        if constexpr (std::is_same_v<T, W>)
+            return std::move(X);
+        else
+        {
+            xt::xtensor<T, 2> out = tessera::detail::fresh_tensor<T, 2>({X.shape(0), X.shape(1)});
+            std::copy(X.begin(), X.end(), out.begin());
+            return out;
+        }
+    }
+
     /// Given an orthonormal Q [m, l] and B = Q^T A [l, n] (in W), the rank-r factors
     /// U = Q Ub_r, S, Vt from the SVD of B computed in double.
     template <class T, class W>
@@ -42,13 +57,7 @@ namespace tessera::spectral::detail
         }
         xt::xtensor<W, 2> UW = tessera::detail::fresh_tensor<W, 2>({m, r});
         tessera::blas::gemm(tessera::blas::op::none, tessera::blas::op::none, W(1), Q, Ub, W(0), UW);
-        if constexpr (std::is_same_v<T, W>)
-            out.U = std::move(UW);
-        else
-        {
-            out.U = tessera::detail::fresh_tensor<T, 2>({m, r});
-            std::copy(UW.begin(), UW.end(), out.U.begin());
-        }
+        out.U = in_precision<T>(std::move(UW));
         return out;
     }
 }  // namespace tessera::spectral::detail
