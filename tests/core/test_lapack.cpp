@@ -109,6 +109,32 @@ TEST_CASE_TEMPLATE("eigh: descending values, column eigenvectors, A V = V diag(w
     CHECK_THROWS_AS(tessera::lapack::eigh<T>(X), tessera::invalid_argument);
 }
 
+TEST_CASE_TEMPLATE("eigvalsh: eigh's values without the vectors, and the trace", T, float, double)
+{
+    // 40 x 12 Gram: the values-only syevd must give eigh's values (to rounding of a different
+    // reduction path) summing to the trace; vectors is [n, 0]; a non-square A throws.
+    auto X = tessera::random_normal<T>(40, 12, 5);
+    auto A = tessera::blas::matmul(X, X, op::transpose, op::none);
+    auto e = tessera::lapack::eigh<T>(A);
+    auto v = tessera::lapack::eigvalsh<T>(A);
+    CHECK(v.status.ok());
+    REQUIRE(v.values.size() == 12);
+    CHECK(v.vectors.shape(0) == 12);
+    CHECK(v.vectors.shape(1) == 0);
+    const double tol = std::is_same_v<T, float> ? 1e-5 : 1e-12;
+    double sum = 0, trace = 0;
+    for (std::size_t i = 0; i < 12; ++i)
+    {
+        if (i > 0)
+            CHECK(v.values(i - 1) >= v.values(i));
+        CHECK(std::abs(double(v.values(i)) - double(e.values(i))) <= tol * double(e.values(0)));
+        sum += double(v.values(i));
+        trace += double(A(i, i));
+    }
+    CHECK(sum == doctest::Approx(trace).epsilon(tol));
+    CHECK_THROWS_AS(tessera::lapack::eigvalsh<T>(X), tessera::invalid_argument);
+}
+
 TEST_CASE_TEMPLATE("eigh_top: the largest eigenpairs equal eigh's, A V = V diag(w)", T, float, double)
 {
     const std::size_t n = 60;

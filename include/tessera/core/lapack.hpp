@@ -223,42 +223,66 @@ namespace tessera::lapack
         return detail::svd_wide(A, [&](xt::xtensor<T, 2>& buf) { buf = saved; });
     }
 
+    namespace detail
+    {
+        /// syevd of the symmetric A [n, n] (upper triangle read): values descending, and with
+        /// `vectors` the eigenvectors as columns (else vectors is [n, 0]).
+        template <class T>
+        eigh_factors<T> syevd_sorted(xt::xtensor<T, 2> A, bool vectors, const char* fn)
+        {
+            static_assert(is_real_v<T>, "tessera::lapack::eigh: T must be float or double");
+            const std::size_t n = square_order(A, fn);
+            eigh_factors<T> r{xt::xtensor<T, 1>::from_shape({n}), xt::xtensor<T, 2>::from_shape({n, vectors ? n : 0}),
+                              {}};
+            if (n == 0)
+                return r;
+            const int ni = to_int(n, fn);
+            const char* jobz = vectors ? "V" : "N";
+            // Row-major upper triangle == column-major lower triangle.
+            int info = 0, lwork = -1, liwork = -1, iwq = 0;
+            T wq{};
+            std::vector<T> w(n);
+            tessera::detail::syevd(jobz, "L", &ni, A.data(), &ni, w.data(), &wq, &lwork, &iwq, &liwork, &info);
+            check_info<T>("syevd", info, fn);
+            lwork = workspace_size(wq);
+            liwork = std::max(1, iwq);
+            std::vector<T> work(static_cast<std::size_t>(lwork));
+            std::vector<int> iwork(static_cast<std::size_t>(liwork));
+            tessera::detail::syevd(jobz, "L", &ni, A.data(), &ni, w.data(), work.data(), &lwork, iwork.data(), &liwork,
+                                   &info);
+            check_info<T>("syevd", info, fn);
+            if (info > 0)
+                r.status = {status_code::not_converged, concat("syevd did not converge (info=", info, ")")};
+            // Column-major eigenvector j is row j of the row-major buffer; reverse to descending.
+            for (std::size_t j = 0; j < n; ++j)
+            {
+                const std::size_t src = n - 1 - j;
+                r.values(j) = w[src];
+                if (vectors)
+                    for (std::size_t i = 0; i < n; ++i)
+                        r.vectors(i, j) = A(src, i);
+            }
+            return r;
+        }
+    }  // namespace detail
+
     /// Eigendecomposition of the symmetric A [n, n] (only the upper triangle is read), values
     /// descending, eigenvectors as columns (numpy.linalg.eigh order reversed). syevd; cost O(n^3).
     /// \throws tessera::invalid_argument if A is not square; lapack_error on info < 0.
     template <class T>
     eigh_factors<T> eigh(xt::xtensor<T, 2> A)
     {
-        static_assert(is_real_v<T>, "tessera::lapack::eigh: T must be float or double");
-        const std::size_t n = detail::square_order(A, "lapack::eigh");
-        eigh_factors<T> r{xt::xtensor<T, 1>::from_shape({n}), xt::xtensor<T, 2>::from_shape({n, n}), {}};
-        if (n == 0)
-            return r;
-        const int ni = detail::to_int(n, "lapack::eigh");
-        // Row-major upper triangle == column-major lower triangle.
-        int info = 0, lwork = -1, liwork = -1, iwq = 0;
-        T wq{};
-        std::vector<T> w(n);
-        tessera::detail::syevd("V", "L", &ni, A.data(), &ni, w.data(), &wq, &lwork, &iwq, &liwork, &info);
-        detail::check_info<T>("syevd", info, "lapack::eigh");
-        lwork = detail::workspace_size(wq);
-        liwork = std::max(1, iwq);
-        std::vector<T> work(static_cast<std::size_t>(lwork));
-        std::vector<int> iwork(static_cast<std::size_t>(liwork));
-        tessera::detail::syevd("V", "L", &ni, A.data(), &ni, w.data(), work.data(), &lwork, iwork.data(), &liwork,
-                               &info);
-        detail::check_info<T>("syevd", info, "lapack::eigh");
-        if (info > 0)
-            r.status = {status_code::not_converged, concat("syevd did not converge (info=", info, ")")};
-        // Column-major eigenvector j is row j of the row-major buffer; reverse to descending.
-        for (std::size_t j = 0; j < n; ++j)
-        {
-            const std::size_t src = n - 1 - j;
-            r.values(j) = w[src];
-            for (std::size_t i = 0; i < n; ++i)
-                r.vectors(i, j) = A(src, i);
-        }
-        return r;
+        return detail::syevd_sorted(std::move(A), true, "lapack::eigh");
+    }
+
+    /// Eigenvalues only of the symmetric A [n, n] (upper triangle read), descending
+    /// (numpy.linalg.eigvalsh order reversed); `vectors` is [n, 0]. syevd without the
+    /// eigenvectors: 4/3 n^3 flops for the tridiagonal reduction, no back-transformation.
+    /// \throws as eigh.
+    template <class T>
+    eigh_factors<T> eigvalsh(xt::xtensor<T, 2> A)
+    {
+        return detail::syevd_sorted(std::move(A), false, "lapack::eigvalsh");
     }
 
     /// Thin QR of A [m, n]: Q [m, k], R [k, n], k = min(m, n). Tall A (m > n): geqrf/orgqr on a

@@ -14,6 +14,7 @@
 #include "../core/detail/column_means.hpp"
 #include "../core/errors.hpp"
 #include "../core/lapack.hpp"
+#include "../core/parallel.hpp"
 #include "../core/status.hpp"
 #include "../core/traits.hpp"
 #include "../core/validate.hpp"
@@ -74,13 +75,13 @@ namespace tessera::stats
         }
 
         /// The covariance_spectrum_result of a covariance matrix C [d, d] (symmetric, both
-        /// triangles): eigenvalues by syevd (round-off negatives clipped to 0), cumulative explained
+        /// triangles): eigenvalues by syevd without vectors (round-off negatives clipped to 0), cumulative explained
         /// fraction, participation ratio, dims for 80/90/95/99%. Shared by covariance_spectrum and
         /// stream::covariance_spectrum. Cost O(d^3).
         inline covariance_spectrum_result spectrum_of_covariance(xt::xtensor<double, 2> C)
         {
             const std::size_t d = C.shape(0);
-            auto eig = lapack::eigh(std::move(C));
+            auto eig = lapack::eigvalsh(std::move(C));
             covariance_spectrum_result out;
             out.status = eig.status;
             out.eigenvalues = xt::xtensor<double, 1>::from_shape({d});
@@ -124,20 +125,18 @@ namespace tessera::stats
             const std::vector<double> mean = tessera::detail::column_means(A);
             xt::xtensor<double, 2> C = xt::zeros<double>({d, d});
             constexpr std::size_t block = 4096;
-            xt::xtensor<double, 2> buf;
+            xt::xtensor<double, 2> buf = xt::xtensor<double, 2>::from_shape({std::min(block, n), d});
             for (std::size_t r0 = 0; r0 < n; r0 += block)
             {
                 const std::size_t rows = std::min(block, n - r0);
-                if (buf.shape(0) != rows || buf.shape(1) != d)
-                    buf = xt::xtensor<double, 2>::from_shape({rows, d});
-                for (std::size_t i = 0; i < rows; ++i)
-                {
+                tessera::detail::parallel_for(0, static_cast<std::ptrdiff_t>(rows), [&](std::ptrdiff_t ii) {
+                    const auto i = static_cast<std::size_t>(ii);
                     const T* r = A.data() + (r0 + i) * d;
                     double* o = buf.data() + i * d;
                     for (std::size_t j = 0; j < d; ++j)
                         o[j] = static_cast<double>(r[j]) - mean[j];
-                }
-                C += blas::gram<double>(buf);
+                }, 64);
+                C += blas::detail::gram_strided<double>(buf.data(), rows, d, d);
             }
             C /= static_cast<double>(n - 1);
             return spectrum_of_covariance(std::move(C));
