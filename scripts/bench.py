@@ -28,11 +28,11 @@ REASONS = [
     ("spectral", "randomized", "gram+eigh", "a different algorithm: tessera's randomized route against numpy's exact Gram route; "
      "tessera's own gram row on the same matrix beats that peer (automatic picks gram for n <= 4096)"),
     ("spectral", "gram (double Gram)", "gram+eigh", "the same algorithm as numpy's (gram_float32 = false: a double Gram, "
-     "eigh, one GEMM) at 0.85 of its floor; 0.94x here, 1.11x in the 2026-12-04 run: within the run-to-run noise. The "
-     "default float32 route on the same matrix beats that peer"),
+     "eigh, one GEMM) at 0.85 of its floor; 0.92-1.11x across the runs of 2026-12-04/05: within the run-to-run noise. "
+     "The default float32 route on the same matrix beats that peer"),
     ("spectral", "r=64 randomized", "randomized_svd", "the same algorithm and passes as sklearn's (10 GEMM passes of l = 74 "
-     "columns through the same OpenBLAS kernel, GEMM-bound on both sides): 0.93x here, 1.14x in the 2026-12-04 run, within "
-     "the run-to-run noise; the block Krylov row of the same workload (7 passes) is faster than sklearn at lower error"),
+     "columns through the same OpenBLAS kernel, GEMM-bound on both sides): 0.93-1.14x across the runs of 2026-12-04/05, "
+     "within the run-to-run noise; the block Krylov row of the same workload (7 passes) is faster than sklearn at lower error"),
     ("spectral", "exact", "gram+eigh", "a different algorithm: LAPACK gesdd of the whole matrix against a Gram route; "
      "the numpy.linalg.svd row of the same workload is the same-algorithm comparison"),
     ("spectral", "exact", "randomized_svd", "a different algorithm: LAPACK gesdd against a randomized sketch; the "
@@ -46,7 +46,11 @@ REASONS = [
     ("io", "into memory", "", "page faults of fresh memory bound both sides (pread into the result, as numpy's readinto); "
      "within noise"),
     ("compress", "load", "", "page faults on fresh xtensor buffers (not 2 MiB aligned, so partly 4 KiB faults) against "
-     "numpy.fromfile; recorded in the compress section"),
+     "numpy.fromfile; the same 39 MB pread measured alone is bimodal, 10 or 16 ms into unaligned fresh memory and 10 ms "
+     "into 2 MiB-aligned memory, against 12-17 ms for numpy.fromfile in the same loop; recorded in the compress section"),
+    ("tt", "dense sgemm", "", "a baseline row, not a tessera routine: one sgemm call on each side (tessera links the OpenMP "
+     "OpenBLAS build, numpy the pthreads build) on a 16 MB matrix that stays in this EPYC's cache, so call and threading "
+     "overheads of a 4-5 ms call decide; the TT rows are compared with it"),
 ]
 
 
