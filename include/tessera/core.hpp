@@ -9,6 +9,7 @@
 #include "core/half.hpp"
 #include "core/eigh_top.hpp"
 #include "core/lapack.hpp"
+#include "core/triangular.hpp"
 #include "core/parallel.hpp"
 #include "core/random.hpp"
 #include "core/status.hpp"

@@ -4,6 +4,7 @@
 #include <tessera/core/blas.hpp>
 #include <tessera/core/eigh_top.hpp>
 #include <tessera/core/lapack.hpp>
+#include <tessera/core/triangular.hpp>
 #include <tessera/core/random.hpp>
 #include <xtensor/xmath.hpp>
 #include <xtensor/xview.hpp>

@@ -2,6 +2,7 @@
 /// \file lapack.hpp
 /// LAPACK factorizations for row-major `xt::xtensor<T, 2>` (float or double).
 ///
+/// (Cholesky and LU: core/triangular.hpp; the largest eigenpairs: core/eigh_top.hpp.)
 /// A row-major [m, n] buffer is the column-major [n, m] transpose, so each wrapper factors
 /// the transpose and reads the factors back without copies (SVD via gesdd/gesvd, QR via
 /// gelqf/orglq, Cholesky via potrf on the opposite triangle). Every `info` is checked:
@@ -54,13 +55,6 @@ namespace tessera::lapack
         xt::xtensor<T, 2> R;
     };
 
-    /// Cholesky A = L L^T with L [n, n] lower triangular (strict upper part zero).
-    template <class T>
-    struct cholesky_factor
-    {
-        xt::xtensor<T, 2> L;
-        tessera::status status;  ///< rank_deficient when A is not numerically positive definite
-    };
 
     namespace detail
     {
@@ -323,87 +317,4 @@ namespace tessera::lapack
         return r;
     }
 
-    /// Cholesky factor of the symmetric positive definite A [n, n] (lower triangle read).
-    /// When A is not numerically positive definite, status is rank_deficient and L holds the
-    /// partial factor. Cost n^3/3 flops.
-    template <class T>
-    cholesky_factor<T> cholesky(xt::xtensor<T, 2> A)
-    {
-        static_assert(is_real_v<T>, "tessera::lapack::cholesky: T must be float or double");
-        const std::size_t n = detail::square_order(A, "lapack::cholesky");
-        cholesky_factor<T> r;
-        if (n == 0)
-        {
-            r.L = A;
-            return r;
-        }
-        const int ni = detail::to_int(n, "lapack::cholesky");
-        int info = 0;
-        tessera::detail::potrf("U", &ni, A.data(), &ni, &info);  // column-major upper == row-major lower
-        detail::check_info<T>("potrf", info, "lapack::cholesky");
-        if (info > 0)
-            r.status = {status_code::rank_deficient,
-                        concat("matrix is not positive definite: leading minor of order ", info, " is not positive")};
-        for (std::size_t i = 0; i < n; ++i)
-            for (std::size_t j = i + 1; j < n; ++j)
-                A(i, j) = T(0);
-        r.L = std::move(A);
-        return r;
-    }
-
-    /// Solves (L L^T) X = B for X [n, nrhs] given the Cholesky factor L [n, n] (two triangular
-    /// solves, trsm). \throws tessera::invalid_argument on shape mismatch.
-    template <class T>
-    xt::xtensor<T, 2> cholesky_solve(const xt::xtensor<T, 2>& L, xt::xtensor<T, 2> B)
-    {
-        require(L.shape(0) == L.shape(1) && L.shape(0) == B.shape(0), "lapack::cholesky_solve",
-                "L must be [n, n] and B [n, nrhs], got L ", shape_to_string(L.shape()), " and B ",
-                shape_to_string(B.shape()));
-        const int n = detail::to_int(L.shape(0), "lapack::cholesky_solve");
-        const int nrhs = detail::to_int(B.shape(1), "lapack::cholesky_solve");
-        if (n == 0 || nrhs == 0)
-            return B;
-        for (const CBLAS_TRANSPOSE t : {CblasNoTrans, CblasTrans})  // L Y = B, then L^T X = Y
-            if constexpr (std::is_same_v<T, float>)
-                cblas_strsm(CblasRowMajor, CblasLeft, CblasLower, t, CblasNonUnit, n, nrhs, 1.0f, L.data(), n, B.data(),
-                            nrhs);
-            else
-                cblas_dtrsm(CblasRowMajor, CblasLeft, CblasLower, t, CblasNonUnit, n, nrhs, 1.0, L.data(), n, B.data(),
-                            nrhs);
-        return B;
-    }
-
-    /// For A [m, n] with m >= n, the permuted unit-lower factor P^T L [m, n] of the partial-
-    /// pivoting LU P A = L U (scipy.linalg.lu(A, permute_l=True)[0]): a well-conditioned basis
-    /// of range(A) used for LU renormalization in randomized SVD. getrf; cost O(m n^2).
-    template <class T>
-    xt::xtensor<T, 2> lu_permuted_lower(const xt::xtensor<T, 2>& A)
-    {
-        const std::size_t m = A.shape(0), n = A.shape(1);
-        require(m >= n, "lapack::lu_permuted_lower", "A must have at least as many rows as columns, got ",
-                shape_to_string(A.shape()));
-        xt::xtensor<T, 2> out = xt::zeros<T>({m, n});
-        if (n == 0)
-            return out;
-        std::vector<T> colmajor(m * n);
-        for (std::size_t i = 0; i < m; ++i)
-            for (std::size_t j = 0; j < n; ++j)
-                colmajor[i + j * m] = A(i, j);
-        const int mi = detail::to_int(m, "lapack::lu"), ni = detail::to_int(n, "lapack::lu");
-        std::vector<int> ipiv(n);
-        int info = 0;
-        tessera::detail::getrf(&mi, &ni, colmajor.data(), &mi, ipiv.data(), &info);
-        detail::check_info<T>("getrf", info, "lapack::lu_permuted_lower");  // info > 0: singular U, L still valid
-        for (std::size_t i = 0; i < m; ++i)
-            for (std::size_t j = 0; j < n && j <= i; ++j)
-                out(i, j) = (i == j) ? T(1) : colmajor[i + j * m];
-        for (std::size_t jj = n; jj-- > 0;)  // apply P^T: undo the row swaps in reverse order
-        {
-            const std::size_t p = static_cast<std::size_t>(ipiv[jj] - 1);
-            if (p != jj)
-                for (std::size_t c = 0; c < n; ++c)
-                    std::swap(out(jj, c), out(p, c));
-        }
-        return out;
-    }
 }  // namespace tessera::lapack

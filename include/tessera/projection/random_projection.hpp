@@ -16,6 +16,7 @@
 #include "../core/blas.hpp"
 #include "../core/errors.hpp"
 #include "../core/lapack.hpp"
+#include "../core/triangular.hpp"
 #include "../core/random.hpp"
 #include "../core/status.hpp"
 #include "../core/traits.hpp"

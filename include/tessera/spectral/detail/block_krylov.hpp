@@ -44,7 +44,8 @@ namespace tessera::spectral::detail
 {
     /// U = P C Lambda^-1/2 [b, c] for the eigenpairs (Lambda, C [k, c]) of H = P^T P (P [b, k]):
     /// the left singular vectors of P C when they are orthonormal, ||U^T U - I||_max <=
-    /// gram_orthonormality_tolerance<W>() (checked in double sums, b c^2 flops), which rounding
+    /// gram_orthonormality_tolerance<W>() (orthonormality_loss: products in W summed in double,
+    /// b c^2 flops), which rounding
     /// in H breaks as eps_W (lambda_1 / lambda_j). Empty when the check fails or lambda_c <= 0.
     template <class W>
     xt::xtensor<W, 2> ritz_left_vectors(const xt::xtensor<W, 2>& P, const tessera::lapack::eigh_factors<double>& e)
@@ -127,10 +128,11 @@ namespace tessera::spectral::detail
             c0 += w;
         }
         // Rayleigh-Ritz on span(K): H = P^T P = K^T A^T A K. Its column blocks j < q are K^T ZA_j
-        // (small side, s k w flops each), which also give the row block q of H: H(q, j) = K_q^T ZA_j;
-        // only the corner H(q, q) = P_q^T P_q needs the big side: blas::gram's syrk (b w^2 flops; for
-        // float products in 2048-row blocks summed in double). The rest of the last column block mirrors the last row block, and
-        // H is symmetrized (K_i^T ZA_j and K_j^T ZA_i round differently).
+        // (small side, s k w flops each), which also give the row block q of H: H(q, j) = K_q^T ZA_j.
+        // Only the corner H(q, q) = P_q^T P_q needs the big side: blas::gram's syrk (b w^2 flops;
+        // float products in 2048-row blocks summed in double). The rest of the last column block
+        // mirrors the last row block, and H is symmetrized (K_i^T ZA_j and K_j^T ZA_i round
+        // differently).
         const std::size_t wl = widths.back(), last = k - wl;
         xt::xtensor<double, 2> H = xt::zeros<double>({k, k});
         {

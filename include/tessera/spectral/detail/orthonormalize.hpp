@@ -21,6 +21,7 @@
 
 #include "../../core/blas.hpp"
 #include "../../core/lapack.hpp"
+#include "../../core/triangular.hpp"
 #include "../../core/status.hpp"
 
 namespace tessera::spectral::detail

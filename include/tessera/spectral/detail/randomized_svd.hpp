@@ -14,6 +14,7 @@
 
 #include "../../core/blas.hpp"
 #include "../../core/lapack.hpp"
+#include "../../core/triangular.hpp"
 #include "../../core/random.hpp"
 #include "../svd_result.hpp"
 #include "block_krylov.hpp"
