@@ -1,9 +1,12 @@
 // safetensors: a spec-written fixture (F32, F16, BF16, F64, metadata, out-of-order JSON) read
 // exactly, write -> read round trips, the real USE-lite file when fetched, and every error path.
+#include <cmath>
 #include <cstdint>
+#include <cstring>
 #include <string>
 
 #include <doctest/doctest.h>
+#include <tessera/core/parallel.hpp>
 #include <tessera/io/npy.hpp>
 #include <tessera/io/safetensors.hpp>
 
@@ -86,6 +89,48 @@ TEST_CASE_TEMPLATE("write_safetensors -> safetensors_file round trip in every dt
     }
     ts[2].name = "a";
     CHECK_THROWS_AS(io::write_safetensors(p, ts), tessera::invalid_argument);
+    std::remove(p.c_str());
+}
+
+TEST_CASE_TEMPLATE("large tensors: read, read_matrix and read_into equal the mapped bytes in every dtype", T, float, double)
+{
+    // 20 MiB of float32 (the pread path: stored as T, 1 MiB or more, split per thread) beside a
+    // small tensor after it; stored as the other types, the same calls decode from the mapping.
+    const std::size_t rows = 5243, cols = 1000;
+    std::vector<io::named_tensor<T>> ts(2);
+    ts[0].name = "big";
+    ts[0].values = xt::xarray<T>::from_shape({rows, cols});
+    for (std::size_t i = 0; i < rows * cols; ++i)
+        ts[0].values.data()[i] = static_cast<T>(std::sin(0.001 * static_cast<double>(i)) * 100.0);
+    ts[1].name = "tail";
+    ts[1].values = xt::xarray<T>::from_shape({3});
+    ts[1].values = xt::xarray<T>{T(1), T(-2), T(3)};
+    const std::string p = io_test::temp_path("large.safetensors");
+    for (io::dtype t : {io::dtype::float16, io::dtype::float32, io::dtype::float64})
+    {
+        CAPTURE(io::to_string(t));
+        io::write_safetensors(p, ts, t);
+        const io::safetensors_file f(p);
+        const auto& info = f.info("big");
+        std::vector<T> want(rows * cols);
+        io::decode(f.bytes(info), t, false, want.data(), want.size());
+        for (int threads : {1, 2})
+        {
+            CAPTURE(threads);
+            tessera::thread_count_guard g(threads);
+            const auto m = f.template read_matrix<T>("big");
+            const auto a = f.template read<T>("big");
+            std::vector<T> into(rows * cols + 1, T(7));
+            f.read_into(info, into.data());
+            CHECK(into.back() == T(7));  // nothing past the tensor written
+            CHECK(std::memcmp(m.data(), want.data(), want.size() * sizeof(T)) == 0);
+            CHECK(std::memcmp(a.data(), want.data(), want.size() * sizeof(T)) == 0);
+            CHECK(std::memcmp(into.data(), want.data(), want.size() * sizeof(T)) == 0);
+            CHECK(f.template read<T>("tail") == xt::xarray<T>{T(1), T(-2), T(3)});
+        }
+        if (t == io::dtype_of<T>())  // bit for bit what was written
+            CHECK(std::memcmp(want.data(), ts[0].values.data(), want.size() * sizeof(T)) == 0);
+    }
     std::remove(p.c_str());
 }
 

@@ -5,6 +5,8 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <exception>
+#include <vector>
 
 #if defined(_OPENMP)
 #include <omp.h>
@@ -61,6 +63,33 @@ namespace tessera
             parallel_loop(begin, end, end - begin > chunk, chunk, f);
         }
 
+        /// parallel_for for an `f` that may throw (a read, an allocation): every iteration runs,
+        /// each one's exception is caught inside the parallel region, and the one of the lowest
+        /// index is rethrown after the loop.
+        template <class F>
+        void parallel_for_rethrow(std::ptrdiff_t begin, std::ptrdiff_t end, F&& f, std::ptrdiff_t min_parallel = 2)
+        {
+            if (end <= begin)
+                return;
+            std::vector<std::exception_ptr> failed(static_cast<std::size_t>(end - begin));
+            parallel_for(
+                begin, end,
+                [&](std::ptrdiff_t i) {
+                    try
+                    {
+                        f(i);
+                    }
+                    catch (...)
+                    {
+                        failed[static_cast<std::size_t>(i - begin)] = std::current_exception();
+                    }
+                },
+                min_parallel);
+            for (const auto& e : failed)
+                if (e)
+                    std::rethrow_exception(e);
+        }
+
 #if defined(_OPENMP)
         /// True when tessera was compiled with OpenMP.
         inline constexpr bool has_openmp() noexcept { return true; }
@@ -101,6 +130,6 @@ namespace tessera
         };
     }  // namespace detail
 
-    using detail::has_openmp, detail::max_threads, detail::parallel_for, detail::parallel_for_dynamic,
+    using detail::has_openmp, detail::max_threads, detail::parallel_for, detail::parallel_for_dynamic, detail::parallel_for_rethrow,
         detail::thread_count_guard, detail::thread_index;
 }  // namespace tessera

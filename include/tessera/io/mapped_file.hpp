@@ -3,6 +3,7 @@
 /// A read-only memory mapping of a whole file (POSIX mmap), owned by a move-only object.
 /// The readers parse from the mapped bytes, so a file is never read past its size.
 
+#include <algorithm>
 #include <cerrno>
 #include <cstddef>
 #include <cstdint>
@@ -17,6 +18,7 @@
 
 #include "../core/errors.hpp"
 #include "../core/memory.hpp"
+#include "../core/parallel.hpp"
 
 namespace tessera::io
 {
@@ -140,6 +142,24 @@ namespace tessera::io
                                                                      : concat("read failed: ", std::strerror(errno)));
                     done += static_cast<std::size_t>(r);
                 }
+            }
+
+            /// read_at for large reads into fresh memory: pieces of at most 8 MiB, and from 16 MiB on
+            /// one contiguous part per OpenMP thread, so the page-cache copies and the destination's
+            /// page faults run on every core (one pread per part; pread has no shared file position).
+            /// Measured on 2 cores: GloVe's 136 MB 25-32 ms -> 14-18 ms, 39 MB 13-19 -> 10-12 ms.
+            /// \throws tessera::io_error as read_at (the failure of the lowest part).
+            void read_large(unsigned char* dst, std::size_t n, std::size_t offset) const
+            {
+                constexpr std::size_t piece = std::size_t(8) << 20, page = 4096;
+                const std::size_t threads = static_cast<std::size_t>(std::max(1, tessera::detail::max_threads()));
+                const std::size_t parts = n < 2 * piece ? 1 : std::min(threads, n / piece);
+                const std::size_t per = ((n + parts - 1) / parts + page - 1) / page * page;
+                tessera::detail::parallel_for_rethrow(0, static_cast<std::ptrdiff_t>(parts), [&](std::ptrdiff_t p) {
+                    const std::size_t b = std::min(n, static_cast<std::size_t>(p) * per), e = std::min(n, b + per);
+                    for (std::size_t d = b; d < e; d += piece)
+                        read_at(dst + d, std::min(piece, e - d), offset + d);
+                });
             }
 
             /// posix_fadvise(advice) on [offset, offset + n): a hint (e.g. POSIX_FADV_WILLNEED to

@@ -101,7 +101,7 @@ namespace tessera::io
                 {
                     xt::xtensor<T, N> out = xt::xtensor<T, N>::from_shape(npy_shape<N>(h, path));
                     advise_huge_pages(out.data(), h.data_bytes);
-                    fd.read_at(reinterpret_cast<unsigned char*>(out.data()), h.data_bytes, h.data_offset);
+                    fd.read_large(reinterpret_cast<unsigned char*>(out.data()), h.data_bytes, h.data_offset);
                     return out;
                 }
             }

@@ -235,7 +235,11 @@ namespace tessera::io
             xt::xarray<T> read(const std::string& name) const
             {
                 static_assert(is_real_v<T>, "tessera::io::safetensors_file::read<T>: T must be float or double");
-                return read_tensor<T>(m_file.data(), m_header, info(name), m_file.path());
+                const tensor_info& t = info(name);
+                check_readable(t, m_header, m_file.path());
+                xt::xarray<T> out = xt::xarray<T>::from_shape(t.shape);
+                read_into(t, out.data());
+                return out;
             }
             /// Reads a 2-D tensor `name` as an `xt::xtensor<T, 2>`.
             /// \throws tessera::invalid_argument when absent or not 2-D; io_error as read().
@@ -247,8 +251,28 @@ namespace tessera::io
                         "' must be 2-D, has shape ", shape_to_string(t.shape));
                 check_readable(t, m_header, m_file.path());
                 xt::xtensor<T, 2> out = xt::xtensor<T, 2>::from_shape({t.shape[0], t.shape[1]});
-                decode(m_file.data() + m_header.data_offset + t.begin, t.type, false, out.data(), out.size());
+                read_into(t, out.data());
                 return out;
+            }
+            /// Decodes tensor `t` (an entry of tensors(), F16/BF16/F32/F64) into `out[0, count)`.
+            /// Stored as T and 1 MiB or more: read with pread straight into `out`, advised huge
+            /// pages, one part per thread (file_descriptor::read_large); copying out of the mapping
+            /// faults every 4 KiB page twice, source and destination (3.6x the stdio floor on a
+            /// 39 MB factor). Else decoded from the mapping. O(bytes).
+            /// \throws tessera::io_error (file, offset) for another dtype or a failed read.
+            template <class T>
+            void read_into(const tensor_info& t, T* out) const
+            {
+                static_assert(is_real_v<T>, "tessera::io::safetensors_file::read_into<T>: T must be float or double");
+                check_readable(t, m_header, m_file.path());
+                const std::size_t n = t.end - t.begin;
+                if (t.type == dtype_of<T>() && n >= (std::size_t(1) << 20))
+                {
+                    advise_huge_pages(out, n);
+                    file_descriptor(m_file.path()).read_large(reinterpret_cast<unsigned char*>(out), n, data_offset() + t.begin);
+                    return;
+                }
+                decode(bytes(t), t.type, false, out, n / dtype_size(t.type));
             }
             /// The file's path.
             const std::string& path() const noexcept { return m_file.path(); }

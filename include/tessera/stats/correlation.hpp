@@ -5,7 +5,6 @@
 #include <algorithm>
 #include <cmath>
 #include <cstddef>
-#include <exception>
 #include <limits>
 #include <utility>
 #include <vector>
@@ -136,20 +135,9 @@ namespace tessera::stats
                 require(!std::isnan(a[i]) && !std::isnan(b[i]), "stats::spearman",
                         "x and y must not hold NaN, got NaN at index ", i);
             std::vector<double> ra, rb;  // one per thread; an allocation failure is rethrown after the loop
-            std::exception_ptr failed[2];
-            tessera::detail::parallel_for(0, 2, [&](std::ptrdiff_t k) {
-                try
-                {
-                    (k == 0 ? ra : rb) = average_ranks_raw(k == 0 ? a.data() : b.data(), a.size());
-                }
-                catch (...)
-                {
-                    failed[k] = std::current_exception();
-                }
+            tessera::detail::parallel_for_rethrow(0, 2, [&](std::ptrdiff_t k) {
+                (k == 0 ? ra : rb) = average_ranks_raw(k == 0 ? a.data() : b.data(), a.size());
             });
-            for (const auto& e : failed)
-                if (e)
-                    std::rethrow_exception(e);
             return pearson_raw(ra.data(), rb.data(), ra.size());
         }
     }  // namespace detail

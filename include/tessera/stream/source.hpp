@@ -143,12 +143,12 @@ namespace tessera::stream
                     if (p.memory)
                         decode_parallel(p.memory + begin, p.type, p.swap, out, n);
                     else if (p.type == io::dtype_of<W>() && !p.swap)
-                        read_chunked(*p.file, reinterpret_cast<unsigned char*>(out), n * isz, p.offset + begin);
+                        p.file->read_large(reinterpret_cast<unsigned char*>(out), n * isz, p.offset + begin);
                     else
                     {
                         if (scratch.size() < n * isz)
                             scratch.resize(n * isz);
-                        read_chunked(*p.file, scratch.data(), n * isz, p.offset + begin);
+                        p.file->read_large(scratch.data(), n * isz, p.offset + begin);
                         decode_parallel(scratch.data(), p.type, p.swap, out, n);
                     }
                 }
@@ -210,14 +210,6 @@ namespace tessera::stream
         }
 
     private:
-        /// pread in pieces of 8 MiB (large single reads from the page cache are several times slower).
-        static void read_chunked(const io::file_descriptor& f, unsigned char* dst, std::size_t n, std::size_t offset)
-        {
-            constexpr std::size_t piece = std::size_t(8) << 20;
-            for (std::size_t done = 0; done < n; done += piece)
-                f.read_at(dst + done, std::min(piece, n - done), offset + done);
-        }
-
         /// io::detail::decode split into chunks of 64 Ki values across the OpenMP threads.
         template <class W>
         static void decode_parallel(const unsigned char* src, io::dtype t, bool swap, W* dst, std::size_t n)
