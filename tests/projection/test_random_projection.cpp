@@ -1,5 +1,7 @@
 #include <cmath>
 #include <cstdint>
+#include <limits>
+#include <sstream>
 #include <vector>
 
 #include <doctest/doctest.h>
@@ -281,4 +283,55 @@ TEST_CASE_TEMPLATE("bad input throws tessera::invalid_argument naming the functi
     CHECK_THROWS_AS(proj.reconstruct_scaled(Y), invalid_argument);
     xt::xtensor<T, 1> v = xt::zeros<T>({10});
     CHECK_THROWS_WITH_AS(proj.project(v), doctest::Contains("W must have 2 dimensions"), invalid_argument);
+}
+
+TEST_CASE_TEMPLATE("project: NaN / Inf anywhere in W is reported at its index by every kind; an overflow is not", T, float,
+                   double)
+{
+    // project checks the dense kinds' result, not W: every (row, column) of W and all three
+    // non-finite values must still come back as W's first bad entry, for P with and without zeros.
+    const std::size_t n = 5, d = 12, k = 4;
+    const T bad[] = {std::numeric_limits<T>::quiet_NaN(), std::numeric_limits<T>::infinity(),
+                     -std::numeric_limits<T>::infinity()};
+    for (projection_kind kind : all_kinds)
+    {
+        CAPTURE(tessera::projection::to_string(kind));
+        const random_projection<T> P(d, k, kind, 3);
+        for (std::size_t i = 0; i < n; ++i)
+            for (std::size_t j = 0; j < d; ++j)
+                for (T v : bad)
+                {
+                    auto W = tessera::random_normal<T>(n, d, 4);
+                    W(i, j) = v;
+                    if (i + 1 < n)
+                        W(n - 1, d - 1) = std::numeric_limits<T>::quiet_NaN();  // a later one is not the one named
+                    std::ostringstream want;
+                    want << "projection::random_projection::project: W must be finite, got " << v << " at [" << i
+                         << ", " << j << "]";
+                    CHECK_THROWS_WITH_AS(P.project(W), want.str().c_str(), tessera::invalid_argument);
+                }
+        // Finite W whose products overflow: not an input error, Y is returned with its Inf. Row 1
+        // is max() everywhere, so Y(1, c) = max() * (column sum of P): Inf where that sum exceeds 2.
+        xt::xtensor<T, 2> W = xt::zeros<T>({n, d});
+        for (std::size_t j = 0; j < d; ++j)
+            W(1, j) = std::numeric_limits<T>::max();
+        xt::xtensor<T, 2> Y;
+        REQUIRE_NOTHROW(Y = P.project(W));
+        const auto Pd = P.template matrix<double>();
+        std::size_t overflowing = 0;
+        for (std::size_t c = 0; c < k; ++c)
+        {
+            double sum = 0;
+            for (std::size_t j = 0; j < d; ++j)
+                sum += Pd(j, c);
+            if (std::abs(sum) > 2)
+            {
+                ++overflowing;
+                CHECK_FALSE(std::isfinite(Y(1, c)));
+            }
+            CHECK(Y(0, c) == T(0));
+        }
+        if (kind == projection_kind::gaussian)
+            CHECK(overflowing > 0);  // the case is exercised
+    }
 }

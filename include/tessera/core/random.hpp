@@ -15,6 +15,7 @@
 #include <xtensor/xtensor.hpp>
 
 #include "errors.hpp"
+#include "memory.hpp"
 #include "parallel.hpp"
 
 namespace tessera
@@ -190,21 +191,23 @@ namespace tessera
     }
 
     /// A [rows, cols] matrix of N(0, 1) * scale entries; entry (i, j) is position i*cols + j.
+    /// Huge pages are advised for 4 MiB and more (detail::fresh_tensor, as numpy does for its
+    /// arrays): a GEMM streaming a 4 KiB-page operand misses the TLB on every row it packs.
     template <class T>
     xt::xtensor<T, 2> random_normal(std::size_t rows, std::size_t cols, std::uint64_t seed, std::uint64_t stream = 0,
                                     T scale = T(1))
     {
-        xt::xtensor<T, 2> m = xt::xtensor<T, 2>::from_shape({rows, cols});
+        xt::xtensor<T, 2> m = tessera::detail::fresh_tensor<T, 2>({rows, cols});
         fill_normal(m.data(), m.size(), counter_rng(seed, stream), scale);
         return m;
     }
 
-    /// A [rows, cols] matrix of uniform entries on [low, high).
+    /// A [rows, cols] matrix of uniform entries on [low, high) (huge pages as random_normal).
     template <class T>
     xt::xtensor<T, 2> random_uniform(std::size_t rows, std::size_t cols, std::uint64_t seed, std::uint64_t stream = 0,
                                      T low = T(0), T high = T(1))
     {
-        xt::xtensor<T, 2> m = xt::xtensor<T, 2>::from_shape({rows, cols});
+        xt::xtensor<T, 2> m = tessera::detail::fresh_tensor<T, 2>({rows, cols});
         fill_uniform(m.data(), m.size(), counter_rng(seed, stream), low, high);
         return m;
     }
