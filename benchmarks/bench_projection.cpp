@@ -134,13 +134,17 @@ namespace
         state.counters["rows"] = n;
     }
 
-    /// Raw baseline: OpenBLAS sgemm of the same shapes ([n, 896] x [896, k]).
+    /// Raw baseline: OpenBLAS sgemm of the same shapes ([n, 896] x [896, k]) into an output
+    /// already faulted in (huge pages, touched before the timing): the GEMM alone. (Into a fresh
+    /// 4 KiB-page output, as this row measured before 2026-12-05, the page faults inside the GEMM
+    /// doubled its time on this VM.)
     void BM_baseline_sgemm(benchmark::State& state)
     {
         const auto k = static_cast<std::size_t>(state.range(0));
         const auto& W = isotropic();
         const auto P = tessera::random_normal<float>(d, k, 1);
-        xt::xtensor<float, 2> Y = xt::xtensor<float, 2>::from_shape({W.shape(0), k});
+        xt::xtensor<float, 2> Y = tessera::detail::fresh_tensor<float, 2>({W.shape(0), k});
+        std::fill(Y.begin(), Y.end(), 0.0f);
         for (auto _ : state)
         {
             tessera::blas::detail::gemm_raw(tessera::blas::op::none, tessera::blas::op::none, W.shape(0), k, d, 1.0f,
