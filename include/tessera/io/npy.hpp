@@ -99,8 +99,8 @@ namespace tessera::io
                 const npy_header h = parse_npy_header_prefix(head.data(), head.size(), size, path);
                 if (h.type == dtype_of<T>() && !h.big_endian && (!h.fortran_order || h.shape.size() < 2))
                 {
-                    xt::xtensor<T, N> out = xt::xtensor<T, N>::from_shape(npy_shape<N>(h, path));
-                    advise_huge_pages(out.data(), h.data_bytes);
+                    xt::xtensor<T, N> out = tessera::detail::fresh_tensor<T, N>(npy_shape<N>(h, path));
+                    tessera::detail::prefault(out.data(), h.data_bytes);
                     fd.read_large(reinterpret_cast<unsigned char*>(out.data()), h.data_bytes, h.data_offset);
                     return out;
                 }

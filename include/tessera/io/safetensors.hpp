@@ -256,7 +256,8 @@ namespace tessera::io
             }
             /// Decodes tensor `t` (an entry of tensors(), F16/BF16/F32/F64) into `out[0, count)`.
             /// Stored as T and 1 MiB or more: read with pread straight into `out`, advised huge
-            /// pages, one part per thread (file_descriptor::read_large); copying out of the mapping
+            /// pages and faulted in (core/memory.hpp), one part per thread
+            /// (file_descriptor::read_large); copying out of the mapping
             /// faults every 4 KiB page twice, source and destination (3.6x the stdio floor on a
             /// 39 MB factor). Else decoded from the mapping. O(bytes).
             /// \throws tessera::io_error (file, offset) for another dtype or a failed read.
@@ -269,6 +270,7 @@ namespace tessera::io
                 if (t.type == dtype_of<T>() && n >= (std::size_t(1) << 20))
                 {
                     advise_huge_pages(out, n);
+                    tessera::detail::prefault(out, n);
                     file_descriptor(m_file.path()).read_large(reinterpret_cast<unsigned char*>(out), n, data_offset() + t.begin);
                     return;
                 }
