@@ -38,16 +38,23 @@ REASONS = [
     ("spectral", "exact", "randomized_svd", "a different algorithm: LAPACK gesdd against a randomized sketch; the "
      "numpy.linalg.svd row of the same workload is the same-algorithm comparison"),
     ("projection", "reconstruct", "", "one pinv + one GEMM on both sides, at the sgemm floor: within noise"),
-    ("projection", "projection", "", "one GEMM on both sides: within the run-to-run noise (0.88-0.99x)"),
+    ("projection", "dense projection", "raw OpenBLAS sgemm", "the raw row is the bare sgemm into an output already faulted "
+     "in; project also fills a fresh [n, k] result (huge pages) and checks it for NaN/Inf: 0.90-0.98 of the bare GEMM"),
+    ("projection", "dense projection", "", "one GEMM on both sides: the same sgemm took 251-275 ms in numpy and 257-264 ms "
+     "in tessera in an interleaved run, both into fresh outputs; 0.85-1.03x across the runs of 2026-12-05, within the "
+     "run-to-run noise (the finite check, the one extra pass, now reads the [n, k] result instead of W)"),
+    ("projection", "Achlioptas", "tessera dense", "two tessera kinds compared: the Achlioptas kernel adds 1/3 of the entries "
+     "without densifying (3x fewer flops, scattered adds) against one dense GEMM; at density 1/3 they cost the same"),
+    ("projection", "projection", "", "one GEMM on both sides: within the run-to-run noise (0.85-1.03x)"),
     ("align", "PCA bridge", "", "issue 19 (open): numpy's pipeline is the floor itself (float32 X^T X, eigh, no refinement), "
      "tessera is at 0.80 of the raw ssyrk + dsyevd floor: the float32 gram route halves the Gram, but at r = 1024 of n = 2560 its "
      "Rayleigh-Ritz step (H = Y^T Y, U = Y C: 1.6e11 flops) costs back most of the saving; >= 1.3x numpy would need less than "
      "the floor"),
     ("io", "into memory", "", "page faults of fresh memory bound both sides (pread into the result, as numpy's readinto); "
      "within noise"),
-    ("compress", "load", "", "page faults on fresh xtensor buffers (not 2 MiB aligned, so partly 4 KiB faults) against "
-     "numpy.fromfile; the same 39 MB pread measured alone is bimodal, 10 or 16 ms into unaligned fresh memory and 10 ms "
-     "into 2 MiB-aligned memory, against 12-17 ms for numpy.fromfile in the same loop; recorded in the compress section"),
+    ("compress", "load", "", "page faults on fresh buffers bound both sides: numpy.fromfile of the same file takes 7.4-8.9 "
+     "or 13.5-13.9 ms depending on the process (the buffer's address modulo 2 MiB); tessera prefaults and reads on both "
+     "threads (docs/io.md)"),
     ("tt", "dense sgemm", "", "a baseline row, not a tessera routine: one sgemm call on each side (tessera links the OpenMP "
      "OpenBLAS build, numpy the pthreads build) on a 16 MB matrix that stays in this EPYC's cache, so call and threading "
      "overheads of a 4-5 ms call decide; the TT rows are compared with it"),
