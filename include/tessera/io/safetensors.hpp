@@ -236,9 +236,8 @@ namespace tessera::io
             {
                 static_assert(is_real_v<T>, "tessera::io::safetensors_file::read<T>: T must be float or double");
                 const tensor_info& t = info(name);
-                check_readable(t, m_header, m_file.path());
                 xt::xarray<T> out = xt::xarray<T>::from_shape(t.shape);
-                read_into(t, out.data());
+                read_into(t, out.data());  // checks the dtype before writing
                 return out;
             }
             /// Reads a 2-D tensor `name` as an `xt::xtensor<T, 2>`.
@@ -249,9 +248,8 @@ namespace tessera::io
                 const tensor_info& t = info(name);
                 require(t.shape.size() == 2, "io::safetensors_file::read_matrix", "tensor '", name,
                         "' must be 2-D, has shape ", shape_to_string(t.shape));
-                check_readable(t, m_header, m_file.path());
                 xt::xtensor<T, 2> out = xt::xtensor<T, 2>::from_shape({t.shape[0], t.shape[1]});
-                read_into(t, out.data());
+                read_into(t, out.data());  // checks the dtype before writing
                 return out;
             }
             /// Decodes tensor `t` (an entry of tensors(), F16/BF16/F32/F64) into `out[0, count)`.
