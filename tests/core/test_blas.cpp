@@ -51,6 +51,64 @@ TEST_CASE_TEMPLATE("gemm accumulates with beta and rejects mismatched shapes", T
     CHECK_THROWS_AS(tessera::blas::matmul(A, A), tessera::invalid_argument);
 }
 
+TEST_CASE_TEMPLATE("gemm splits thin products across threads and still computes alpha op(A) op(B) + beta C", T, float, double)
+{
+    // gemm_raw splits a product with few output columns and many rows by C's rows, and one with
+    // a long inner dimension by that dimension (per-thread sums added after). Every transpose
+    // combination, operands read in place from wider matrices (leading dimensions > width), C
+    // written in place inside a wider matrix whose other columns must stay untouched, with
+    // alpha and beta, on 1 and 2 threads, against a double triple loop within the float sum bound.
+    using tessera::blas::detail::gemm_split;
+    struct shape
+    {
+        std::size_t m, n, k;
+        gemm_split expect;
+    };
+    const shape shapes[] = {{9001, 37, 50, gemm_split::rows}, {33, 21, 9001, gemm_split::inner}, {300, 300, 300, gemm_split::none}};
+    const double u = std::numeric_limits<T>::epsilon() / 2;
+    for (const shape& sh : shapes)
+        for (int threads : {1, 2})
+        {
+            tessera::thread_count_guard guard(threads);
+            const bool can_split = threads == 2 && tessera::max_threads() == 2 &&
+                                   tessera::blas::detail::blas_runs_on_calling_thread();
+            CHECK(tessera::blas::detail::thin_gemm_split(sh.m, sh.n, sh.k) == (can_split ? sh.expect : gemm_split::none));
+            for (op ta : {op::none, op::transpose})
+                for (op tb : {op::none, op::transpose})
+                {
+                    const std::size_t pad = 3;
+                    const std::size_t ar = ta == op::none ? sh.m : sh.k, ac = ta == op::none ? sh.k : sh.m;
+                    const std::size_t br = tb == op::none ? sh.k : sh.n, bc = tb == op::none ? sh.n : sh.k;
+                    auto Aw = tessera::random_normal<T>(ar, ac + pad, 11);
+                    auto Bw = tessera::random_normal<T>(br, bc + pad, 12);
+                    auto Cw = tessera::random_normal<T>(sh.m, sh.n + pad, 13);
+                    const xt::xtensor<T, 2> C0 = Cw;
+                    const T alpha = T(0.75), beta = T(-0.5);
+                    tessera::blas::detail::gemm_raw(ta, tb, sh.m, sh.n, sh.k, alpha, Aw.data(), ac + pad, Bw.data(),
+                                                    bc + pad, beta, Cw.data(), sh.n + pad);
+                    const xt::xtensor<T, 2> A = xt::view(Aw, xt::all(), xt::range(0, ac));
+                    const xt::xtensor<T, 2> B = xt::view(Bw, xt::all(), xt::range(0, bc));
+                    const auto R = naive(A, B, ta, tb);
+                    const auto absA = xt::xtensor<T, 2>(xt::abs(A)), absB = xt::xtensor<T, 2>(xt::abs(B));
+                    const auto bound = naive(absA, absB, ta, tb);
+                    std::size_t bad = 0, touched = 0;
+                    for (std::size_t i = 0; i < sh.m; ++i)
+                    {
+                        for (std::size_t j = 0; j < sh.n; ++j)
+                        {
+                            const double want = double(alpha) * R(i, j) + double(beta) * double(C0(i, j));
+                            const double tol = (double(sh.k) + 2) * u * (double(alpha) * bound(i, j) + std::abs(double(C0(i, j))));
+                            bad += !(std::abs(double(Cw(i, j)) - want) <= tol);
+                        }
+                        for (std::size_t j = sh.n; j < sh.n + pad; ++j)
+                            touched += Cw(i, j) != C0(i, j);
+                    }
+                    CHECK_MESSAGE(bad == 0, sh.m, "x", sh.n, "x", sh.k, " ta ", int(ta), " tb ", int(tb), " threads ", threads);
+                    CHECK(touched == 0);
+                }
+        }
+}
+
 TEST_CASE_TEMPLATE("matvec and its transpose", T, float, double)
 {
     auto A = tessera::random_normal<T>(6, 4, 3);

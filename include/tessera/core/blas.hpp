@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <cstddef>
+#include <memory>
 #include <type_traits>
 #include <vector>
 
@@ -47,7 +48,72 @@ namespace tessera::blas
             return static_cast<int>(v);
         }
 
-        /// Raw row-major GEMM: C[m,n] = alpha op(A) op(B) + beta C.
+        /// One CBLAS GEMM call, row-major (dimensions already checked by gemm_raw).
+        template <class T>
+        void gemm_call(op ta, op tb, std::size_t m, std::size_t n, std::size_t k, T alpha, const T* a,
+                       std::size_t lda, const T* b, std::size_t ldb, T beta, T* c, std::size_t ldc) noexcept
+        {
+            const auto i = [](std::size_t v) { return static_cast<int>(v); };
+            if constexpr (std::is_same_v<T, float>)
+                cblas_sgemm(CblasRowMajor, cb(ta), cb(tb), i(m), i(n), i(k), alpha, a, i(lda), b, i(ldb), beta, c,
+                            i(ldc));
+            else
+                cblas_dgemm(CblasRowMajor, cb(ta), cb(tb), i(m), i(n), i(k), alpha, a, i(lda), b, i(ldb), beta, c,
+                            i(ldc));
+        }
+
+        /// Whether a BLAS call made on an OpenMP thread inside a parallel region runs on that
+        /// thread alone: OpenBLAS's OpenMP and sequential builds (openblas_get_parallel() 2, 0).
+        /// False for its pthreads build, whose pool would serve both threads' calls in turn,
+        /// and for a BLAS that is not OpenBLAS (the symbol is weak, null when not linked).
+        inline bool blas_runs_on_calling_thread() noexcept
+        {
+#if defined(__GNUC__) && defined(__ELF__)
+            if (&openblas_get_parallel == nullptr)
+                return false;
+            const int parallel = openblas_get_parallel();
+            return parallel == 0 || parallel == 2;
+#else
+            return false;
+#endif
+        }
+
+        /// One part per thread for a BLAS call split by tessera into single-threaded calls on its
+        /// OpenMP threads, when the split dimension holds at least `min_per_thread` per thread; 1
+        /// on one thread, inside a parallel region, or when BLAS threads each call itself.
+        inline std::size_t thread_parts(std::size_t extent, std::size_t min_per_thread) noexcept
+        {
+            const int threads = tessera::detail::max_threads();
+            if (threads < 2 || tessera::detail::in_parallel() || !blas_runs_on_calling_thread() ||
+                extent < min_per_thread * static_cast<std::size_t>(threads))
+                return 1;
+            return static_cast<std::size_t>(threads);
+        }
+
+        /// How gemm_raw splits a thin product across threads: OpenBLAS threads a GEMM with one
+        /// small side poorly (2 threads, float, medians: [32128, 512] x [512, 64] 17.4 -> 12.8 ms,
+        /// [512, 32128] x [32128, 64] 18.2 -> 12.9 ms, [151936, 896] x [896, 128] 213 -> 194 ms;
+        /// square products gain nothing, 600 output columns lose 6 %). `rows`: C's rows in one
+        /// range per thread (each entry summed as before); `inner`: the inner dimension in one
+        /// range per thread, each summed into its own C and the sums added in range order
+        /// (rounding moves with the thread count, as OpenBLAS's own splits do).
+        enum class gemm_split
+        {
+            none,
+            rows,
+            inner
+        };
+        inline gemm_split thin_gemm_split(std::size_t m, std::size_t n, std::size_t k) noexcept
+        {
+            if (n <= 256 && m >= 8 * std::max(n, k) && thread_parts(m, 2048) > 1)
+                return gemm_split::rows;
+            if (k >= 8 * std::max(m, n) && m * n <= (std::size_t(1) << 22) && thread_parts(k, 2048) > 1)
+                return gemm_split::inner;
+            return gemm_split::none;
+        }
+
+        /// Raw row-major GEMM: C[m,n] = alpha op(A) op(B) + beta C; thin products are split across
+        /// tessera's threads (thin_gemm_split).
         template <class T>
         void gemm_raw(op ta, op tb, std::size_t m, std::size_t n, std::size_t k, T alpha, const T* a, std::size_t lda,
                       const T* b, std::size_t ldb, T beta, T* c, std::size_t ldc)
@@ -56,12 +122,39 @@ namespace tessera::blas
             const char* fn = "blas::gemm";
             if (m == 0 || n == 0)
                 return;
-            if constexpr (std::is_same_v<T, float>)
-                cblas_sgemm(CblasRowMajor, cb(ta), cb(tb), to_int(m, fn), to_int(n, fn), to_int(k, fn), alpha, a,
-                            to_int(lda, fn), b, to_int(ldb, fn), beta, c, to_int(ldc, fn));
-            else
-                cblas_dgemm(CblasRowMajor, cb(ta), cb(tb), to_int(m, fn), to_int(n, fn), to_int(k, fn), alpha, a,
-                            to_int(lda, fn), b, to_int(ldb, fn), beta, c, to_int(ldc, fn));
+            for (std::size_t v : {m, n, k, lda, ldb, ldc})
+                to_int(v, fn);
+            const gemm_split split = thin_gemm_split(m, n, k);
+            if (split == gemm_split::none)
+                return gemm_call(ta, tb, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
+            const auto parts = static_cast<std::size_t>(tessera::detail::max_threads());
+            // Row i of op(A) and of op(B) start at these offsets.
+            const std::size_t a_row = ta == op::none ? lda : 1, a_col = ta == op::none ? 1 : lda;
+            const std::size_t b_row = tb == op::none ? ldb : 1;
+            if (split == gemm_split::rows)
+            {
+                tessera::detail::parallel_for(0, static_cast<std::ptrdiff_t>(parts), [&](std::ptrdiff_t pi) {
+                    const auto p = static_cast<std::size_t>(pi);
+                    const std::size_t i0 = m * p / parts, i1 = m * (p + 1) / parts;
+                    gemm_call(ta, tb, i1 - i0, n, k, alpha, a + i0 * a_row, lda, b, ldb, beta, c + i0 * ldc, ldc);
+                });
+                return;
+            }
+            // Written in full (beta = 0) before it is read: fresh, uninitialized, huge pages.
+            auto sums = tessera::detail::fresh_tensor<T, 1>({(parts - 1) * m * n});
+            tessera::detail::parallel_for(0, static_cast<std::ptrdiff_t>(parts), [&](std::ptrdiff_t pi) {
+                const auto p = static_cast<std::size_t>(pi);
+                const std::size_t k0 = k * p / parts, k1 = k * (p + 1) / parts;
+                T* out = p == 0 ? c : sums.data() + (p - 1) * m * n;
+                gemm_call(ta, tb, m, n, k1 - k0, alpha, a + k0 * a_col, lda, b + k0 * b_row, ldb, p == 0 ? beta : T(0),
+                          out, p == 0 ? ldc : n);
+            });
+            tessera::detail::parallel_for(0, static_cast<std::ptrdiff_t>(m), [&](std::ptrdiff_t ii) {
+                const auto i = static_cast<std::size_t>(ii);
+                for (std::size_t p = 1; p < parts; ++p)
+                    for (std::size_t j = 0; j < n; ++j)
+                        c[i * ldc + j] += sums[(p - 1) * m * n + i * n + j];
+            }, 64);
         }
 
         /// Raw row-major GEMV: y = alpha op(A) x + beta y, A [m, n] with leading dimension lda.
@@ -147,22 +240,6 @@ namespace tessera::blas
                             to_int(lda, fn), beta, c, to_int(n, fn));
         }
 
-        /// Whether a BLAS call made on an OpenMP thread inside a parallel region runs on that
-        /// thread alone: OpenBLAS's OpenMP and sequential builds (openblas_get_parallel() 2, 0).
-        /// False for its pthreads build, whose pool would serve both threads' calls in turn,
-        /// and for a BLAS that is not OpenBLAS (the symbol is weak, null when not linked).
-        inline bool blas_runs_on_calling_thread() noexcept
-        {
-#if defined(__GNUC__) && defined(__ELF__)
-            if (&openblas_get_parallel == nullptr)
-                return false;
-            const int parallel = openblas_get_parallel();
-            return parallel == 0 || parallel == 2;
-#else
-            return false;
-#endif
-        }
-
         /// How many row ranges gram splits A [m, n] into, one per thread, each a single-threaded
         /// syrk into its own [n, n] sum: OpenBLAS threads syrk over the n output columns, which
         /// leaves its threads short of work at small n (2 threads, float A, medians of an
@@ -171,10 +248,7 @@ namespace tessera::blas
         /// that threads each call itself.
         inline std::size_t gram_row_parts(std::size_t m, std::size_t n) noexcept
         {
-            const int threads = tessera::detail::max_threads();
-            if (n > 512 || threads < 2 || m < 2048 * static_cast<std::size_t>(threads) || !blas_runs_on_calling_thread())
-                return 1;
-            return static_cast<std::size_t>(threads);
+            return n > 512 ? 1 : thread_parts(m, 2048);
         }
 
         /// Adds the upper triangle of A[r0:r1, :]^T A[r0:r1, :] to G [n, n] (Acc), A [m, n] with
@@ -204,20 +278,21 @@ namespace tessera::blas
             else
             {
                 static_assert(std::is_same_v<Work, Acc>, "tessera::blas::gram: Work must be T or Acc");
-                // Converted blocks of at least 2048 rows and ~2^20 values: a narrow A (n = 100) in
-                // 10,485-row blocks, not one syrk call per 2048 rows.
+                // Converted blocks of ~2^17 values (1 MiB of doubles, at least 64 rows) in one
+                // buffer reused per block and left uninitialized: the 8 MiB zeroed buffer this
+                // replaced faulted in 4 KiB pages at ~20 us each (32128 x 74 float: 26 -> 5.5 ms).
                 const std::size_t conv_rows =
-                    std::max(block_rows, (std::size_t(1) << 20) / std::max<std::size_t>(n, 1));
-                std::vector<Work> buf(std::min(r1 - r0, conv_rows) * n);
+                    std::max<std::size_t>(64, (std::size_t(1) << 17) / std::max<std::size_t>(n, 1));
+                std::unique_ptr<Work[]> buf(new Work[std::min(r1 - r0, conv_rows) * n]);
                 for (std::size_t b = r0; b < r1; b += conv_rows)
                 {
                     const std::size_t rows = std::min(conv_rows, r1 - b);
                     const T* src = A + b * lda;
                     tessera::detail::parallel_for(0, static_cast<std::ptrdiff_t>(rows), [&](std::ptrdiff_t i) {
                         const auto r = static_cast<std::size_t>(i);
-                        std::copy(src + r * lda, src + r * lda + n, buf.begin() + static_cast<std::ptrdiff_t>(r * n));
+                        std::copy(src + r * lda, src + r * lda + n, buf.get() + r * n);
                     }, 64);
-                    syrk_raw<Work>(n, rows, Work(1), buf.data(), n, Work(1), G);
+                    syrk_raw<Work>(n, rows, Work(1), buf.get(), n, Work(1), G);
                 }
             }
         }

@@ -97,10 +97,13 @@ namespace tessera
         inline int max_threads() noexcept { return omp_get_max_threads(); }
         /// Index of the calling thread inside a parallel region (0 outside or without OpenMP).
         inline int thread_index() noexcept { return omp_get_thread_num(); }
+        /// True inside an active OpenMP parallel region (where parallel_for runs in order).
+        inline bool in_parallel() noexcept { return omp_in_parallel() != 0; }
 #else
         inline constexpr bool has_openmp() noexcept { return false; }
         inline int max_threads() noexcept { return 1; }
         inline int thread_index() noexcept { return 0; }
+        inline bool in_parallel() noexcept { return false; }
 #endif
 
         /// Sets the OpenMP thread count for its lifetime and restores it on destruction

@@ -21,6 +21,7 @@
 
 #include "../../core/blas.hpp"
 #include "../../core/lapack.hpp"
+#include "../../core/memory.hpp"
 #include "../../core/triangular.hpp"
 #include "../../core/status.hpp"
 
@@ -93,7 +94,8 @@ namespace tessera::spectral::detail
     {
         if (Y.shape(1) == 0 || Y.shape(0) < Y.shape(1))
             return tessera::lapack::qr(Y).Q;
-        xt::xtensor<W, 2> X = Y;
+        xt::xtensor<W, 2> X = tessera::detail::fresh_tensor<W, 2>({Y.shape(0), Y.shape(1)});
+        std::copy(Y.begin(), Y.end(), X.begin());
         if (cholesky_qr_pass(X) > 0.0)
         {
             const double second = cholesky_qr_pass(X);
