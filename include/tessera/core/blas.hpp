@@ -93,7 +93,8 @@ namespace tessera::blas
         /// How gemm_raw splits a thin product across threads: OpenBLAS threads a GEMM with one
         /// small side poorly (2 threads, float, medians: [32128, 512] x [512, 64] 17.4 -> 12.8 ms,
         /// [512, 32128] x [32128, 64] 18.2 -> 12.9 ms, [151936, 896] x [896, 128] 213 -> 194 ms;
-        /// square products gain nothing, 600 output columns lose 6 %). `rows`: C's rows in one
+        /// square products gain nothing; 600 output columns lose 6 %, and a [1024, 1024] output
+        /// over 10000 inner terms 8 %, so neither is split). `rows`: C's rows in one
         /// range per thread (each entry summed as before); `inner`: the inner dimension in one
         /// range per thread, each summed into its own C and the sums added in range order
         /// (rounding moves with the thread count, as OpenBLAS's own splits do).
@@ -107,7 +108,7 @@ namespace tessera::blas
         {
             if (n <= 256 && m >= 8 * std::max(n, k) && thread_parts(m, 2048) > 1)
                 return gemm_split::rows;
-            if (k >= 8 * std::max(m, n) && m * n <= (std::size_t(1) << 22) && thread_parts(k, 2048) > 1)
+            if (k >= 16 * std::max(m, n) && m * n <= (std::size_t(1) << 22) && thread_parts(k, 2048) > 1)
                 return gemm_split::inner;
             return gemm_split::none;
         }
