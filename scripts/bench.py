@@ -31,18 +31,22 @@ REASONS = [
      "eigh, one GEMM) at 0.85 of its floor; 0.92-1.11x across the runs of 2026-12-04/05: within the run-to-run noise. "
      "The default float32 route on the same matrix beats that peer"),
     ("spectral", "r=64 randomized", "randomized_svd", "the same algorithm and passes as sklearn's (10 GEMM passes of l = 74 "
-     "columns through the same OpenBLAS kernel, GEMM-bound on both sides): 0.93-1.14x across the runs of 2026-12-04/05, "
-     "within the run-to-run noise; the block Krylov row of the same workload (7 passes) is faster than sklearn at lower error"),
+     "columns through the same OpenBLAS kernel, GEMM-bound on both sides): 0.93-1.14x before tessera's gemm split thin "
+     "products across threads, 1.41x in the run of 2026-12-05 12:45 after; the block Krylov row of the same workload "
+     "(7 passes) is faster than sklearn at lower error"),
     ("spectral", "exact", "gram+eigh", "a different algorithm: LAPACK gesdd of the whole matrix against a Gram route; "
      "the numpy.linalg.svd row of the same workload is the same-algorithm comparison"),
     ("spectral", "exact", "randomized_svd", "a different algorithm: LAPACK gesdd against a randomized sketch; the "
      "numpy.linalg.svd row of the same workload is the same-algorithm comparison"),
-    ("projection", "reconstruct", "", "one pinv + one GEMM on both sides, at the sgemm floor: within noise"),
+    ("projection", "reconstruct", "", "one pinv + one GEMM on both sides, at the sgemm floor: within noise (k = 600: "
+     "0.78-1.18x across the runs of 2026-12-05; its [n, 896] output is too wide for the thin-product split)"),
     ("projection", "dense projection", "raw OpenBLAS sgemm", "the raw row is the bare sgemm into an output already faulted "
-     "in; project also fills a fresh [n, k] result (huge pages) and checks it for NaN/Inf: 0.90-0.98 of the bare GEMM"),
+     "in; project also fills a fresh [n, k] result (huge pages) and checks it for NaN/Inf: 0.84-0.98 of the bare GEMM "
+     "across the runs of 2026-12-05"),
     ("projection", "dense projection", "", "one GEMM on both sides: the same sgemm took 251-275 ms in numpy and 257-264 ms "
      "in tessera in an interleaved run, both into fresh outputs; 0.85-1.03x across the runs of 2026-12-05, within the "
-     "run-to-run noise (the finite check, the one extra pass, now reads the [n, k] result instead of W)"),
+     "run-to-run noise. Since tessera's gemm splits products of at most 256 output columns across threads, k = 128 and "
+     "256 run 1.18-1.25x numpy; k = 600 is not split (wider outputs lost 6 % split)"),
     ("projection", "Achlioptas", "tessera dense", "two tessera kinds compared: the Achlioptas kernel adds 1/3 of the entries "
      "without densifying (3x fewer flops, scattered adds) against one dense GEMM; at density 1/3 they cost the same"),
     ("projection", "projection", "", "one GEMM on both sides: within the run-to-run noise (0.85-1.03x)"),
@@ -55,6 +59,8 @@ REASONS = [
     ("compress", "load", "", "page faults on fresh buffers bound both sides: numpy.fromfile of the same file takes 7.4-8.9 "
      "or 13.5-13.9 ms depending on the process (the buffer's address modulo 2 MiB); tessera prefaults and reads on both "
      "threads (docs/io.md)"),
+    ("ternary", "AVX2 kernel", "ggml", "the AVX2-only kernel at parity with ggml's AVX2 kernel (0.99-1.02x across the "
+     "runs of 2026-12-05, within noise); the default AVX-512 kernel on the same workload is 2.6-2.8x ggml"),
     ("tt", "dense sgemm", "", "a baseline row, not a tessera routine: one sgemm call on each side (tessera links the OpenMP "
      "OpenBLAS build, numpy the pthreads build) on a 16 MB matrix that stays in this EPYC's cache, so call and threading "
      "overheads of a 4-5 ms call decide; the TT rows are compared with it"),
@@ -285,7 +291,7 @@ Timings on shared machines are noisy: read ratios, not absolute times.
 |---|---|
 | CPU | {L['cpu']}, {L['cores']} cores, 24 GiB |
 | OpenBLAS kernel | {L['openblas_core']} (OPENBLAS_CORETYPE={L['openblas_coretype_env']}, OPENBLAS_L2_SIZE={L['openblas_l2_size_env']}), {L['openblas_threads']} threads ({L.get('openblas_threading', '?')} build for tessera; the Python peers load Debian's default pthreads build of the same OpenBLAS) |
-| OpenMP threads | {L['omp_threads']} |
+| OpenMP threads | {L['omp_threads']} (OMP_WAIT_POLICY={os.environ.get('OMP_WAIT_POLICY') or 'unset, libgomp default: idle threads spin briefly before they sleep'}) |
 | sgemm 2048^3 (the compute ceiling) | {fmt(L['sgemm_gflops'])} GFLOP/s |
 | streaming read (the bandwidth ceiling) | {fmt(L['read_bandwidth_gbs'])} GB/s |
 | cached read of 16 MiB, 1 / 2 threads (the ceiling of a warm packed GEMV) | {fmt(L['cached_read_gbs'][0])} / {fmt(L['cached_read_gbs'][1])} GB/s |
