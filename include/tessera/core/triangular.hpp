@@ -96,15 +96,8 @@ namespace tessera::lapack
         xt::xtensor<T, 2> out = tessera::detail::fresh_tensor<T, 2>({m, n});
         if (n == 0)
             return out;
-        auto colmajor = tessera::detail::fresh_tensor<T, 2>({n, m});  // A^T row-major = A column-major
-        const T* a = A.data();
+        auto colmajor = tessera::blas::transposed(A);  // A^T row-major = A column-major
         T* cm = colmajor.data();
-        tessera::detail::parallel_for(0, static_cast<std::ptrdiff_t>((m + 63) / 64), [&](std::ptrdiff_t band) {
-            const std::size_t i0 = static_cast<std::size_t>(band) * 64, i1 = std::min(m, i0 + 64);
-            for (std::size_t j = 0; j < n; ++j)
-                for (std::size_t i = i0; i < i1; ++i)
-                    cm[i + j * m] = a[i * n + j];
-        }, 16);
         const int mi = detail::to_int(m, "lapack::lu"), ni = detail::to_int(n, "lapack::lu");
         std::vector<int> ipiv(n);
         int info = 0;
